@@ -1,0 +1,95 @@
+"""The `lossy-desktop` command line: scripting, support and tests. No subcommand opens the app.
+
+Each command group lives in its own module with a `register(subparsers)` function; handlers take
+`(args, services)` and return an exit code. Errors the user can fix are LossyError: their message
+is printed, no traceback, and the exit code says which kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from lossy_desktop import __version__
+from lossy_desktop.core.errors import LossyError
+
+log = logging.getLogger("lossy.cli")
+
+# Modules under lossy_desktop.cli that add subcommands, in help order.
+COMMAND_MODULES = (
+    "settings_cmd",
+    "notes_cmd",
+    "queue_cmd",
+    "post_cmd",
+    "connections_cmd",
+    "sandbox_cmd",
+    "app_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lossy-desktop",
+        description="Post confident video review notes as timestamped comments.",
+    )
+    parser.add_argument("--version", action="version", version=f"lossy-desktop {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data folder (default: LOSSY_DATA_DIR or the OS's per-user data folder)",
+    )
+    parser.add_argument(
+        "--platform-base",
+        metavar="URL",
+        help="serve YouTube, Vimeo and Air "
+        "from URL/youtube, URL/vimeo, URL/air (the sandbox); same as "
+        "LOSSY_PLATFORM_BASE",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"lossy_desktop.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"lossy_desktop.cli.{name}":
+                raise
+            continue
+        module.register(sub, parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.platform_base:
+        os.environ["LOSSY_PLATFORM_BASE"] = args.platform_base
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # No subcommand: open the app (the app_cmd module sets a default handler).
+        handler = getattr(parser, "_lossy_default_handler", None)
+        if handler is None:
+            parser.print_help()
+            return 2
+    try:
+        if getattr(args, "needs_services", True):
+            from lossy_desktop.services import Services
+
+            with Services.open(args.data_dir, verbose=args.verbose) as services:
+                return int(handler(args, services) or 0)
+        return int(handler(args, None) or 0)
+    except LossyError as error:
+        print(f"lossy-desktop: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def print_json(data: object) -> None:
+    import json
+
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")

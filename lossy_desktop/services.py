@@ -1,0 +1,82 @@
+"""The composition root: one object that opens the data folder and wires the Qt-free layers.
+
+The CLI, the Qt app, tests and benchmarks all start from `Services.open(...)`. Attributes are
+built on first use so a command that needs only settings never starts a browser or a runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from lossy_desktop.core.clock import Clock, system_clock
+from lossy_desktop.core.db import Database
+from lossy_desktop.core.logs import setup_logging
+from lossy_desktop.core.paths import DataDir, resolve_data_dir
+from lossy_desktop.core.settings import Settings
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.connections import ConnectionService
+    from lossy_desktop.core.notes import NoteService
+    from lossy_desktop.queue.jobs import JobQueue
+
+log = logging.getLogger("lossy.core")
+
+
+class Services:
+    def __init__(self, data: DataDir, db: Database, clock: Clock = system_clock) -> None:
+        self.data = data
+        self.db = db
+        self.clock = clock
+        self.settings = Settings(db, clock)
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        clock: Clock = system_clock,
+        verbose: bool = False,
+    ) -> Services:
+        root = resolve_data_dir(data_dir)
+        data = DataDir(root)
+        setup_logging(data.logs, level=logging.DEBUG if verbose else logging.INFO)
+        db = Database.open(data.database)
+        log.info("data folder %s opened", root)
+        return cls(data, db, clock)
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        from lossy_desktop.queue.jobs import JobQueue
+
+        return JobQueue(self.db, self.settings, clock=self.clock)
+
+    @cached_property
+    def notes(self) -> NoteService:
+        from lossy_desktop.core.notes import NoteService
+        from lossy_desktop.workers.scheduling import QueueScheduler
+
+        return NoteService(self.db, self.settings, QueueScheduler(self.queue), clock=self.clock)
+
+    @cached_property
+    def connections(self) -> ConnectionService:
+        from lossy_desktop.core.connections import ConnectionService
+
+        return ConnectionService(self.db, self.data, clock=self.clock)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every check: ruff (lint + format), mypy (strict on the Qt-free layers), the pytest suite.
+# Qt runs offscreen; tests needing a real screen, tray or keyring start Xvfb/dbus themselves.
+# Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export QT_QPA_PLATFORM=offscreen
+export QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox"
+export PYTHONDONTWRITEBYTECODE=1
+unset DISPLAY
+
+status=0
+echo "== ruff check"; .venv/bin/ruff check . || status=1
+echo "== ruff format --check"; .venv/bin/ruff format --check . || status=1
+echo "== mypy"; .venv/bin/mypy || status=1
+echo "== pytest"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+if [ $rc -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure"
+  rc=1
+fi
+[ $rc -ne 0 ] && status=1
+exit $status

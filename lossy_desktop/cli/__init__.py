@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "connections_cmd",
     "sandbox_cmd",
     "app_cmd",
+    "demo_cmd",
 )
 
 

@@ -19,6 +19,7 @@ from lossy_desktop.core.paths import DataDir, resolve_data_dir
 from lossy_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
+    from lossy_desktop.core.app_state import AppStateService
     from lossy_desktop.core.connections import ConnectionService
     from lossy_desktop.core.notes import NoteService
     from lossy_desktop.queue.jobs import JobQueue
@@ -66,6 +67,12 @@ class Services:
         from lossy_desktop.core.connections import ConnectionService
 
         return ConnectionService(self.db, self.data, clock=self.clock)
+
+    @cached_property
+    def app_state(self) -> AppStateService:
+        from lossy_desktop.core.app_state import AppStateService
+
+        return AppStateService(self.db)
 
     def close(self) -> None:
         self.db.dispose()

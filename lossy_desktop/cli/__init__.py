@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         "LOSSY_PLATFORM_BASE",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (database, Qt, QtWebEngine, browser, Playwright) "
+        "offscreen in a temporary folder, print each check, exit 0 if all pass",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -66,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from lossy_desktop.selftest import run as run_self_test
+
+        return run_self_test()
     if args.platform_base:
         os.environ["LOSSY_PLATFORM_BASE"] = args.platform_base
     handler = getattr(args, "handler", None)

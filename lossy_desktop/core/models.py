@@ -140,6 +140,19 @@ class CronRun(Base):
     job_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class QueueStart(Base):
+    """One start of a rate-limited queue (a batch of jobs counts once): the durable sliding
+    window of the queue's rate limit, so a restart does not reset it."""
+
+    __tablename__ = "queue_starts"
+    __table_args__ = (Index("ix_queue_starts_window", "queue", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(32), nullable=False)
+    started_at: Mapped[float] = mapped_column(Float, nullable=False)
+    jobs: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
 class BrowserUsage(Base):
     __tablename__ = "browser_usage"
 

@@ -92,6 +92,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform"),
     )
     op.create_table(
+        "queue_starts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("queue", sa.String(length=32), nullable=False),
+        sa.Column("started_at", sa.Float(), nullable=False),
+        sa.Column("jobs", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("queue_starts", schema=None) as batch_op:
+        batch_op.create_index("ix_queue_starts_window", ["queue", "started_at"], unique=False)
+
+    op.create_table(
         "settings",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
@@ -150,6 +161,10 @@ def downgrade() -> None:
     op.drop_table("notes")
     op.drop_table("videos")
     op.drop_table("settings")
+    with op.batch_alter_table("queue_starts", schema=None) as batch_op:
+        batch_op.drop_index("ix_queue_starts_window")
+
+    op.drop_table("queue_starts")
     op.drop_table("platform_connections")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_unique")

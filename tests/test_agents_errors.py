@@ -102,3 +102,10 @@ def test_messages_never_carry_connect_urls_or_keys() -> None:
     err = classify(PlaywrightError(f"BrowserType.connect_over_cdp: failed {secret}"))
     assert "abcdef123456" not in str(err)
     assert "signingKey=abcdef" not in err.message
+
+
+def test_retryable_can_be_overridden_by_the_raiser() -> None:
+    err = AutomationError("network_error", "dns failed for good", retryable=False)
+    assert not err.retryable
+    assert err.with_artifact("/tmp/a.png").retryable is False
+    assert AutomationError("network_error", "x").retryable

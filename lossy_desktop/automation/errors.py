@@ -194,10 +194,12 @@ class AutomationError(Exception):
         kind: str,
         message: str,
         *,
+        retryable: bool | None = None,
         retry_after: float | None = None,
         artifact_path: str | None = None,
     ) -> None:
         self.policy = policy(kind)
+        self._retryable = retryable
         self.kind = kind
         self.message = redact(message)
         self.retry_after = retry_after
@@ -206,7 +208,8 @@ class AutomationError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.policy.retryable
+        """The kind's policy, unless the raiser knew better (`retryable=` given)."""
+        return self.policy.retryable if self._retryable is None else self._retryable
 
     @property
     def holds(self) -> bool:
@@ -222,7 +225,11 @@ class AutomationError(Exception):
     def with_artifact(self, artifact_path: str | None) -> AutomationError:
         """A copy of this error pointing at a saved screenshot/trace."""
         return AutomationError(
-            self.kind, self.message, retry_after=self.retry_after, artifact_path=artifact_path
+            self.kind,
+            self.message,
+            retryable=self._retryable,
+            retry_after=self.retry_after,
+            artifact_path=artifact_path,
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,654 @@
+"""The system's Chromium (or Chrome, or Edge) as a plain process that Playwright reaches over CDP.
+
+Not Playwright's `launch`: its automation flags make Google refuse logins, and its browser
+download is not available everywhere. We start the installed browser ourselves with its own
+profile folder and `--remote-debugging-port=0` on 127.0.0.1, read the real port from the
+profile's `DevToolsActivePort` file, and hand `browser_ws_url` (or `http_url`) to
+`playwright.chromium.connect_over_cdp` — the same path the Browserbase provider takes.
+
+A profile folder can be used by one browser at a time. Chromium marks it with a `SingletonLock`
+symlink (`<hostname>-<pid>`; on Windows a `lockfile` held open). A lock of a live browser is
+never touched: `ProfileInUse` says so. A lock left by a browser that died is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from lossy_desktop.core.errors import LossyError
+
+log = logging.getLogger("lossy.automation")
+
+# Names on PATH, best first.
+BROWSER_COMMANDS = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+)
+
+# Flags every run gets: quiet, offline-safe, no first-run UI.
+BASE_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--password-store=basic",
+    "--remote-debugging-address=127.0.0.1",
+)
+
+LOCK_NAMES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
+PORT_FILE = "DevToolsActivePort"
+STDERR_FILE = "lossy-chromium.log"
+_BROWSER_PROCESS_WORDS = ("chrom", "msedge", "edge", "brave")
+
+
+class BrowserNotFound(LossyError):
+    """No Chromium, Chrome or Edge on this machine; the message says what to install."""
+
+    exit_code = 20
+
+
+class ProfileInUse(LossyError):
+    """Another browser process is using this profile folder."""
+
+    exit_code = 21
+
+
+class BrowserStartFailed(LossyError):
+    """The browser process started but never opened its DevTools port (or died)."""
+
+    exit_code = 22
+
+
+# --------------------------------------------------------------------------------------------
+# Finding a browser
+
+
+def _windows_candidates() -> list[Path]:
+    roots = [
+        os.environ.get("PROGRAMFILES", r"C:\Program Files"),
+        os.environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)"),
+        os.environ.get("LOCALAPPDATA", ""),
+    ]
+    tails = (
+        r"Google\Chrome\Application\chrome.exe",
+        r"Chromium\Application\chrome.exe",
+        r"Microsoft\Edge\Application\msedge.exe",
+    )
+    return [Path(root) / tail for root in roots if root for tail in tails]
+
+
+def _macos_candidates() -> list[Path]:
+    apps = (
+        "Google Chrome.app/Contents/MacOS/Google Chrome",
+        "Chromium.app/Contents/MacOS/Chromium",
+        "Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    )
+    roots = (Path("/Applications"), Path.home() / "Applications")
+    return [root / app for root in roots for app in apps]
+
+
+def _linux_candidates() -> list[Path]:
+    return [
+        Path(p)
+        for p in (
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/snap/bin/chromium",
+            "/usr/bin/google-chrome",
+            "/usr/bin/google-chrome-stable",
+            "/opt/google/chrome/chrome",
+            "/usr/bin/microsoft-edge",
+            "/opt/microsoft/msedge/msedge",
+        )
+    ]
+
+
+def candidate_paths() -> list[Path]:
+    """Where a browser usually is on this OS (not checked for existence)."""
+    if sys.platform == "win32":
+        return _windows_candidates()
+    if sys.platform == "darwin":
+        return _macos_candidates()
+    return _linux_candidates()
+
+
+def _linux_distro_ids() -> set[str]:
+    try:
+        text = Path("/etc/os-release").read_text(encoding="utf-8")
+    except OSError:
+        return set()
+    ids: set[str] = set()
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key in ("ID", "ID_LIKE"):
+            ids.update(value.strip().strip('"').lower().split())
+    return ids
+
+
+def install_hint() -> str:
+    """What to install on this machine, as one sentence."""
+    if sys.platform == "win32":
+        return "Install Google Chrome or Microsoft Edge (https://www.google.com/chrome/)."
+    if sys.platform == "darwin":
+        return (
+            "Install Google Chrome (https://www.google.com/chrome/) "
+            "or `brew install --cask chromium`."
+        )
+    ids = _linux_distro_ids()
+    if "ubuntu" in ids:
+        return "Install Chromium: `sudo snap install chromium` (or Google Chrome's .deb)."
+    if "debian" in ids:
+        return "Install Chromium: `sudo apt install chromium`."
+    if ids & {"fedora", "rhel", "centos"}:
+        return "Install Chromium: `sudo dnf install chromium`."
+    if ids & {"arch", "manjaro"}:
+        return "Install Chromium: `sudo pacman -S chromium`."
+    if ids & {"opensuse", "suse", "opensuse-leap", "opensuse-tumbleweed"}:
+        return "Install Chromium: `sudo zypper install chromium`."
+    return "Install Chromium or Google Chrome with your system's package manager."
+
+
+def _usable(path: Path) -> bool:
+    return path.is_file() and (sys.platform == "win32" or os.access(path, os.X_OK))
+
+
+def find_browser(configured: str | os.PathLike[str] | None = None) -> Path:
+    """The browser to run: `configured` (a path or a command name) if given, else the first
+    Chromium/Chrome/Edge found on PATH or in the usual install folders.
+
+    Raises BrowserNotFound with what to install (or what is wrong with `configured`).
+    """
+    if configured is not None and str(configured).strip():
+        raw = str(configured).strip()
+        path = Path(raw).expanduser()
+        if _usable(path):
+            return path.resolve()
+        found = shutil.which(raw)
+        if found:
+            return Path(found)
+        raise BrowserNotFound(
+            f"The configured browser {raw!r} does not exist or is not executable. Fix the "
+            "browser_path setting (or clear it to let Lossy Desktop find one)."
+        )
+    for name in BROWSER_COMMANDS:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    for path in candidate_paths():
+        if _usable(path):
+            return path
+    raise BrowserNotFound(
+        "No Chromium, Google Chrome or Microsoft Edge was found on this computer. "
+        + install_hint()
+        + " Or point the browser_path setting at one."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The profile lock
+
+
+def _lock_owner(profile_dir: Path) -> tuple[str, int] | None:
+    """(hostname, pid) from Chromium's SingletonLock symlink, or None when there is none."""
+    lock = profile_dir / "SingletonLock"
+    try:
+        target = os.readlink(lock)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        # A regular file (or unreadable link): treat as unknown owner on this host.
+        return (socket.gethostname(), -1) if lock.exists() else None
+    host, _, pid = target.rpartition("-")
+    try:
+        return host, int(pid)
+    except ValueError:
+        return host, -1
+
+
+def _is_browser_process(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        name = proc.name().lower()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return any(word in name for word in _BROWSER_PROCESS_WORDS)
+
+
+def profile_owner_pid(profile_dir: Path) -> int | None:
+    """The pid of the live browser that holds this profile, or None when none does."""
+    owner = _lock_owner(profile_dir)
+    if owner is None:
+        return None
+    host, pid = owner
+    if host == socket.gethostname() and _is_browser_process(pid):
+        return pid
+    return None
+
+
+def check_profile_free(profile_dir: Path) -> None:
+    """Raise ProfileInUse when a live browser holds the profile; remove a dead browser's lock."""
+    if sys.platform == "win32":
+        lockfile = profile_dir / "lockfile"
+        try:
+            lockfile.unlink(missing_ok=True)
+        except PermissionError:
+            raise ProfileInUse(
+                f"The browser profile {profile_dir} is open in another browser window. Close "
+                "that browser (or finish the login that uses it) and try again."
+            ) from None
+        return
+    owner = _lock_owner(profile_dir)
+    if owner is None:
+        return
+    host, pid = owner
+    if host != socket.gethostname():
+        raise ProfileInUse(
+            f"The browser profile {profile_dir} is locked by a browser on another computer "
+            f"({host}). Close it there; if that computer is gone, delete "
+            f"{profile_dir / 'SingletonLock'}."
+        )
+    if _is_browser_process(pid):
+        raise ProfileInUse(
+            f"The browser profile {profile_dir} is in use by a running browser (pid {pid}). "
+            "Close that browser window (or finish the login that uses it) and try again."
+        )
+    log.info("removing the stale browser lock of dead pid %s in %s", pid, profile_dir)
+    for name in LOCK_NAMES:
+        with contextlib.suppress(OSError):
+            (profile_dir / name).unlink()
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def has_display() -> bool:
+    """Whether a headed browser window can be shown here."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _read_port_file(profile_dir: Path) -> tuple[int, str] | None:
+    try:
+        lines = (profile_dir / PORT_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    if len(lines) < 2:
+        return None
+    try:
+        port = int(lines[0].strip())
+    except ValueError:
+        return None
+    return (port, lines[1].strip()) if 0 < port < 65536 else None
+
+
+# --------------------------------------------------------------------------------------------
+# The process
+
+
+class ChromiumProcess:
+    """A running browser with its DevTools endpoint on 127.0.0.1."""
+
+    def __init__(
+        self,
+        *,
+        pid: int,
+        profile_dir: Path,
+        port: int,
+        browser_ws_url: str,
+        executable: Path | None,
+        headless: bool,
+        popen: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        self._pid = pid
+        self.profile_dir = profile_dir
+        self._port = port
+        self._browser_ws_url = browser_ws_url
+        self.executable = executable
+        self.headless = headless
+        self._popen = popen
+        self._stopped = False
+
+    # -- starting
+
+    @staticmethod
+    def build_args(
+        executable: Path, profile_dir: Path, *, headless: bool, extra_args: Iterable[str] = ()
+    ) -> list[str]:
+        args = [str(executable), f"--user-data-dir={profile_dir}", "--remote-debugging-port=0"]
+        args += BASE_ARGS
+        if headless:
+            args += ["--headless=new", "--window-size=1280,900", "--mute-audio"]
+        if _is_root():
+            args.append("--no-sandbox")
+        args += list(extra_args)
+        args.append("about:blank")
+        return args
+
+    @classmethod
+    def start(
+        cls,
+        profile_dir: Path,
+        *,
+        headless: bool,
+        executable: Path | None = None,
+        extra_args: Sequence[str] = (),
+        detached: bool = False,
+        timeout: float = 30.0,
+    ) -> ChromiumProcess:
+        """Start the browser on `profile_dir` and wait until its DevTools endpoint answers.
+
+        `detached`: the browser outlives this Python process (own session, no pipes): for a
+        command-line login that returns at once. Raises ProfileInUse, BrowserNotFound,
+        BrowserStartFailed.
+        """
+        exe = executable or find_browser()
+        profile_dir = Path(profile_dir).resolve()
+        profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        check_profile_free(profile_dir)
+        with contextlib.suppress(FileNotFoundError):
+            (profile_dir / PORT_FILE).unlink()
+        args = cls.build_args(exe, profile_dir, headless=headless, extra_args=extra_args)
+        stderr_path = profile_dir / STDERR_FILE
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":
+            flags = subprocess.CREATE_NEW_PROCESS_GROUP
+            if detached:
+                flags |= subprocess.DETACHED_PROCESS
+            kwargs["creationflags"] = flags
+        else:
+            kwargs["start_new_session"] = True  # our signals (Ctrl+C) don't hit it directly
+        with open(stderr_path, "wb") as stderr:
+            popen = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                close_fds=True,
+                **kwargs,
+            )
+        log.info(
+            "started %s (pid %s, %s) on profile %s",
+            exe.name,
+            popen.pid,
+            "headless" if headless else "headed",
+            profile_dir,
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            port_info = None
+            while time.monotonic() < deadline:
+                port_info = _read_port_file(profile_dir)
+                if port_info is not None:
+                    break
+                if popen.poll() is not None:
+                    raise BrowserStartFailed(
+                        f"The browser exited at start (code {popen.returncode}). "
+                        + _tail(stderr_path)
+                    )
+                time.sleep(0.05)
+            if port_info is None:
+                raise BrowserStartFailed(
+                    f"The browser did not open its DevTools port within {timeout:g} s. "
+                    + _tail(stderr_path)
+                )
+            port, ws_path = port_info
+            ws_url = _browser_ws_url(port, deadline) or f"ws://127.0.0.1:{port}{ws_path}"
+        except BaseException:
+            _kill_tree(popen.pid)
+            with contextlib.suppress(Exception):
+                popen.wait(5)
+            raise
+        proc = cls(
+            pid=popen.pid,
+            profile_dir=profile_dir,
+            port=port,
+            browser_ws_url=ws_url,
+            executable=exe,
+            headless=headless,
+            popen=None if detached else popen,
+        )
+        if detached:
+            # Nobody will wait() for it from here; a reaper thread avoids a zombie while we live.
+            threading.Thread(target=popen.wait, name="chromium-reaper", daemon=True).start()
+        return proc
+
+    @classmethod
+    def attach(cls, profile_dir: Path, *, timeout: float = 3.0) -> ChromiumProcess | None:
+        """The browser already running on `profile_dir` (started detached earlier), if its
+        DevTools endpoint answers; else None."""
+        profile_dir = Path(profile_dir).resolve()
+        pid = profile_owner_pid(profile_dir)
+        port_info = _read_port_file(profile_dir)
+        if pid is None or port_info is None:
+            return None
+        port = port_info[0]
+        try:
+            with httpx.Client(timeout=timeout, trust_env=False) as client:
+                version = client.get(f"http://127.0.0.1:{port}/json/version").json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        ws_url = str(version.get("webSocketDebuggerUrl") or "")
+        if not ws_url:
+            return None
+        headless = "Headless" in str(version.get("User-Agent", ""))
+        return cls(
+            pid=pid,
+            profile_dir=profile_dir,
+            port=port,
+            browser_ws_url=ws_url,
+            executable=None,
+            headless=headless,
+        )
+
+    # -- facts
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def browser_ws_url(self) -> str:
+        return self._browser_ws_url
+
+    def inspector_url(self, page_id: str) -> str:
+        """Chromium's own DevTools front end on that page: the local live view."""
+        host = f"127.0.0.1:{self._port}"
+        return f"http://{host}/devtools/inspector.html?ws={host}/devtools/page/{page_id}"
+
+    @property
+    def alive(self) -> bool:
+        if self._popen is not None:
+            return self._popen.poll() is None
+        try:
+            proc = psutil.Process(self._pid)
+            return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+        except psutil.AccessDenied:
+            return True
+
+    def pages(self, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The open tabs (type "page") from /json/list: id, url, title, webSocketDebuggerUrl."""
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            response = client.get(f"{self.http_url}/json/list")
+            response.raise_for_status()
+            items = response.json()
+        return [dict(item) for item in items if item.get("type") == "page"]
+
+    # -- stopping
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the browser gracefully (Browser.close over CDP, then SIGTERM) so the profile
+        is flushed to disk; kill it (and its children) if it is still there after `timeout`."""
+        if self._stopped and not self.alive:
+            return
+        self._stopped = True
+        if not self.alive:
+            self._reap(0)
+            return
+        deadline = time.monotonic() + timeout
+        children = self._children()
+        closed = _cdp_browser_close(self._browser_ws_url, timeout=min(3.0, timeout / 2))
+        if not (closed and self._wait(deadline - time.monotonic())):
+            if sys.platform != "win32":
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self._pid, signal.SIGTERM)
+                self._wait(max(0.5, deadline - time.monotonic()))
+            if self.alive:
+                log.warning("browser pid %s did not close; killing it", self._pid)
+                _kill_tree(self._pid)
+                self._wait(5.0)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                if child.is_running():
+                    child.kill()
+        self._reap(1.0)
+        with contextlib.suppress(OSError):
+            (self.profile_dir / PORT_FILE).unlink()
+        log.info("browser pid %s stopped", self._pid)
+
+    def _children(self) -> list[psutil.Process]:
+        try:
+            children: list[psutil.Process] = psutil.Process(self._pid).children(recursive=True)
+            return children
+        except psutil.Error:
+            return []
+
+    def _wait(self, seconds: float) -> bool:
+        seconds = max(0.0, seconds)
+        if self._popen is not None:
+            try:
+                self._popen.wait(seconds)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        try:
+            psutil.Process(self._pid).wait(seconds)
+        except psutil.TimeoutExpired:
+            return False
+        except psutil.NoSuchProcess:
+            pass
+        return True
+
+    def _reap(self, seconds: float) -> None:
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(seconds)
+
+    def __repr__(self) -> str:
+        state = "alive" if self.alive else "stopped"
+        return f"<ChromiumProcess pid={self._pid} port={self._port} {state}>"
+
+
+def _tail(path: Path, limit: int = 600) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+    return f"Its last output: {text[-limit:]}" if text else ""
+
+
+def _browser_ws_url(port: int, deadline: float) -> str | None:
+    """webSocketDebuggerUrl from /json/version, retried until `deadline`."""
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while True:
+            try:
+                data = client.get(f"http://127.0.0.1:{port}/json/version").json()
+                return str(data["webSocketDebuggerUrl"])
+            except (httpx.HTTPError, ValueError, KeyError):
+                if time.monotonic() >= deadline:
+                    return None
+                time.sleep(0.05)
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        parent = psutil.Process(pid)
+        procs = [*parent.children(recursive=True), parent]
+    except psutil.Error:
+        return
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(procs, timeout=5)
+
+
+def _cdp_browser_close(ws_url: str, timeout: float) -> bool:
+    """Send Browser.close over CDP. Runs its own event loop on a helper thread, so it works
+    from any thread (also from inside a running loop). True when the browser acknowledged."""
+    result: list[bool] = []
+
+    async def send() -> bool:
+        import aiohttp
+
+        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        async with (
+            aiohttp.ClientSession(timeout=client_timeout, trust_env=False) as session,
+            session.ws_connect(ws_url, max_msg_size=0) as ws,
+        ):
+            await ws.send_str(json.dumps({"id": 1, "method": "Browser.close"}))
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                if json.loads(str(message.data)).get("id") == 1:
+                    return True
+            return True  # the socket closed: the browser is going away
+
+    def runner() -> None:
+        try:
+            result.append(asyncio.run(asyncio.wait_for(send(), timeout)))
+        except Exception as error:
+            log.debug("Browser.close over CDP failed: %s", type(error).__name__)
+            result.append(False)
+
+    thread = threading.Thread(target=runner, name="cdp-close", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    return bool(result and result[0])
+
+
+def platform_summary() -> str:
+    """For diagnostics: OS and the browser that would be used (or why none)."""
+    try:
+        browser = str(find_browser())
+    except BrowserNotFound:
+        browser = "none found"
+    return f"{platform.system()} {platform.release()}; browser: {browser}"

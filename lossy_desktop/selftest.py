@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -209,41 +208,22 @@ def check_keyring(ctx: Context) -> str:
     return found
 
 
-def _find_browser() -> str | None:
+def _find_browser() -> str:
+    """The browser the app would use (automation.chromium.find_browser), or Failed saying why."""
+    from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
+
     try:
-        from lossy_desktop.automation.chromium import find_browser
-    except ImportError:
-        find_browser = None
-    if find_browser is not None:
-        found = find_browser()
-        if found is None:
-            return None
-        # find_browser may return a path or an object describing the browser
-        path = getattr(found, "path", None) or getattr(found, "executable", None) or found
-        return str(path)
-    for name in (
-        "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-        "microsoft-edge",
-        "msedge",
-        "chrome",
-    ):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+        return str(find_browser())
+    except BrowserNotFound as error:
+        raise Failed(f"{error} Or use Browserbase instead (Settings → Browserbase key).")
 
 
 def check_browser(ctx: Context) -> str:
     path = _find_browser()
-    if path is None:
-        raise Failed(
-            "no Chromium, Chrome or Edge found. Install one (Debian/Ubuntu: "
-            "`sudo apt install chromium`), or use Browserbase (Settings → Browserbase key)"
-        )
     ctx.browser = path
+    if sys.platform == "win32":
+        # chrome.exe/msedge.exe --version opens a window instead of printing; the cdp check runs it
+        return path
     try:
         out = subprocess.run(
             [path, "--version"],

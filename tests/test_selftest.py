@@ -96,14 +96,18 @@ def test_required_failure_fails_the_run_and_optional_one_only_warns(monkeypatch)
     assert lines[-1] == "self-test passed: 1 ok, 0 failed, 1 warnings"
 
 
-def test_missing_browser_is_a_clear_failure(monkeypatch):
-    monkeypatch.setattr(selftest, "_find_browser", lambda: None)
+def test_missing_browser_is_a_clear_failure(monkeypatch, tmp_path: Path):
+    from lossy_desktop.automation import chromium
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing to find on PATH
+    monkeypatch.setattr(chromium, "candidate_paths", lambda: [tmp_path / "no-such-browser"])
     lines: list[str] = []
     code = selftest.run(only=["browser", "cdp"], out=lines.append)
     checks = _checks("\n".join(lines))
     assert code == 1
     assert checks["browser"][0] == "FAIL"
-    assert "apt install chromium" in checks["browser"][1]
+    assert "No Chromium, Google Chrome or Microsoft Edge was found" in checks["browser"][1]
+    assert "Browserbase" in checks["browser"][1]
     assert checks["cdp"] == ("FAIL", "skipped: no browser found")
 
 

@@ -1,0 +1,1026 @@
+"""Notes: the one validator, the one state machine, and the service everything else calls.
+
+A note belongs to a video (found or created by URL). Its stored status is one of ghost, posting,
+posted, failed; two more states are derived from a ghost:
+
+- queued: ghost with `next_attempt_at` set (a posting job waits for it);
+- held:   ghost, not queued, whose last error says the platform connection must be renewed
+          (session_expired / not_logged_in). `requeue_held(platform)` queues them again.
+
+Every change of state goes through `_transition`, checked against `TRANSITIONS` (one table over
+the six effective states). An illegal change raises IllegalTransition and writes nothing.
+
+Listeners (`add_listener`) are called after every committed change, on the thread that made it,
+with `NoteView` snapshots (frozen, safe to hand to other threads).
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lossy_desktop.core.clock import Clock, system_clock
+from lossy_desktop.core.db import Database
+from lossy_desktop.core.errors import (
+    IllegalTransition,
+    LossyError,
+    NotFoundError,
+    ValidationError,
+)
+from lossy_desktop.core.models import Note, Video
+from lossy_desktop.core.platforms import PLATFORMS, check_video_url, get_platform
+from lossy_desktop.core.settings import Settings
+
+log = logging.getLogger("lossy.core")
+
+# Error kinds that mean "the platform connection must be renewed": the note waits (held).
+HOLD_KINDS: tuple[str, ...] = ("session_expired", "not_logged_in")
+
+# Bounds of the free-text fields (the database columns and common sense).
+MAX_EXTERNAL_ID = 200
+MAX_CATEGORY = 64
+MAX_TITLE = 500
+MAX_TRANSCRIPT = 100_000
+MAX_URL = 2_000
+MAX_DURATION = 31 * 24 * 3600.0  # a month of video is more than any platform hosts
+MAX_ERROR = 2_000
+
+# The fields a note is made of (the import formats' columns, the intake's JSON keys).
+NOTE_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "platform",
+    "video_url",
+    "video_title",
+    "video_duration",
+    "timestamp_seconds",
+    "text",
+    "category",
+    "confidence",
+    "transcript",
+)
+
+# Effective states: the stored status, refined for ghosts.
+STATES: tuple[str, ...] = ("ghost", "queued", "held", "posting", "posted", "failed")
+
+# THE state machine: from-state -> the states it may change to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    # post now / auto-queue; validation-time failure; a job found the connection gone;
+    # a worker that claimed a job before the note was marked queued (never after a cancel).
+    "ghost": frozenset({"queued", "failed", "held"}),
+    # the worker starts; the user cancels; the connection is gone; a job gives up before
+    # posting; rescheduled (snooze/backoff before the attempt began).
+    "queued": frozenset({"posting", "ghost", "held", "failed", "queued"}),
+    # reconnected (or the user retries); the user cancels; given up for good.
+    "held": frozenset({"queued", "ghost", "failed"}),
+    # done; failed for good; retry later (backoff/snooze); connection gone; a crashed attempt
+    # started again (the queue puts orphaned jobs back).
+    "posting": frozenset({"posted", "failed", "queued", "held", "posting"}),
+    # the user retries (or posts now); a failed note may be set aside as a plain ghost.
+    "failed": frozenset({"queued", "ghost"}),
+    "posted": frozenset(),
+}
+
+_STATE_TO_STATUS = {
+    "ghost": "ghost",
+    "queued": "ghost",
+    "held": "ghost",
+    "posting": "posting",
+    "posted": "posted",
+    "failed": "failed",
+}
+
+# Control characters a note may not contain (newline and tab are fine).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TIMECODE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d+)?)$")
+
+
+# ----------------------------------------------------------------------------------------------
+# Snapshots
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NoteView:
+    """A read-only snapshot of a note and its video, safe to hand to other threads."""
+
+    id: int
+    external_id: str | None
+    video_id: int
+    platform: str
+    video_url: str
+    video_title: str | None
+    video_duration: float | None
+    text: str
+    transcript: str | None
+    category: str | None
+    confidence: float
+    timestamp_seconds: float
+    status: str
+    error_kind: str | None
+    error: str | None
+    attempts: int
+    next_attempt_at: float | None
+    posted_at: float | None
+    external_comment_id: str | None
+    external_permalink: str | None
+    failure_artifact_path: str | None
+    created_at: float
+    updated_at: float
+
+    @property
+    def queued(self) -> bool:
+        """Waiting for a posting job (a ghost with a next attempt time)."""
+        return self.status == "ghost" and self.next_attempt_at is not None
+
+    @property
+    def held(self) -> bool:
+        """Waiting for the platform connection to be renewed."""
+        return (
+            self.status == "ghost"
+            and self.next_attempt_at is None
+            and self.error_kind in HOLD_KINDS
+        )
+
+    @property
+    def state(self) -> str:
+        """The effective state: ghost, queued, held, posting, posted or failed."""
+        if self.queued:
+            return "queued"
+        if self.held:
+            return "held"
+        return self.status
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field plus the derived flags, JSON-ready (stable key order)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["queued"] = self.queued
+        data["held"] = self.held
+        data["state"] = self.state
+        return data
+
+
+@dataclass(frozen=True)
+class VideoView:
+    id: int
+    platform: str
+    url: str
+    title: str | None
+    duration: float | None
+    note_count: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    """A validated note, ready to be stored (made by `validate_note` only)."""
+
+    platform: str
+    video_url: str
+    video_title: str | None
+    video_duration: float | None
+    timestamp_seconds: float
+    text: str
+    category: str | None
+    confidence: float
+    transcript: str | None
+    external_id: str | None
+
+    def content_key(self) -> tuple[str, str, float, str]:
+        """What makes two notes without an external id the same note."""
+        return (self.platform, self.video_url, self.timestamp_seconds, self.text)
+
+
+def _view(note: Note, video: Video) -> NoteView:
+    return NoteView(
+        id=note.id,
+        external_id=note.external_id,
+        video_id=video.id,
+        platform=video.platform,
+        video_url=video.url,
+        video_title=video.title,
+        video_duration=video.duration_seconds,
+        text=note.text,
+        transcript=note.transcript,
+        category=note.category,
+        confidence=note.confidence,
+        timestamp_seconds=note.timestamp_seconds,
+        status=note.status,
+        error_kind=note.error_kind,
+        error=note.error,
+        attempts=note.attempts,
+        next_attempt_at=note.next_attempt_at,
+        posted_at=note.posted_at,
+        external_comment_id=note.external_comment_id,
+        external_permalink=note.external_permalink,
+        failure_artifact_path=note.failure_artifact_path,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+    )
+
+
+def state_of(note: Note) -> str:
+    """The effective state of a stored note."""
+    if note.status == "ghost":
+        if note.next_attempt_at is not None:
+            return "queued"
+        if note.error_kind in HOLD_KINDS:
+            return "held"
+    return note.status
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------------------------
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _number(field: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(field, f"must be a number (got {value!r})")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValidationError(field, f"must be a number (got {value!r})") from None
+    else:
+        raise ValidationError(field, f"must be a number (got {type(value).__name__})")
+    if not math.isfinite(number):
+        raise ValidationError(field, "must be a finite number")
+    return number
+
+
+def parse_timestamp(value: Any, field: str = "timestamp_seconds") -> float:
+    """Seconds as a number, a numeric string, or a timecode `M:SS` / `H:MM:SS` (`.fff` allowed)."""
+    if isinstance(value, str):
+        match = _TIMECODE.match(value.strip())
+        if match:
+            hours, minutes, seconds = match.groups()
+            return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return _number(field, value)
+
+
+def _text(field: str, value: Any, *, maximum: int, multiline: bool = False) -> str:
+    if not isinstance(value, str):
+        if isinstance(value, int) and not isinstance(value, bool) and field == "external_id":
+            value = str(value)
+        else:
+            raise ValidationError(field, f"must be text (got {type(value).__name__})")
+    raw: str = value
+    if multiline:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    result = raw.strip()
+    bad = _CONTROL.search(result) or (not multiline and ("\n" in result or "\t" in result))
+    if bad:
+        raise ValidationError(field, "contains control characters")
+    if len(result) > maximum:
+        raise ValidationError(field, f"is {len(result):,} characters long; at most {maximum:,}")
+    return result
+
+
+def _optional_text(
+    fields: Mapping[str, Any], field: str, *, maximum: int, multiline: bool = False
+) -> str | None:
+    value = fields.get(field)
+    if _blank(value):
+        return None
+    return _text(field, value, maximum=maximum, multiline=multiline) or None
+
+
+def _infer_platform(url: Any) -> str | None:
+    if not isinstance(url, str):
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return None
+    for key, info in PLATFORMS.items():
+        if host in info.hosts:
+            return key
+    return None
+
+
+def validate_text(text: Any, platform: str) -> str:
+    """A note's text: non-empty, no control characters but newline/tab, within the limit."""
+    if _blank(text):
+        raise ValidationError("text", "is empty")
+    info = get_platform(platform)
+    value = _text("text", text, maximum=10**9, multiline=True)
+    if len(value) > info.comment_limit:
+        raise ValidationError(
+            "text",
+            f"is {len(value):,} characters long; {info.label} allows {info.comment_limit:,}",
+        )
+    return value
+
+
+def validate_note(
+    fields: Mapping[str, Any], settings: Settings, *, line: int | None = None
+) -> NoteInput:
+    """Check every field of a note; raise ValidationError naming the first bad one.
+
+    Strings (CSV cells, CLI arguments) are accepted for numbers; an empty cell is a missing
+    value. Keys other than NOTE_FIELDS are ignored (so an export can be imported again).
+    `platform` may be left out when the URL's host names it. A note without a confidence counts
+    as certain (1.0), as one typed by the reviewer.
+    """
+    try:
+        return _validate(fields, settings)
+    except ValidationError as error:
+        if line is not None and error.line is None:
+            raise ValidationError(error.field, error.message, line) from None
+        raise
+
+
+def _validate(fields: Mapping[str, Any], settings: Settings) -> NoteInput:
+    if not isinstance(fields, Mapping):
+        raise ValidationError(
+            "note", f"must be an object with fields (got {type(fields).__name__})"
+        )
+    raw_platform = fields.get("platform")
+    if _blank(raw_platform):
+        inferred = _infer_platform(fields.get("video_url"))
+        if inferred is None:
+            raise ValidationError(
+                "platform", f"is required ({', '.join(PLATFORMS)}) when the URL does not show it"
+            )
+        platform = inferred
+    elif not isinstance(raw_platform, str):
+        raise ValidationError("platform", f"must be text (got {type(raw_platform).__name__})")
+    else:
+        platform = raw_platform.strip().lower()
+        get_platform(platform)
+
+    raw_url = fields.get("video_url")
+    if _blank(raw_url):
+        raise ValidationError("video_url", "is required")
+    if not isinstance(raw_url, str):
+        raise ValidationError("video_url", f"must be text (got {type(raw_url).__name__})")
+    if len(raw_url) > MAX_URL:
+        raise ValidationError("video_url", f"is longer than {MAX_URL:,} characters")
+    video_url = check_video_url(platform, raw_url, settings)
+
+    video_title = _optional_text(fields, "video_title", maximum=MAX_TITLE)
+
+    duration: float | None = None
+    if not _blank(fields.get("video_duration")):
+        duration = _number("video_duration", fields["video_duration"])
+        if duration <= 0:
+            raise ValidationError("video_duration", "must be more than 0 seconds")
+        if duration > MAX_DURATION:
+            raise ValidationError("video_duration", f"must be at most {MAX_DURATION:g} seconds")
+
+    if _blank(fields.get("timestamp_seconds")):
+        raise ValidationError("timestamp_seconds", "is required")
+    timestamp = parse_timestamp(fields["timestamp_seconds"])
+    if timestamp < 0:
+        raise ValidationError("timestamp_seconds", "must be 0 or more")
+    if duration is not None and timestamp > duration:
+        raise ValidationError(
+            "timestamp_seconds", f"{timestamp:g} s is past the end of the video ({duration:g} s)"
+        )
+    if timestamp > MAX_DURATION:
+        raise ValidationError("timestamp_seconds", f"must be at most {MAX_DURATION:g} seconds")
+
+    text = validate_text(fields.get("text"), platform)
+    category = _optional_text(fields, "category", maximum=MAX_CATEGORY)
+
+    confidence = 1.0
+    if not _blank(fields.get("confidence")):
+        confidence = _number("confidence", fields["confidence"])
+        if not 0.0 <= confidence <= 1.0:
+            raise ValidationError("confidence", f"must be between 0 and 1 (got {confidence:g})")
+
+    transcript = _optional_text(fields, "transcript", maximum=MAX_TRANSCRIPT, multiline=True)
+    external_id = _optional_text(fields, "external_id", maximum=MAX_EXTERNAL_ID)
+
+    return NoteInput(
+        platform=platform,
+        video_url=video_url,
+        video_title=video_title,
+        video_duration=duration,
+        timestamp_seconds=timestamp,
+        text=text,
+        category=category,
+        confidence=confidence,
+        transcript=transcript,
+        external_id=external_id,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Scheduling (implemented by workers.scheduling.QueueScheduler over the job queue)
+# ----------------------------------------------------------------------------------------------
+class PostingScheduler(Protocol):
+    def schedule(
+        self, session: Session, notes: list[tuple[int, int]], *, manual: bool
+    ) -> dict[int, float | None]:
+        """Queue a posting job per (note_id, video_id) inside `session`'s transaction.
+
+        Returns note_id -> when its job is due (None when refused)."""
+        ...
+
+    def cancel(self, note_id: int) -> int:
+        """Cancel the note's waiting jobs; returns how many."""
+        ...
+
+
+NoteListener = Callable[[list[NoteView]], None]
+RemovalListener = Callable[[list[int]], None]
+
+
+class NoteService:
+    """Create, list and change notes. Thread-safe (each call is its own transaction)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        scheduler: PostingScheduler | None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._scheduler = scheduler
+        self._clock = clock
+        self._listeners: list[NoteListener] = []
+        self._removal_listeners: list[RemovalListener] = []
+        self._lock = threading.Lock()
+
+    # -- listeners ---------------------------------------------------------------------------
+    def add_listener(self, cb: NoteListener) -> None:
+        """`cb(views)` runs after every committed change, on the thread that made it."""
+        with self._lock:
+            self._listeners.append(cb)
+
+    def add_removal_listener(self, cb: RemovalListener) -> None:
+        """`cb(note_ids)` runs after notes are deleted."""
+        with self._lock:
+            self._removal_listeners.append(cb)
+
+    def _notify(self, views: list[NoteView]) -> None:
+        if not views:
+            return
+        with self._lock:
+            listeners = list(self._listeners)
+        for cb in listeners:
+            try:
+                cb(views)
+            except Exception:
+                log.exception("a note listener failed")
+
+    def _notify_removed(self, ids: list[int]) -> None:
+        with self._lock:
+            listeners = list(self._removal_listeners)
+        for cb in listeners:
+            try:
+                cb(ids)
+            except Exception:
+                log.exception("a note removal listener failed")
+
+    # -- creating ----------------------------------------------------------------------------
+    def validate(self, fields: Mapping[str, Any], *, line: int | None = None) -> NoteInput:
+        return validate_note(fields, self._settings, line=line)
+
+    def create(self, note: NoteInput) -> NoteView:
+        """Store one note; queue it when its confidence reaches `auto_post_threshold`."""
+        return self.create_many([note])[0]
+
+    def create_many(self, notes: list[NoteInput]) -> list[NoteView]:
+        """Store notes in one transaction. An external id already used refuses them all."""
+        created = self._insert(notes, skip_duplicates=False)
+        return [view for view in created if view is not None]
+
+    def import_many(self, notes: list[NoteInput]) -> list[NoteView | None]:
+        """Store notes in one transaction, skipping duplicates (None in the result).
+
+        A duplicate has the external id of a stored note (or of an earlier one in `notes`), or,
+        without an external id, the same platform, video URL, timestamp and text."""
+        return self._insert(notes, skip_duplicates=True)
+
+    def _insert(self, notes: list[NoteInput], *, skip_duplicates: bool) -> list[NoteView | None]:
+        if not notes:
+            return []
+        threshold = float(self._settings.get("auto_post_threshold"))
+        results: list[tuple[Note, Video] | None] = []
+        with self._db.write() as session:
+            now = self._clock()
+            videos: dict[str, Video] = {}
+            seen_ids: set[str] = set()
+            seen_content: set[tuple[str, str, float, str]] = set()
+            to_queue: list[Note] = []
+            for index, item in enumerate(notes):
+                if not isinstance(item, NoteInput):
+                    raise TypeError("notes must be NoteInput values (use validate_note)")
+                if self._is_duplicate(session, item, seen_ids, seen_content):
+                    if not skip_duplicates:
+                        raise ValidationError(
+                            "external_id",
+                            f"a note with external id {item.external_id!r} already exists",
+                            index + 1 if len(notes) > 1 else None,
+                        )
+                    results.append(None)
+                    continue
+                video = videos.get(item.video_url) or self._video_for(session, item, now)
+                videos[item.video_url] = video
+                duration = video.duration_seconds
+                if duration is not None and item.timestamp_seconds > duration:
+                    raise ValidationError(
+                        "timestamp_seconds",
+                        f"{item.timestamp_seconds:g} s is past the end of the video "
+                        f"({duration:g} s)",
+                    )
+                note = Note(
+                    external_id=item.external_id,
+                    video=video,
+                    text=item.text,
+                    transcript=item.transcript,
+                    category=item.category,
+                    confidence=item.confidence,
+                    timestamp_seconds=item.timestamp_seconds,
+                    status="ghost",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(note)
+                results.append((note, video))
+                if item.confidence >= threshold:
+                    to_queue.append(note)
+            session.flush()
+            if to_queue and self._scheduler is not None:
+                self._queue(session, to_queue, manual=False)
+            views = [None if r is None else _view(*r) for r in results]
+        created = [v for v in views if v is not None]
+        log.info(
+            "%d note(s) created, %d queued",
+            len(created),
+            sum(1 for v in created if v.queued),
+        )
+        self._notify(created)
+        return views
+
+    def _is_duplicate(
+        self,
+        session: Session,
+        item: NoteInput,
+        seen_ids: set[str],
+        seen_content: set[tuple[str, str, float, str]],
+    ) -> bool:
+        if item.external_id is not None:
+            if item.external_id in seen_ids:
+                return True
+            seen_ids.add(item.external_id)
+            found = session.scalar(select(Note.id).where(Note.external_id == item.external_id))
+            return found is not None
+        key = item.content_key()
+        if key in seen_content:
+            return True
+        seen_content.add(key)
+        found = session.scalar(
+            select(Note.id)
+            .join(Video, Note.video_id == Video.id)
+            .where(
+                Video.url == item.video_url,
+                Video.platform == item.platform,
+                Note.timestamp_seconds == item.timestamp_seconds,
+                Note.text == item.text,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def _video_for(self, session: Session, item: NoteInput, now: float) -> Video:
+        video = session.scalar(select(Video).where(Video.url == item.video_url))
+        if video is None:
+            video = Video(
+                platform=item.platform,
+                url=item.video_url,
+                title=item.video_title,
+                duration_seconds=item.video_duration,
+                created_at=now,
+            )
+            session.add(video)
+            return video
+        if video.platform != item.platform:
+            raise ValidationError(
+                "platform",
+                f"the video {item.video_url} is already known as a {video.platform} video",
+            )
+        if item.video_title and not video.title:
+            video.title = item.video_title
+        if item.video_duration is not None:
+            video.duration_seconds = item.video_duration
+        return video
+
+    def _queue(self, session: Session, notes: list[Note], *, manual: bool) -> None:
+        """Ask the scheduler for jobs and record when each note is due."""
+        assert self._scheduler is not None
+        when = self._scheduler.schedule(session, [(n.id, n.video_id) for n in notes], manual=manual)
+        for note in notes:
+            due = when.get(note.id)
+            if due is None:
+                log.warning("note %d was not queued (the queue refused it)", note.id)
+                continue
+            self._transition(note, "queued")
+            note.next_attempt_at = due
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, note_id: int) -> NoteView:
+        with self._db.read() as session:
+            note = session.get(Note, note_id)
+            if note is None:
+                raise NotFoundError(f"no note with id {note_id}")
+            return _view(note, note.video)
+
+    def _filtered(
+        self,
+        query: Any,
+        *,
+        status: str | None,
+        platform: str | None,
+        video_id: int | None,
+        search: str | None,
+    ) -> Any:
+        if status is not None:
+            if status not in STATES:
+                raise ValidationError("status", f"must be one of {', '.join(STATES)}")
+            if status == "queued":
+                query = query.where(Note.status == "ghost", Note.next_attempt_at.is_not(None))
+            elif status == "held":
+                query = query.where(
+                    Note.status == "ghost",
+                    Note.next_attempt_at.is_(None),
+                    Note.error_kind.in_(HOLD_KINDS),
+                )
+            else:
+                query = query.where(Note.status == status)
+        if platform is not None:
+            get_platform(platform)
+            query = query.where(Video.platform == platform)
+        if video_id is not None:
+            query = query.where(Note.video_id == video_id)
+        if search:
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern += "%"
+            query = query.where(
+                or_(
+                    Note.text.ilike(pattern, escape="\\"),
+                    Note.transcript.ilike(pattern, escape="\\"),
+                    Note.category.ilike(pattern, escape="\\"),
+                    Video.title.ilike(pattern, escape="\\"),
+                )
+            )
+        return query
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        platform: str | None = None,
+        video_id: int | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[NoteView]:
+        """Notes in creation order (oldest first). `status` may also be queued or held."""
+        query = self._filtered(
+            select(Note, Video).join(Video, Note.video_id == Video.id),
+            status=status,
+            platform=platform,
+            video_id=video_id,
+            search=search,
+        ).order_by(Note.id)
+        if offset:
+            query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as session:
+            return [_view(note, video) for note, video in session.execute(query).all()]
+
+    def count(
+        self,
+        *,
+        status: str | None = None,
+        platform: str | None = None,
+        video_id: int | None = None,
+        search: str | None = None,
+    ) -> int:
+        query = self._filtered(
+            select(func.count(Note.id)).join(Video, Note.video_id == Video.id),
+            status=status,
+            platform=platform,
+            video_id=video_id,
+            search=search,
+        )
+        with self._db.read() as session:
+            return int(session.scalar(query) or 0)
+
+    def videos(self) -> builtins.list[VideoView]:
+        query = (
+            select(Video, func.count(Note.id))
+            .outerjoin(Note, Note.video_id == Video.id)
+            .group_by(Video.id)
+            .order_by(Video.id)
+        )
+        with self._db.read() as session:
+            return [
+                VideoView(
+                    id=v.id,
+                    platform=v.platform,
+                    url=v.url,
+                    title=v.title,
+                    duration=v.duration_seconds,
+                    note_count=int(n),
+                    created_at=v.created_at,
+                )
+                for v, n in session.execute(query).all()
+            ]
+
+    # -- the state machine -------------------------------------------------------------------
+    def _transition(self, note: Note, target: str) -> None:
+        current = state_of(note)
+        if target not in TRANSITIONS.get(current, frozenset()):
+            raise IllegalTransition(
+                f"note {note.id} is {current}; it can't become {target}"
+                + _explain_illegal(current, target)
+            )
+        note.status = _STATE_TO_STATUS[target]
+        note.updated_at = self._clock()
+
+    def _change(
+        self, note_ids: Iterable[int], change: Callable[[Session, Note], None]
+    ) -> builtins.list[NoteView]:
+        with self._db.write() as session:
+            views = []
+            for note_id in note_ids:
+                note = session.get(Note, note_id)
+                if note is None:
+                    raise NotFoundError(f"no note with id {note_id}")
+                change(session, note)
+                session.flush()
+                views.append(_view(note, note.video))
+        self._notify(views)
+        return views
+
+    def _change_one(self, note_id: int, change: Callable[[Session, Note], None]) -> NoteView:
+        return self._change([note_id], change)[0]
+
+    # -- user actions ------------------------------------------------------------------------
+    def _require_scheduler(self) -> PostingScheduler:
+        if self._scheduler is None:
+            raise LossyError("posting is not available here (no posting queue)")
+        return self._scheduler
+
+    def _requeue(self, session: Session, notes: builtins.list[Note]) -> None:
+        """Queue notes for a new round of attempts (a user's action: never refused)."""
+        for note in notes:
+            # refuse before asking for any job, so an illegal request creates none
+            if "queued" not in TRANSITIONS[state_of(note)]:
+                self._transition(note, "queued")  # raises IllegalTransition
+        self._queue(session, notes, manual=True)
+        for note in notes:
+            if state_of(note) == "queued":
+                note.error_kind = None
+                note.error = None
+                note.attempts = 0
+
+    def post_now(self, note_ids: Iterable[int]) -> builtins.list[NoteView]:
+        """Queue ghost, held and failed notes now. Notes already queued stay as they are;
+        a posting or posted note refuses the whole request."""
+        self._require_scheduler()
+        ids = list(dict.fromkeys(note_ids))
+
+        with self._db.write() as session:
+            notes: builtins.list[Note] = []
+            for note_id in ids:
+                note = session.get(Note, note_id)
+                if note is None:
+                    raise NotFoundError(f"no note with id {note_id}")
+                notes.append(note)
+            waiting = [n for n in notes if state_of(n) != "queued"]
+            self._requeue(session, waiting)
+            session.flush()
+            views = [_view(n, n.video) for n in notes]
+        self._notify(views)
+        return views
+
+    def retry(self, note_id: int) -> NoteView:
+        """A failed (or held) note is queued again."""
+        self._require_scheduler()
+
+        def change(session: Session, note: Note) -> None:
+            if state_of(note) not in ("failed", "held"):
+                raise IllegalTransition(
+                    f"note {note.id} is {state_of(note)}; only failed or held notes are retried"
+                )
+            self._requeue(session, [note])
+
+        return self._change_one(note_id, change)
+
+    def cancel(self, note_id: int) -> NoteView:
+        """A queued or held note goes back to ghost; its waiting job is cancelled."""
+
+        def change(_session: Session, note: Note) -> None:
+            if state_of(note) not in ("queued", "held"):
+                raise IllegalTransition(
+                    f"note {note.id} is {state_of(note)}; only queued or held notes are cancelled"
+                )
+            self._transition(note, "ghost")
+            note.next_attempt_at = None
+            if note.error_kind in HOLD_KINDS:
+                note.error_kind = None
+                note.error = None
+
+        view = self._change_one(note_id, change)
+        if self._scheduler is not None:
+            self._scheduler.cancel(note_id)
+        return view
+
+    def edit_text(self, note_id: int, text: str) -> NoteView:
+        """Change the text of a note not posted yet (ghost, queued, held or failed)."""
+
+        def change(_session: Session, note: Note) -> None:
+            if note.status not in ("ghost", "failed"):
+                raise IllegalTransition(
+                    f"note {note.id} is {note.status}; its text can only change before posting"
+                )
+            note.text = validate_text(text, note.video.platform)
+            note.updated_at = self._clock()
+
+        return self._change_one(note_id, change)
+
+    def delete(self, note_id: int) -> None:
+        """Delete a note (not while it is being posted), its failure artefact and waiting job."""
+        with self._db.write() as session:
+            note = session.get(Note, note_id)
+            if note is None:
+                raise NotFoundError(f"no note with id {note_id}")
+            if note.status == "posting":
+                raise IllegalTransition(
+                    f"note {note_id} is being posted right now; delete it once that ends"
+                )
+            artifact = note.failure_artifact_path
+            video = note.video
+            session.delete(note)
+            session.flush()
+            left = session.scalar(select(func.count(Note.id)).where(Note.video_id == video.id))
+            if not left:
+                session.delete(video)
+        if self._scheduler is not None:
+            self._scheduler.cancel(note_id)
+        _remove_file(artifact)
+        log.info("note %d deleted", note_id)
+        self._notify_removed([note_id])
+
+    # -- worker actions ----------------------------------------------------------------------
+    def mark_posting(self, note_id: int, attempt: int) -> NoteView:
+        """The worker starts attempt number `attempt` (the job's, from 1) of posting the note."""
+
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "posting")
+            note.attempts = max(int(attempt), 1)
+            note.next_attempt_at = None
+
+        return self._change_one(note_id, change)
+
+    def mark_posted(
+        self, note_id: int, *, permalink: str | None, comment_id: str | None
+    ) -> NoteView:
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "posted")
+            note.posted_at = self._clock()
+            note.external_permalink = permalink
+            note.external_comment_id = comment_id
+            note.error_kind = None
+            note.error = None
+            note.next_attempt_at = None
+
+        return self._change_one(note_id, change)
+
+    def mark_failed(
+        self,
+        note_id: int,
+        *,
+        kind: str,
+        message: str,
+        artifact_path: str | None = None,
+    ) -> NoteView:
+        """Failed for good: the note keeps the error kind, message and screenshot path."""
+        old: builtins.list[str | None] = []
+
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "failed")
+            note.error_kind = _kind(kind)
+            note.error = _message(message)
+            note.next_attempt_at = None
+            if artifact_path is not None:
+                if note.failure_artifact_path and note.failure_artifact_path != artifact_path:
+                    old.append(note.failure_artifact_path)
+                note.failure_artifact_path = str(artifact_path)
+
+        view = self._change_one(note_id, change)
+        for path in old:
+            _remove_file(path)
+        return view
+
+    def mark_retrying(
+        self, note_id: int, *, kind: str, message: str, next_attempt_at: float
+    ) -> NoteView:
+        """The attempt failed but the queue tries again at `next_attempt_at` (still queued)."""
+        when = _number("next_attempt_at", next_attempt_at)
+
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "queued")
+            note.error_kind = _kind(kind)
+            note.error = _message(message)
+            note.next_attempt_at = when
+
+        return self._change_one(note_id, change)
+
+    def hold(self, note_id: int, *, kind: str, message: str) -> NoteView:
+        """The platform connection must be renewed: the note waits (ghost, not queued)."""
+        if kind not in HOLD_KINDS:
+            raise ValidationError(
+                "kind", f"only {', '.join(HOLD_KINDS)} hold a note (got {kind!r})"
+            )
+
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "held")
+            note.status = "ghost"
+            note.error_kind = kind
+            note.error = _message(message)
+            note.next_attempt_at = None
+
+        return self._change_one(note_id, change)
+
+    def requeue_held(self, platform: str) -> builtins.list[int]:
+        """Queue every note of `platform` held for a reconnect. Returns their ids."""
+        get_platform(platform)
+        if self._scheduler is None:
+            return []
+        with self._db.write() as session:
+            notes = list(
+                session.scalars(
+                    select(Note)
+                    .join(Video, Note.video_id == Video.id)
+                    .where(
+                        Video.platform == platform,
+                        Note.status == "ghost",
+                        Note.next_attempt_at.is_(None),
+                        Note.error_kind.in_(HOLD_KINDS),
+                    )
+                    .order_by(Note.id)
+                )
+            )
+            if not notes:
+                return []
+            self._requeue(session, notes)
+            session.flush()
+            views = [_view(n, n.video) for n in notes]
+        log.info("%d held %s note(s) queued again", len(views), platform)
+        self._notify(views)
+        return [v.id for v in views if v.queued]
+
+
+def _explain_illegal(current: str, target: str) -> str:
+    if current == "posted":
+        return " (it is already posted)"
+    if current == "ghost" and target == "posting":
+        return " (it is not queued: cancelled, or never queued)"
+    if current == "posting":
+        return " (it is being posted right now)"
+    return ""
+
+
+def _kind(kind: str) -> str:
+    if not isinstance(kind, str) or not kind.strip() or len(kind) > 32:
+        raise ValidationError("kind", f"must be a short error kind (got {kind!r})")
+    return kind.strip()
+
+
+def _message(message: str) -> str:
+    text = str(message).strip()
+    return text[: MAX_ERROR - 1] + "…" if len(text) > MAX_ERROR else text
+
+
+def _remove_file(path: str | None) -> None:
+    if not path:
+        return
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError as error:
+        log.warning("could not delete the artefact %s: %s", path, error)

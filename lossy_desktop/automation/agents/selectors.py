@@ -1,0 +1,307 @@
+"""Every platform's page selectors, in one table per platform, best first.
+
+Each entry is a tuple of `Find`s tried in order: the platform's stable ids first, then
+Playwright's user-facing locators (role + accessible name, visible text), which survive markup
+changes that ids do not. When none of a tuple matches, the agent fails with selector_failed and
+a screenshot.
+
+Inside a comment item the agent reads with plain CSS (one `evaluate_all` round trip for all the
+comments), so `comment_text`, `comment_author`, `comment_link` and `held_in_item` are CSS lists.
+
+YouTube and Vimeo: public markup seen in 2022–2025 (DESIGN.md "Platforms"). Air (air.inc) has no
+public markup reference: its table is marked `confirmed=False` — its ids are plausible
+`data-testid`s and its fallbacks lean on roles and names; check them against the live site.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
+
+Role = Literal[
+    "article", "button", "link", "listitem", "textbox", "region", "alert", "status", "img"
+]
+
+
+@dataclass(frozen=True)
+class Find:
+    """One way to find an element: CSS, or role (+ accessible name), or visible text."""
+
+    css: str | None = None
+    role: Role | None = None
+    name: str | re.Pattern[str] | None = None
+    exact: bool = False
+    text: str | re.Pattern[str] | None = None
+
+    def locate(self, scope: Page | Locator) -> Locator:
+        if self.css is not None:
+            return scope.locator(self.css)
+        if self.role is not None:
+            if self.name is None:
+                return scope.get_by_role(self.role)
+            return scope.get_by_role(self.role, name=self.name, exact=self.exact or None)
+        if self.text is not None:
+            return scope.get_by_text(self.text, exact=self.exact or None)
+        raise ValueError("Find needs css, role or text")
+
+    def describe(self) -> str:
+        if self.css is not None:
+            return f"css={self.css}"
+        if self.role is not None:
+            name = self.name.pattern if isinstance(self.name, re.Pattern) else self.name
+            return f"role={self.role}" + (f"[name={name!r}]" if name is not None else "")
+        text = self.text.pattern if isinstance(self.text, re.Pattern) else self.text
+        return f"text={text!r}"
+
+
+def css(*selectors: str) -> tuple[Find, ...]:
+    return tuple(Find(css=s) for s in selectors)
+
+
+@dataclass(frozen=True)
+class PlatformSelectors:
+    platform: str
+    confirmed: bool
+    """False: nobody has checked these against the live site (Air)."""
+
+    # Login signs (read from the page itself).
+    logged_in: tuple[Find, ...]
+    logged_out: tuple[Find, ...]
+    session_expired: tuple[Find, ...]
+    """Shown instead of the login when the platform ended the session (else: not logged in)."""
+    account: tuple[Find, ...]
+    """An element naming the signed-in account (attribute in `account_attrs`, else its text)."""
+    account_attrs: tuple[str, ...]
+
+    # The video page.
+    video_unavailable: tuple[Find, ...]
+    player: tuple[Find, ...]
+    """The <video> element (or an element containing it)."""
+    comments_section: tuple[Find, ...]
+    """Scrolled into view so lazily loaded comments load."""
+    comments_disabled: tuple[Find, ...]
+
+    # Writing a comment.
+    placeholder: tuple[Find, ...]
+    """Clicked to open the editor (empty when the editor is always open)."""
+    editor: tuple[Find, ...]
+    submit: tuple[Find, ...]
+
+    # Reading comments.
+    comment_item: tuple[Find, ...]
+    comment_text: tuple[str, ...]
+    comment_author: tuple[str, ...]
+    comment_link: tuple[str, ...]
+    held_in_item: tuple[str, ...]
+    held_text: str
+    """Regex (JS syntax, case-insensitive) of a hold notice inside a comment item."""
+
+    # What the platform says after a submit.
+    rate_limited: tuple[Find, ...]
+    held_notice: tuple[Find, ...]
+    post_error: tuple[Find, ...]
+
+
+_RATE_TEXT = re.compile(
+    r"posting (comments )?too (quickly|fast|often)|slow down|too many comments|rate limit", re.I
+)
+_HELD_TEXT = "held for review|pending (review|approval)|awaiting approval"
+_DISABLED_TEXT = re.compile(
+    r"comments are (turned off|disabled|off)|comments (have been )?disabled", re.I
+)
+_ERROR_TEXT = re.compile(
+    r"(couldn't|could not|unable to|failed to) (post|add|save) (your |the )?comment", re.I
+)
+_SIGN_IN = re.compile(r"^\s*(sign in|log in)\s*$", re.I)
+_COMMENT_NAME = re.compile(r"comment", re.I)
+_EXPIRED = (
+    Find(css="[data-session-expired]"),
+    Find(text=re.compile(r"session (has )?expired|sign in again|log in again", re.I)),
+)
+
+
+YOUTUBE = PlatformSelectors(
+    platform="youtube",
+    confirmed=True,
+    logged_in=(
+        Find(css="#avatar-btn"),
+        Find(role="button", name=re.compile(r"account menu|account", re.I)),
+    ),
+    logged_out=(
+        Find(css='a[href*="ServiceLogin"]'),
+        Find(role="link", name=_SIGN_IN),
+    ),
+    session_expired=_EXPIRED,
+    account=(
+        Find(css="#avatar-btn [data-account]"),
+        Find(css="#avatar-btn[data-account]"),
+        Find(css="#avatar-btn img[alt]"),
+        Find(css="#avatar-btn"),
+    ),
+    account_attrs=("data-account", "alt", "aria-label"),
+    video_unavailable=(
+        Find(css="ytd-watch-flexy #error-screen yt-playability-error-supported-renderers"),
+        Find(text=re.compile(r"video (is )?unavailable|this video isn't available", re.I)),
+    ),
+    player=css("#movie_player video", "video.html5-main-video", "video"),
+    comments_section=css("ytd-comments#comments", "#comments", "ytd-comments"),
+    comments_disabled=(
+        Find(css="ytd-comments ytd-message-renderer"),
+        Find(text=_DISABLED_TEXT),
+    ),
+    placeholder=(
+        Find(css="ytd-comment-simplebox-renderer #placeholder-area"),
+        Find(css="#simplebox-placeholder"),
+        Find(text=re.compile(r"^add a (public )?comment", re.I)),
+    ),
+    editor=(
+        Find(css="ytd-comment-simplebox-renderer #contenteditable-root"),
+        Find(css="#contenteditable-root"),
+        Find(css='div[contenteditable="true"][role="textbox"]'),
+        Find(role="textbox", name=_COMMENT_NAME),
+    ),
+    submit=(
+        Find(css="ytd-comment-simplebox-renderer #submit-button button"),
+        Find(css="#submit-button button"),
+        Find(css="#submit-button"),
+        Find(role="button", name="Comment", exact=True),
+    ),
+    comment_item=(
+        Find(css="ytd-comment-thread-renderer"),
+        Find(css="ytd-comment-view-model"),
+        Find(css="ytd-comment-renderer"),
+        Find(role="article"),
+    ),
+    comment_text=("#content-text", "yt-attributed-string#content-text", "[id*=content-text]"),
+    comment_author=("#author-text", "a[href^='/@']", "[id*=author]"),
+    comment_link=("#published-time-text a", "a[href*='lc=']"),
+    held_in_item=("[data-held='true']", ".held-for-review", "#held-for-review"),
+    held_text=_HELD_TEXT,
+    rate_limited=(Find(text=_RATE_TEXT),),
+    held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
+    post_error=(Find(text=_ERROR_TEXT),),
+)
+
+VIMEO = PlatformSelectors(
+    platform="vimeo",
+    confirmed=True,
+    logged_in=(
+        Find(css="[data-fatal-attraction='topnav-user-menu']"),
+        Find(css="#topnav_menu_avatar"),
+        Find(role="button", name=re.compile(r"account|user menu|profile", re.I)),
+    ),
+    logged_out=(
+        Find(css='a[href$="/log_in"]'),
+        Find(css='a[href*="log_in"]'),
+        Find(role="link", name=_SIGN_IN),
+    ),
+    session_expired=_EXPIRED,
+    account=(
+        Find(css="[data-account]"),
+        Find(css="#topnav_menu_avatar img[alt]"),
+    ),
+    account_attrs=("data-account", "alt", "aria-label"),
+    video_unavailable=(
+        Find(
+            text=re.compile(r"sorry, (we couldn't find that page|this video does not exist)", re.I)
+        ),
+        Find(text=re.compile(r"video (is )?(unavailable|private|not found)", re.I)),
+    ),
+    player=css(".vp-video video", "#player video", "video"),
+    comments_section=css("#comments", "[data-comments]", "section.comments"),
+    comments_disabled=(
+        Find(css=".comments-disabled"),
+        Find(text=_DISABLED_TEXT),
+    ),
+    placeholder=(),
+    editor=(
+        Find(css="#comment_form textarea"),
+        Find(css="textarea[name='text']"),
+        Find(role="textbox", name=_COMMENT_NAME),
+    ),
+    submit=(
+        Find(css="#comment_form button[type='submit']"),
+        Find(role="button", name=re.compile(r"^(add )?comment$|^post", re.I)),
+    ),
+    comment_item=(
+        Find(css="[id^='comment_']:not(#comment_form)"),
+        Find(css="article.comment"),
+        Find(role="article"),
+    ),
+    comment_text=(".comment_text", ".comment-text", "[data-comment-text]", "p"),
+    comment_author=(".comment_author", ".comment-author", "[data-comment-author]", "a[rel=author]"),
+    comment_link=("a.copy-link", "a[href*='#comment_']"),
+    held_in_item=("[data-held='true']", ".held-for-review"),
+    held_text=_HELD_TEXT,
+    rate_limited=(Find(text=_RATE_TEXT),),
+    held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
+    post_error=(Find(text=_ERROR_TEXT),),
+)
+
+# UNCONFIRMED: Air publishes no markup reference; nobody has checked these against app.air.inc.
+AIR = PlatformSelectors(
+    platform="air",
+    confirmed=False,
+    logged_in=(
+        Find(css="[data-testid='account-menu']"),
+        Find(css="[data-testid='avatar']"),
+        Find(role="button", name=re.compile(r"account|profile", re.I)),
+    ),
+    logged_out=(
+        Find(css="a[href*='/login']"),
+        Find(role="link", name=_SIGN_IN),
+        Find(role="button", name=_SIGN_IN),
+    ),
+    session_expired=_EXPIRED,
+    account=(
+        Find(css="[data-testid='account-menu'][data-account]"),
+        Find(css="[data-testid='account-menu'] [data-account]"),
+        Find(css="[data-account]"),
+        Find(css="[data-testid='account-menu']"),
+    ),
+    account_attrs=("data-account", "aria-label"),
+    video_unavailable=(
+        Find(css="[data-testid='asset-not-found']"),
+        Find(text=re.compile(r"(asset|page) (was )?not found|no longer available", re.I)),
+    ),
+    player=css("[data-testid='video-player'] video", "video"),
+    comments_section=css("[data-testid='comments-panel']", "[data-testid='comments']"),
+    comments_disabled=(
+        Find(css="[data-testid='comments-disabled']"),
+        Find(text=_DISABLED_TEXT),
+    ),
+    placeholder=(),
+    editor=(
+        Find(css="[data-testid='comment-input']"),
+        Find(css="[data-testid='comment-composer'] [contenteditable='true']"),
+        Find(css="[data-testid='comment-composer'] textarea"),
+        Find(role="textbox", name=_COMMENT_NAME),
+    ),
+    submit=(
+        Find(css="[data-testid='comment-submit']"),
+        Find(role="button", name=re.compile(r"^(comment|post|send)$", re.I)),
+    ),
+    comment_item=(
+        Find(css="[data-testid='comment']"),
+        Find(css="[data-comment-id]"),
+        Find(role="article"),
+    ),
+    comment_text=("[data-testid='comment-body']", "[data-testid='comment-text']", "p"),
+    comment_author=("[data-testid='comment-author']", "[data-testid='author']"),
+    comment_link=(
+        "a[data-testid='comment-link']",
+        "a[href*='commentId=']",
+        "a[href*='comment=']",
+    ),
+    held_in_item=("[data-held='true']", "[data-testid='comment-held']"),
+    held_text=_HELD_TEXT,
+    rate_limited=(Find(text=_RATE_TEXT),),
+    held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
+    post_error=(Find(text=_ERROR_TEXT),),
+)
+
+SELECTORS: dict[str, PlatformSelectors] = {s.platform: s for s in (YOUTUBE, VIMEO, AIR)}

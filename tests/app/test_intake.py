@@ -1,0 +1,417 @@
+"""The recorder intake, against a real listening server on 127.0.0.1 and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import keyring
+import keyring.backend
+import pytest
+
+from lossy_desktop.app.intake import IntakeController, IntakeServer, RateLimiter
+from lossy_desktop.core import secrets
+from lossy_desktop.services import Services
+
+TOKEN = "intake-test-token-0123456789abcdef"
+
+
+def note(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "platform": "youtube",
+        "video_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "timestamp_seconds": 83,
+        "text": "The cut at 1:23 is too abrupt",
+        "category": "edit",
+        "confidence": 0.9,
+    }
+    fields.update(overrides)
+    return fields
+
+
+def run_with_server(
+    services: Services,
+    body: Callable[[httpx.AsyncClient, IntakeServer], Awaitable[None]],
+    **options: Any,
+) -> None:
+    async def main() -> None:
+        server = IntakeServer(services, token=options.pop("token", lambda: TOKEN), **options)
+        port = await server.start(0)
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                await body(client, server)
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_one_note_is_created_and_queued(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        response = await client.post("/v1/notes", json=note(), headers=AUTH)
+        assert response.status_code == 201, response.text
+        created = response.json()["created"]
+        assert len(created) == 1
+        view = services.notes.get(created[0]["id"])
+        assert view.text == "The cut at 1:23 is too abrupt"
+        assert view.timestamp_seconds == 83
+        assert created[0]["queued"] is True  # 0.9 >= auto-post threshold 0.7
+
+    run_with_server(services, body)
+
+
+def test_an_array_of_notes_is_created(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        notes = [note(text=f"note {i}", timestamp_seconds=i, confidence=0.2) for i in range(5)]
+        response = await client.post("/v1/notes", json=notes, headers=AUTH)
+        assert response.status_code == 201, response.text
+        assert [c["queued"] for c in response.json()["created"]] == [False] * 5
+        assert services.notes.count() == 5
+
+    run_with_server(services, body)
+
+
+def test_no_token_or_wrong_token_is_401_and_writes_nothing(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": f"Basic {TOKEN}"},
+            {"Authorization": f"Bearer {TOKEN}x"},
+        ):
+            response = await client.post("/v1/notes", json=note(), headers=headers)
+            assert response.status_code == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            assert TOKEN not in response.text
+        assert services.notes.count() == 0
+
+    run_with_server(services, body)
+
+
+def test_no_keyring_means_503_with_the_reason(services: Services) -> None:
+    # The test keyring is the failing backend: intake_token() has nowhere to keep a token.
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        response = await client.post("/v1/notes", json=note(), headers=AUTH)
+        assert response.status_code == 503
+        assert "keyring" in response.json()["error"]
+        assert server.token_problem is not None
+
+    run_with_server(services, body, token=lambda: secrets.intake_token(create=True))
+
+
+def test_oversized_body_is_413(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        big = note(text="x" * 5000)
+        response = await client.post("/v1/notes", json=big, headers=AUTH)
+        assert response.status_code == 413
+        # Without a Content-Length (chunked), the limit still holds.
+
+        async def chunks() -> Any:
+            for _ in range(10):
+                yield b" " * 1000
+
+        response = await client.post(
+            "/v1/notes",
+            content=chunks(),
+            headers={**AUTH, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 413
+        assert services.notes.count() == 0
+
+    run_with_server(services, body, max_body=4096)
+
+
+def test_a_bad_note_is_422_naming_the_field_and_nothing_is_written(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        batch = [note(text="good one"), note(confidence=1.5), note(text="another good one")]
+        response = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["field"] == "confidence"
+        assert problem["index"] == 1
+        assert "confidence" in problem["error"]
+        for bad, field in (
+            (note(text="   "), "text"),
+            (note(video_url="https://evil.example/watch?v=1"), "video_url"),
+            (note(platform="myspace"), "platform"),
+            (note(timestamp_seconds=-3), "timestamp_seconds"),
+        ):
+            response = await client.post("/v1/notes", json=bad, headers=AUTH)
+            assert response.status_code == 422, (bad, response.text)
+            assert response.json()["field"] == field
+        response = await client.post("/v1/notes", json=["not an object"], headers=AUTH)
+        assert response.status_code == 422
+        assert services.notes.count() == 0
+
+    run_with_server(services, body)
+
+
+def test_invalid_json_and_empty_arrays_are_refused(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        response = await client.post("/v1/notes", content=b"{not json", headers=headers)
+        assert response.status_code == 400
+        response = await client.post("/v1/notes", json=[], headers=AUTH)
+        assert response.status_code == 422
+        response = await client.post(
+            "/v1/notes", content=json.dumps(note()), headers={**AUTH, "Content-Type": "text/xml"}
+        )
+        assert response.status_code == 415
+
+    run_with_server(services, body)
+
+
+def test_rate_limit_answers_429_with_retry_after(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        statuses = []
+        for i in range(5):
+            response = await client.post(
+                "/v1/notes", json=note(text=f"n{i}", timestamp_seconds=i), headers=AUTH
+            )
+            statuses.append(response.status_code)
+        assert statuses == [201, 201, 201, 429, 429]
+        assert int(response.headers["Retry-After"]) >= 1
+        assert services.notes.count() == 3
+
+    run_with_server(services, body, rate_limit=3, rate_period=60.0)
+
+
+def test_rate_limiter_window_slides() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, 10.0, clock=lambda: now[0])
+    assert limiter.hit() is None
+    now[0] = 4.0
+    assert limiter.hit() is None
+    assert limiter.hit() == pytest.approx(6.0)
+    now[0] = 10.5  # the first hit left the window
+    assert limiter.hit() is None
+    assert limiter.hit() == pytest.approx(3.5)
+
+
+def test_health_needs_no_token_and_says_nothing_more(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        response = await client.get("/v1/health")
+        assert response.status_code == 200
+        assert set(response.json()) == {"ok", "version"}
+
+    run_with_server(services, body)
+
+
+def test_cors_only_for_the_configured_origin(services: Services) -> None:
+    services.settings.set("recorder_origin", "https://recorder.example")
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        good = {"Origin": "https://recorder.example"}
+        preflight = await client.options(
+            "/v1/notes",
+            headers={
+                **good,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == "https://recorder.example"
+        assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+        response = await client.post("/v1/notes", json=note(), headers={**AUTH, **good})
+        assert response.status_code == 201
+        assert response.headers["Access-Control-Allow-Origin"] == "https://recorder.example"
+
+        evil = {"Origin": "https://evil.example"}
+        preflight = await client.options(
+            "/v1/notes", headers={**evil, "Access-Control-Request-Method": "POST"}
+        )
+        assert preflight.status_code == 403
+        assert "Access-Control-Allow-Origin" not in preflight.headers
+        response = await client.post("/v1/notes", json=note(text="x"), headers={**AUTH, **evil})
+        assert response.status_code == 403
+        assert "Access-Control-Allow-Origin" not in response.headers
+        assert services.notes.count() == 1
+
+    run_with_server(services, body)
+
+
+def test_no_origin_configured_means_no_cors_at_all(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        response = await client.get("/v1/health", headers={"Origin": "http://localhost:3000"})
+        assert response.status_code == 403
+        response = await client.get("/v1/health")
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+    run_with_server(services, body)
+
+
+def test_a_foreign_host_header_is_refused(services: Services) -> None:
+    # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        response = await client.get("/v1/health", headers={"Host": "evil.example"})
+        assert response.status_code == 421
+        response = await client.get("/v1/health", headers={"Host": f"localhost:{server.port}"})
+        assert response.status_code == 200
+
+    run_with_server(services, body)
+
+
+def test_listens_on_loopback_only(services: Services) -> None:
+    async def main() -> None:
+        server = IntakeServer(services, token=lambda: TOKEN)
+        port = await server.start(0)
+        try:
+            assert server._site is not None
+            sockets = server._site._server.sockets  # type: ignore[union-attr]
+            assert {s.getsockname()[0] for s in sockets} == {"127.0.0.1"}
+            # Not reachable on another local address.
+            other = _non_loopback_address()
+            if other:
+                with pytest.raises(OSError):
+                    socket.create_connection((other, port), timeout=1).close()
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+
+
+def _non_loopback_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+# -- the token in a real (in-memory) keyring backend ------------------------------------------
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend that keeps passwords in memory: stands in for the OS keyring."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Any:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_keyring_token_is_created_then_regenerated(services: Services, memory_keyring: Any) -> None:
+    async def main() -> None:
+        server = IntakeServer(services)  # the real token source: core/secrets.intake_token
+        port = await server.start(0)
+        try:
+            first = memory_keyring.store[(secrets.SERVICE, secrets.INTAKE_TOKEN)]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                headers = {"Authorization": f"Bearer {first}"}
+                assert (
+                    await client.post("/v1/notes", json=note(), headers=headers)
+                ).status_code == 201
+                secrets.set_secret(secrets.INTAKE_TOKEN, "a-brand-new-token-value-42")
+                await server.reload_token()
+                old = await client.post("/v1/notes", json=note(text="b"), headers=headers)
+                assert old.status_code == 401
+                new = await client.post(
+                    "/v1/notes",
+                    json=note(text="c"),
+                    headers={"Authorization": "Bearer a-brand-new-token-value-42"},
+                )
+                assert new.status_code == 201
+        finally:
+            await server.stop()
+
+    asyncio.run(main())
+
+
+# -- the controller on the app's qasync loop -----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_controller_follows_the_port_setting_on_the_qt_loop(
+    qtbot: Any, qapp: Any, services: Services
+) -> None:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    controller = IntakeController(services, token=lambda: TOKEN)
+    states: list[str] = []
+    controller.stateChanged.connect(states.append)
+    received: list[list[int]] = []
+    controller.notesReceived.connect(received.append)
+    try:
+        port = _free_port()
+        services.settings.set("intake_port", port)
+        loop.run_until_complete(controller.apply())
+        assert controller.port == port
+        assert states[-1] == f"Listening on 127.0.0.1:{port}"
+
+        async def post() -> httpx.Response:
+            async with httpx.AsyncClient() as client:
+                return await client.post(
+                    f"http://127.0.0.1:{port}/v1/notes", json=note(), headers=AUTH
+                )
+
+        response = loop.run_until_complete(post())
+        assert response.status_code == 201
+        assert received == [[response.json()["created"][0]["id"]]]
+
+        # A port someone else holds: said in plain words, nothing crashes.
+        with socket.socket() as blocker:
+            blocker.bind(("127.0.0.1", 0))
+            blocker.listen()
+            taken = blocker.getsockname()[1]
+            services.settings.set("intake_port", taken)
+            loop.run_until_complete(controller.apply())
+            assert "in use" in states[-1]
+            assert controller.port is None
+
+        services.settings.set("intake_port", 0)
+        loop.run_until_complete(controller.apply())
+        assert states[-1] == "Off"
+        assert controller.port is None
+    finally:
+        loop.run_until_complete(controller.aclose())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def test_sending_the_same_notes_again_stores_them_once(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        batch = [note(external_id="rec-1"), note(text="no id", timestamp_seconds=5)]
+        first = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert first.status_code == 201
+        again = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert again.status_code == 200
+        assert again.json() == {"created": [], "duplicates": [0, 1]}
+        assert services.notes.count() == 2
+
+    run_with_server(services, body)

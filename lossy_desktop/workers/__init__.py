@@ -1,0 +1,83 @@
+"""Workers: what the queue runs. `build_runner` wires them, with the keep-alive cron entry.
+
+engine = AutomationEngine()
+runner = build_runner(services, engine)        # the app passes submit= (a QThreadPool)
+runner.start()  ...  runner.stop(); engine.close()
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from lossy_desktop.workers.keep_alive import KeepAliveWorker
+from lossy_desktop.workers.post_note import PostNoteWorker
+
+if TYPE_CHECKING:
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.queue.runner import Runner, Submit, Worker
+    from lossy_desktop.services import Services
+
+log = logging.getLogger("lossy.workers")
+
+KEEPALIVE_CRON = "keep_alive"
+
+
+def build_workers(services: Services, engine: AutomationEngine) -> list[Worker]:
+    return [PostNoteWorker(services, engine), KeepAliveWorker(services, engine)]
+
+
+def build_runner(
+    services: Services, engine: AutomationEngine, *, submit: Submit | None = None
+) -> Runner:
+    """The runner with every worker and the keep-alive cron, after start-up recovery."""
+    from lossy_desktop.queue.cron import CronEntry, CronSchedule
+    from lossy_desktop.queue.runner import Runner
+
+    recover_interrupted(services)
+    cron = CronSchedule(
+        services.queue,
+        services.settings,
+        [CronEntry(KEEPALIVE_CRON, "keepalive_cron", KeepAliveWorker.name, queue="maintenance")],
+        clock=services.clock,
+    )
+    return Runner(
+        services.queue,
+        build_workers(services, engine),
+        services.settings,
+        submit=submit,
+        clock=services.clock,
+        cron=cron,
+        rescue_orphans=False,
+    )
+
+
+def recover_interrupted(services: Services) -> int:
+    """Start-up after a crash: orphaned jobs go back to the queue, and notes left `posting`
+    follow their job — queued again when it will run again, failed when it gave up.
+
+    Only call while no runner works on this database (the app is its only process)."""
+    rescued = services.queue.rescue_orphans()
+    from lossy_desktop.workers.scheduling import note_key
+
+    fixed = 0
+    for view in services.notes.list(status="posting"):
+        jobs = services.queue.jobs_for(note_key(view.id))
+        waiting = [j for j in jobs if j.state in ("available", "scheduled", "retryable")]
+        if waiting:
+            services.notes.mark_retrying(
+                view.id,
+                kind="script_failed",
+                message="Interrupted (the app closed while posting) — will try again",
+                next_attempt_at=min(j.scheduled_at for j in waiting),
+            )
+        else:
+            services.notes.mark_failed(
+                view.id,
+                kind="script_failed",
+                message="Interrupted (the app closed while posting) and out of attempts — retry it",
+            )
+        fixed += 1
+    if rescued or fixed:
+        log.info("start-up recovery: %d orphaned job(s), %d interrupted note(s)", rescued, fixed)
+    return fixed

@@ -1,0 +1,69 @@
+"""`lossy-desktop post --until-idle`: run the posting queue headless, printing progress.
+
+Exit 0 when every note that was queued ended posted; 1 when some failed or wait for a
+reconnect; 124 on --timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from lossy_desktop.core.clock import format_timecode
+
+
+def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("post", help="run the posting queue headless")
+    p.add_argument(
+        "--until-idle",
+        action="store_true",
+        required=True,
+        help="run until no posting job is waiting or running (waits through retries)",
+    )
+    p.add_argument("--timeout", type=float, default=None, metavar="S", help="give up after S s")
+    p.set_defaults(handler=_post)
+
+
+def _post(args: argparse.Namespace, services: Any) -> int:
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.workers import build_runner
+
+    before = {v.id for v in services.notes.list() if v.queued or v.status == "posting"}
+    engine = AutomationEngine()
+    runner = build_runner(services, engine)
+    runner.add_listener(_Progress(services).on_event)
+    try:
+        runner.run_until_idle(timeout=args.timeout)
+    except TimeoutError:
+        print(f"gave up after {args.timeout:g} s; the rest stays queued", file=sys.stderr)
+        return 124
+    finally:
+        runner.stop()
+        engine.close()
+    touched = [v for v in services.notes.list() if v.id in before or v.status == "posting"]
+    posted = [v for v in touched if v.status == "posted"]
+    print(f"{len(posted)} of {len(touched)} note(s) posted")
+    for view in touched:
+        if view.status != "posted":
+            print(f"  note {view.id}: {view.status} — {view.error or 'not posted'}")
+    return 0 if len(posted) == len(touched) else 1
+
+
+class _Progress:
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def on_event(self, event: Any) -> None:
+        if event.worker != "post_note" or event.kind in ("inserted", "idle"):
+            return
+        note_id = event.args.get("note_id")
+        what = f"note {note_id}"
+        try:
+            view = self.services.notes.get(note_id)
+            what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
+        except Exception:
+            pass
+        detail = event.step or event.error or ""
+        attempt = f"attempt {event.attempt}/{event.max_attempts}"
+        print(f"{what}: {event.kind} {detail} [{attempt}]".rstrip(), flush=True)

@@ -460,6 +460,10 @@ class NoteService:
         self._removal_listeners: list[RemovalListener] = []
         self._lock = threading.Lock()
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     # -- listeners ---------------------------------------------------------------------------
     def add_listener(self, cb: NoteListener) -> None:
         """`cb(views)` runs after every committed change, on the thread that made it."""

@@ -20,7 +20,7 @@ from lossy_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
     from lossy_desktop.core.app_state import AppStateService
-    from lossy_desktop.core.connections import ConnectionService
+    from lossy_desktop.core.connections import ConnectionService, ConnectionView
     from lossy_desktop.core.notes import NoteService
     from lossy_desktop.queue.jobs import JobQueue
 
@@ -33,6 +33,7 @@ class Services:
         self.db = db
         self.clock = clock
         self.settings = Settings(db, clock)
+        self._verified_seen: dict[str, float | None] = {}
 
     @classmethod
     def open(
@@ -66,7 +67,15 @@ class Services:
     def connections(self) -> ConnectionService:
         from lossy_desktop.core.connections import ConnectionService
 
-        return ConnectionService(self.db, self.data, clock=self.clock)
+        service = ConnectionService(self.db, self.data, clock=self.clock)
+        service.add_listener(self._requeue_when_connected)
+        return service
+
+    def _requeue_when_connected(self, view: ConnectionView) -> None:
+        """A connection (re)verified active: queue the notes held for it again."""
+        if view.active and self._verified_seen.get(view.platform) != view.verified_at:
+            self._verified_seen[view.platform] = view.verified_at
+            self.notes.requeue_held(view.platform)
 
     @cached_property
     def app_state(self) -> AppStateService:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lossy_desktop.core.app_state import AppStateService
     from lossy_desktop.core.connections import ConnectionService, ConnectionView
     from lossy_desktop.core.notes import NoteService
+    from lossy_desktop.core.usage import UsageService
     from lossy_desktop.queue.jobs import JobQueue
 
 log = logging.getLogger("lossy.core")
@@ -82,6 +83,13 @@ class Services:
         from lossy_desktop.core.app_state import AppStateService
 
         return AppStateService(self.db)
+
+    @cached_property
+    def usage(self) -> UsageService:
+        """Browser usage: sessions' seconds and Browserbase billed seconds, monthly cost."""
+        from lossy_desktop.core.usage import UsageService
+
+        return UsageService(self.db, self.settings, clock=self.clock)
 
     def close(self) -> None:
         self.db.dispose()

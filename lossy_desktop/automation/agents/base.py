@@ -139,7 +139,8 @@ _READ_COMMENTS_JS = """
     text: t ? (t.innerText || t.textContent || '') : null,
     whole: el.innerText || el.textContent || '',
     author: au ? (au.innerText || au.textContent || '').trim() : null,
-    href: ln ? ln.href : null,
+    href: ln ? (ln.href || ln.getAttribute('data-href') || ln.getAttribute('data-permalink')
+                || null) : null,
     elementId: el.id || null,
     dataId: el.getAttribute('data-comment-id'),
     held: held,
@@ -212,9 +213,9 @@ class PlatformAgent:
     async def check_login(self, page: Page) -> LoginState:
         """Logged in or not, read from the page's own signs (avatar vs "Sign in")."""
         sel = self.selectors
-        signs = self._any(page, sel.logged_in + sel.logged_out)
+        signs = self._any(page, sel.logged_in + sel.logged_out).filter(visible=True)
         try:
-            await signs.first.wait_for(state="visible", timeout=self._ms(self.timeouts.element_s))
+            await signs.first.wait_for(state="attached", timeout=self._ms(self.timeouts.element_s))
         except PlaywrightTimeout:
             raise AutomationError(
                 E.SELECTOR_FAILED,
@@ -386,6 +387,8 @@ class PlatformAgent:
         section = await self._first(page, sel.comments_section, state="attached", timeout_s=None)
         if section is not None:
             await section.scroll_into_view_if_needed(timeout=self._ms(self.timeouts.element_s))
+        else:  # no known section: scroll down like a reader would
+            await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
         box = sel.placeholder + sel.editor
         found = await self._first(page, box + sel.comments_disabled)
         if found is None:
@@ -432,10 +435,13 @@ class PlatformAgent:
                 f"{self.label}: no submit button "
                 f"(tried {', '.join(f.describe() for f in self.selectors.submit)})",
             )
+        notices_before = await self._notices(page)
         await submit.click(timeout=self._ms(self.timeouts.element_s))
 
         on_step(note.note_id, STEP_CONFIRMING)
-        return await self._confirm(page, video_url, note, text, account, before_keys)
+        return await self._confirm(
+            page, video_url, note, text, account, before_keys, notices_before
+        )
 
     async def _confirm(
         self,
@@ -445,6 +451,7 @@ class PlatformAgent:
         text: str,
         account: str | None,
         before_keys: set[tuple[str | None, str | None, str]],
+        notices_before: set[str],
     ) -> PostOutcome:
         """Wait (on page changes, up to confirm_s) for the comment or the platform's answer."""
         sel = self.selectors
@@ -458,8 +465,8 @@ class PlatformAgent:
             ]
             if new:
                 return self._outcome(note, new[0], video_url, already_present=False)
-            if await self._visible(page, sel.rate_limited):
-                message = await self._visible_text(page, sel.rate_limited)
+            message = await self._fresh_text(page, sel.rate_limited, notices_before)
+            if message is not None:
                 raise _BatchStop(
                     AutomationError(
                         E.RATE_LIMITED,
@@ -467,7 +474,7 @@ class PlatformAgent:
                         retry_after=_seconds_in(message),
                     )
                 )
-            if await self._visible(page, sel.held_notice):
+            if await self._fresh_text(page, sel.held_notice, notices_before) is not None:
                 return PostOutcome(
                     note.note_id,
                     posted=False,
@@ -475,8 +482,8 @@ class PlatformAgent:
                         E.HELD_FOR_REVIEW, f"{self.label} is holding the comment for review"
                     ),
                 )
-            if await self._visible(page, sel.post_error):
-                message = await self._visible_text(page, sel.post_error)
+            message = await self._fresh_text(page, sel.post_error, notices_before)
+            if message is not None:
                 raise AutomationError(E.NETWORK_ERROR, f"{self.label}: {message}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -641,11 +648,25 @@ class PlatformAgent:
             return False
         return await self._any(page, finds).filter(visible=True).count() > 0
 
-    async def _visible_text(self, page: Page, finds: Sequence[Find]) -> str:
+    async def _visible_texts(self, page: Page, finds: Sequence[Find]) -> list[str]:
+        if not finds:
+            return []
         loc = self._any(page, finds).filter(visible=True)
-        if not await loc.count():
-            return ""
-        return normalize_text(await loc.first.inner_text())[:300]
+        texts: list[str] = await loc.evaluate_all("els => els.map(e => e.innerText || '')")
+        return [normalize_text(t)[:300] for t in texts]
+
+    async def _notices(self, page: Page) -> set[str]:
+        """The platform messages visible now (so an old toast is not taken for a new answer)."""
+        sel = self.selectors
+        return set(
+            await self._visible_texts(page, sel.rate_limited + sel.held_notice + sel.post_error)
+        )
+
+    async def _fresh_text(self, page: Page, finds: Sequence[Find], before: set[str]) -> str | None:
+        for text in await self._visible_texts(page, finds):
+            if text not in before:
+                return text
+        return None
 
     async def _first(
         self,

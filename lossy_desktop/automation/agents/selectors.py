@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
 
 Role = Literal[
-    "article", "button", "link", "listitem", "textbox", "region", "alert", "status", "img"
+    "article",
+    "button",
+    "link",
+    "listitem",
+    "textbox",
+    "region",
+    "complementary",
+    "alert",
+    "status",
+    "img",
 ]
 
 
@@ -109,12 +118,14 @@ class PlatformSelectors:
 _RATE_TEXT = re.compile(
     r"posting (comments )?too (quickly|fast|often)|slow down|too many comments|rate limit", re.I
 )
-_HELD_TEXT = "held for review|pending (review|approval)|awaiting approval"
+_HELD_TEXT = "held for review|pending (review|approval)|awaiting (approval|moderation)"
 _DISABLED_TEXT = re.compile(
     r"comments are (turned off|disabled|off)|comments (have been )?disabled", re.I
 )
 _ERROR_TEXT = re.compile(
-    r"(couldn't|could not|unable to|failed to) (post|add|save) (your |the )?comment", re.I
+    r"(couldn't|could not|unable to|failed to) (post|add|save) (your |the )?comment"
+    r"|couldn't reach|could not reach|something went wrong|check your connection",
+    re.I,
 )
 _SIGN_IN = re.compile(r"^\s*(sign in|log in)\s*$", re.I)
 _COMMENT_NAME = re.compile(r"comment", re.I)
@@ -140,6 +151,7 @@ YOUTUBE = PlatformSelectors(
         Find(css="#avatar-btn [data-account]"),
         Find(css="#avatar-btn[data-account]"),
         Find(css="#avatar-btn img[alt]"),
+        Find(css="button[aria-label='Account menu'] img[alt]"),
         Find(css="#avatar-btn"),
     ),
     account_attrs=("data-account", "alt", "aria-label"),
@@ -174,10 +186,11 @@ YOUTUBE = PlatformSelectors(
         Find(css="ytd-comment-thread-renderer"),
         Find(css="ytd-comment-view-model"),
         Find(css="ytd-comment-renderer"),
+        Find(css="[data-comment-id]"),
         Find(role="article"),
     ),
     comment_text=("#content-text", "yt-attributed-string#content-text", "[id*=content-text]"),
-    comment_author=("#author-text", "a[href^='/@']", "[id*=author]"),
+    comment_author=("#author-text", "a[href*='/@']", "[id*=author]"),
     comment_link=("#published-time-text a", "a[href*='lc=']"),
     held_in_item=("[data-held='true']", ".held-for-review", "#held-for-review"),
     held_text=_HELD_TEXT,
@@ -191,8 +204,10 @@ VIMEO = PlatformSelectors(
     confirmed=True,
     logged_in=(
         Find(css="[data-fatal-attraction='topnav-user-menu']"),
-        Find(css="#topnav_menu_avatar"),
-        Find(role="button", name=re.compile(r"account|user menu|profile", re.I)),
+        Find(css="#topnav_user"),
+        Find(css=".topnav_menu_avatar"),
+        Find(role="link", name=re.compile(r"account menu", re.I)),
+        Find(role="button", name=re.compile(r"account menu|user menu|profile", re.I)),
     ),
     logged_out=(
         Find(css='a[href$="/log_in"]'),
@@ -202,7 +217,8 @@ VIMEO = PlatformSelectors(
     session_expired=_EXPIRED,
     account=(
         Find(css="[data-account]"),
-        Find(css="#topnav_menu_avatar img[alt]"),
+        Find(css=".topnav_menu_avatar img[alt]"),
+        Find(css=".topnav_user_name"),
     ),
     account_attrs=("data-account", "alt", "aria-label"),
     video_unavailable=(
@@ -212,30 +228,35 @@ VIMEO = PlatformSelectors(
         Find(text=re.compile(r"video (is )?(unavailable|private|not found)", re.I)),
     ),
     player=css(".vp-video video", "#player video", "video"),
-    comments_section=css("#comments", "[data-comments]", "section.comments"),
+    comments_section=(
+        *css("#comments-panel", ".comments_panel", "#comments"),
+        Find(role="complementary", name=re.compile(r"^comments$", re.I)),
+    ),
     comments_disabled=(
         Find(css=".comments-disabled"),
         Find(text=_DISABLED_TEXT),
     ),
     placeholder=(),
     editor=(
-        Find(css="#comment_form textarea"),
+        Find(css="#comment-form textarea"),
+        Find(css="form.comment_form textarea"),
         Find(css="textarea[name='text']"),
         Find(role="textbox", name=_COMMENT_NAME),
     ),
     submit=(
-        Find(css="#comment_form button[type='submit']"),
+        Find(css="#comment-form button[type='submit']"),
         Find(role="button", name=re.compile(r"^(add )?comment$|^post", re.I)),
     ),
     comment_item=(
-        Find(css="[id^='comment_']:not(#comment_form)"),
+        Find(css="article[id^='comment_']"),
         Find(css="article.comment"),
+        Find(css="[data-comment-id]"),
         Find(role="article"),
     ),
-    comment_text=(".comment_text", ".comment-text", "[data-comment-text]", "p"),
+    comment_text=(".comment_body", ".comment_text", ".comment-text", "[data-comment-text]"),
     comment_author=(".comment_author", ".comment-author", "[data-comment-author]", "a[rel=author]"),
-    comment_link=("a.copy-link", "a[href*='#comment_']"),
-    held_in_item=("[data-held='true']", ".held-for-review"),
+    comment_link=("a.comment_permalink", "a[href*='#comment_']", "[data-permalink]"),
+    held_in_item=("[data-held='true']", ".comment_pending"),
     held_text=_HELD_TEXT,
     rate_limited=(Find(text=_RATE_TEXT),),
     held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
@@ -248,7 +269,8 @@ AIR = PlatformSelectors(
     confirmed=False,
     logged_in=(
         Find(css="[data-testid='account-menu']"),
-        Find(css="[data-testid='avatar']"),
+        Find(css="[data-testid='user-avatar']"),
+        Find(css="[data-testid*='avatar']"),
         Find(role="button", name=re.compile(r"account|profile", re.I)),
     ),
     logged_out=(
@@ -261,14 +283,16 @@ AIR = PlatformSelectors(
         Find(css="[data-testid='account-menu'][data-account]"),
         Find(css="[data-testid='account-menu'] [data-account]"),
         Find(css="[data-account]"),
+        Find(css="[data-testid='user-avatar']"),
+        Find(css="[data-testid*='avatar'] img[alt]"),
         Find(css="[data-testid='account-menu']"),
     ),
-    account_attrs=("data-account", "aria-label"),
+    account_attrs=("data-account", "aria-label", "alt"),
     video_unavailable=(
         Find(css="[data-testid='asset-not-found']"),
         Find(text=re.compile(r"(asset|page) (was )?not found|no longer available", re.I)),
     ),
-    player=css("[data-testid='video-player'] video", "video"),
+    player=css("video[data-testid='asset-video']", "[data-testid='video-player'] video", "video"),
     comments_section=css("[data-testid='comments-panel']", "[data-testid='comments']"),
     comments_disabled=(
         Find(css="[data-testid='comments-disabled']"),
@@ -283,7 +307,7 @@ AIR = PlatformSelectors(
     ),
     submit=(
         Find(css="[data-testid='comment-submit']"),
-        Find(role="button", name=re.compile(r"^(comment|post|send)$", re.I)),
+        Find(role="button", name=re.compile(r"^((send|post)( comment)?|comment)$", re.I)),
     ),
     comment_item=(
         Find(css="[data-testid='comment']"),
@@ -291,13 +315,14 @@ AIR = PlatformSelectors(
         Find(role="article"),
     ),
     comment_text=("[data-testid='comment-body']", "[data-testid='comment-text']", "p"),
-    comment_author=("[data-testid='comment-author']", "[data-testid='author']"),
+    comment_author=("[data-testid='comment-author']", "[data-testid*='author']"),
     comment_link=(
+        "[data-testid='comment-copy-link']",
         "a[data-testid='comment-link']",
         "a[href*='commentId=']",
         "a[href*='comment=']",
     ),
-    held_in_item=("[data-held='true']", "[data-testid='comment-held']"),
+    held_in_item=("[data-held='true']", "[data-testid='comment-pending']"),
     held_text=_HELD_TEXT,
     rate_limited=(Find(text=_RATE_TEXT),),
     held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),

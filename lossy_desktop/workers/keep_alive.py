@@ -10,7 +10,7 @@ the app tells the user (it listens to connection changes).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.platforms import home_url
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lossy_desktop.automation.agents import LoginState
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.usage import UsageRecord
     from lossy_desktop.queue.jobs import JobRecord
     from lossy_desktop.queue.runner import JobContext
     from lossy_desktop.services import Services
@@ -78,17 +79,18 @@ class KeepAliveWorker:
 
     async def _visit(self, playwright: Playwright, connection: ConnectionView) -> LoginState:
         from lossy_desktop.automation.agents import agent_for
-        from lossy_desktop.automation.providers import provider_for
+        from lossy_desktop.automation.providers import provider_for, session_scope
 
         provider = provider_for(connection, self.services.settings, self.services.data)
-        session = await provider.open(playwright, connection, purpose="keepalive", headless=True)
-        usage: Any = None
-        try:
+        async with session_scope(
+            provider,
+            playwright,
+            connection,
+            purpose="keepalive",
+            on_usage=self._record_usage,
+        ) as session:
             await session.page.goto(home_url(connection.platform, self.services.settings))
             return await agent_for(connection.platform).check_login(session.page)
-        finally:
-            usage = await provider.close(session)
-            try:
-                self.services.usage.record(usage)
-            except Exception:
-                log.exception("could not record browser usage")
+
+    def _record_usage(self, usage: UsageRecord) -> None:
+        self.services.usage.record(usage)

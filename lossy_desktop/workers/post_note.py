@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.automation.errors import (
     NOT_LOGGED_IN,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.core.connections import ConnectionView
     from lossy_desktop.core.notes import NoteView
+    from lossy_desktop.core.usage import UsageRecord
     from lossy_desktop.queue.jobs import JobRecord
     from lossy_desktop.queue.runner import JobContext
     from lossy_desktop.services import Services
@@ -139,12 +140,12 @@ class PostNoteWorker:
         on_step: Callable[[int, str], None],
     ) -> list[PostOutcome]:
         from lossy_desktop.automation.agents import NoteToPost, agent_for
-        from lossy_desktop.automation.providers import provider_for
+        from lossy_desktop.automation.providers import provider_for, session_scope
 
         provider = provider_for(connection, self.services.settings, self.services.data)
-        session = await provider.open(playwright, connection, purpose="post", headless=True)
-        outcomes: list[PostOutcome] = []
-        try:
+        async with session_scope(
+            provider, playwright, connection, purpose="post", on_usage=self._record_usage
+        ) as session:
             for view in views:
                 on_step(view.id, "opening video")
             to_post: list[NoteToPost] = [
@@ -158,18 +159,12 @@ class PostNoteWorker:
                 artifacts_dir=self.services.data.artifacts,
                 on_step=on_step,
             )
-        finally:
-            posted = sum(1 for o in outcomes if o.posted)
-            usage = await provider.close(session, notes_posted=posted)
-            self._record_usage(usage, connection)
+            session.notes_posted = sum(1 for o in outcomes if o.posted)
+        self.services.connections.mark_used(connection.platform)
         return outcomes
 
-    def _record_usage(self, usage: Any, connection: ConnectionView) -> None:
-        try:
-            self.services.usage.record(usage)
-            self.services.connections.mark_used(connection.platform)
-        except Exception:  # bookkeeping must never turn a posted note into a failure
-            log.exception("could not record browser usage")
+    def _record_usage(self, usage: UsageRecord) -> None:
+        self.services.usage.record(usage)
 
     # -- outcomes → note states and queue results ------------------------------------------
     def _failure(

@@ -1,0 +1,191 @@
+"""Connecting a platform: a login session the user drives through the live view, then a check.
+
+`LoginFlow` is what the settings window's Connect dialog uses (from a worker thread: every
+method blocks on the automation engine, never call them on the GUI thread):
+
+    flow = LoginFlow(services, engine, "youtube", provider="local")
+    url = flow.start()         # connection awaiting_auth; a browser on the platform's home;
+                               # url = its live view (a secret: show it, never log it)
+    state = flow.check()       # LoginState read from the page the user is looking at
+    state = flow.verify()      # reload the platform's home and check; active when logged in
+    flow.finish()              # release the session (cookies saved in the context/profile)
+    flow.cancel()              # give up: release, the connection stays awaiting_auth
+
+`verify_connection` is the same check without a user: a fresh session on the stored login.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from lossy_desktop.automation.errors import AutomationError, classify
+from lossy_desktop.core.platforms import home_url
+
+if TYPE_CHECKING:
+    from playwright.async_api import Playwright
+
+    from lossy_desktop.automation.agents import LoginState
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.automation.providers import BrowserSession, Provider
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.usage import UsageRecord
+    from lossy_desktop.services import Services
+
+log = logging.getLogger("lossy.workers")
+
+STEP_TIMEOUT_S = 120.0
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class LoginFlow:
+    def __init__(
+        self,
+        services: Services,
+        engine: AutomationEngine,
+        platform: str,
+        *,
+        provider: str | None = None,
+        headless: bool | None = None,
+    ) -> None:
+        self.services = services
+        self.engine = engine
+        self.platform = platform
+        self.provider_name = provider or str(services.settings.get("provider"))
+        # Headed where there's a screen (the user may prefer the real window); headless
+        # otherwise — the live view (DevTools screencast / Browserbase's) shows it either way.
+        self.headless = (not has_display()) if headless is None else headless
+        self._provider: Provider | None = None
+        self._session: BrowserSession | None = None
+        self._lock = threading.Lock()
+        self.state: LoginState | None = None
+
+    # -- steps -----------------------------------------------------------------------------
+    def start(self) -> str | None:
+        """Open the login browser on the platform's home. Returns the live-view URL."""
+        from lossy_desktop.automation.providers import provider_for
+
+        with self._lock:
+            if self._session is not None:
+                return self._session.live_view_url()
+            connections = self.services.connections
+            connection = connections.ensure(self.platform, self.provider_name)
+            self._provider = provider_for(
+                connection, self.services.settings, self.services.data, clock=self.services.clock
+            )
+            provider = self._provider
+            fields = self.engine.run(lambda _pw: provider.prepare(connection), STEP_TIMEOUT_S)
+            if fields:
+                connection = connections.update(self.platform, **fields)
+            self._session = self.engine.run(
+                lambda pw: self._open(pw, provider, connection), STEP_TIMEOUT_S
+            )
+            log.info("login session for %s started (%s)", self.platform, self.provider_name)
+            return self._session.live_view_url()
+
+    async def _open(
+        self, playwright: Playwright, provider: Provider, connection: ConnectionView
+    ) -> BrowserSession:
+        session = await provider.open(
+            playwright, connection, purpose="login", headless=self.headless
+        )
+        try:
+            await session.page.goto(home_url(self.platform, self.services.settings))
+        except Exception:
+            await provider.close(session)
+            raise
+        return session
+
+    def live_view_url(self) -> str | None:
+        """Ask again (a tab opened or closed)."""
+        session, provider = self._session, self._provider
+        if session is None or provider is None:
+            return None
+        return self.engine.run(lambda _pw: provider.refresh_live_view(session), STEP_TIMEOUT_S)
+
+    def check(self) -> LoginState:
+        """The login as the page the user is on shows it (no navigation)."""
+        from lossy_desktop.automation.agents import agent_for
+
+        session = self._require_session()
+        state = self.engine.run(
+            lambda _pw: agent_for(self.platform).check_login(session.page), STEP_TIMEOUT_S
+        )
+        if state.logged_in:
+            self._accept(state)
+        return state
+
+    def verify(self) -> LoginState:
+        """Reload the platform's home and check the login there."""
+        from lossy_desktop.automation.agents import agent_for
+
+        session = self._require_session()
+
+        async def run(_pw: Playwright) -> LoginState:
+            await session.page.goto(home_url(self.platform, self.services.settings))
+            return await agent_for(self.platform).check_login(session.page)
+
+        state = self.engine.run(run, STEP_TIMEOUT_S)
+        if state.logged_in:
+            self._accept(state)
+        return state
+
+    def finish(self) -> ConnectionView | None:
+        """Release the login browser (its cookies persist); the connection as it ends up."""
+        self._release()
+        return self.services.connections.get(self.platform)
+
+    def cancel(self) -> None:
+        self._release()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _accept(self, state: LoginState) -> None:
+        self.state = state
+        self.services.connections.mark_active(self.platform, account_name=state.account)
+        log.info("%s connected", self.platform)
+
+    def _require_session(self) -> BrowserSession:
+        if self._session is None:
+            raise AutomationError("browser_unavailable", "the login browser is not open")
+        if self._session.disconnected:
+            raise AutomationError("browser_unavailable", "the login browser was closed")
+        return self._session
+
+    def _release(self) -> None:
+        with self._lock:
+            session, provider = self._session, self._provider
+            self._session = None
+        if session is None or provider is None:
+            return
+        try:
+            usage = self.engine.run(lambda _pw: provider.close(session), STEP_TIMEOUT_S)
+            self._record(usage)
+        except Exception as exc:
+            log.warning("releasing the login browser failed: %s", classify(exc))
+
+    def _record(self, usage: UsageRecord) -> None:
+        try:
+            self.services.usage.record(usage)
+        except Exception:
+            log.exception("could not record browser usage")
+
+
+def verify_connection(services: Services, engine: AutomationEngine, platform: str) -> LoginState:
+    """Check a stored login with a fresh session; the connection becomes active or logged_out."""
+    from lossy_desktop.workers.keep_alive import KeepAliveWorker
+
+    connection = services.connections.get(platform)
+    if connection is None:
+        raise AutomationError("not_logged_in", f"{platform} is not connected")
+    state = KeepAliveWorker(services, engine).visit(connection)
+    if state.logged_in:
+        services.connections.mark_active(platform, account_name=state.account)
+        services.connections.mark_used(platform)
+    else:
+        services.connections.mark_logged_out(platform, "not logged in")
+    return state

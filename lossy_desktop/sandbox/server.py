@@ -1,0 +1,785 @@
+"""The sandbox web server: mock YouTube, Vimeo and Air, the sandbox's JSON API, a fake
+Browserbase API — all on one aiohttp app bound to 127.0.0.1.
+
+Tests and benchmarks use `SandboxServer` (a background thread with its own asyncio loop):
+
+    with SandboxServer(port=0) as sb:
+        page.goto(sb.video_url("youtube", "abc"))
+        sb.set_fault("youtube", "rate_limited", count=1)
+        assert sb.comments("youtube", "abc")[0]["text"] == "0:12 — hello"
+
+See README.md in this folder for the URLs, selectors, endpoints and faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from lossy_desktop.sandbox import pages
+from lossy_desktop.sandbox.state import (
+    PLATFORMS,
+    Comment,
+    Fault,
+    SandboxError,
+    SandboxState,
+    Video,
+    check_platform,
+)
+
+log = logging.getLogger("lossy.sandbox")
+
+STATIC_DIR = Path(__file__).with_name("static")
+COOKIE_NAMES = {"youtube": "SID", "vimeo": "vimeo_session", "air": "air_session"}
+LOGIN_PATHS = {"youtube": "/youtube/ServiceLogin", "vimeo": "/vimeo/log_in", "air": "/air/login"}
+LOGOUT_PATHS = {"youtube": "/youtube/logout", "vimeo": "/vimeo/log_out", "air": "/air/logout"}
+COOKIE_MAX_AGE = 30 * 24 * 3600
+# The platforms' comment length limits (same as lossy_desktop.core.platforms).
+TEXT_LIMITS = {"youtube": 10_000, "vimeo": 5_000, "air": 5_000}
+MESSAGES = {
+    "youtube": {
+        "rate_limited": "You're posting too quickly. Wait a while and try again.",
+        "not_logged_in": "Sign in to comment.",
+        "session_expired": "Your session has expired. Sign in again to comment.",
+        "comments_disabled": "Comments are turned off.",
+        "server_error": "Something went wrong. Try again later.",
+        "text_too_long": "Your comment is too long.",
+        "empty": "Your comment is empty.",
+        "invalid_video": "Video unavailable",
+    },
+    "vimeo": {
+        "rate_limited": "Whoa, slow down! You're commenting too fast. Try again in a minute.",
+        "not_logged_in": "Log in to leave a comment.",
+        "session_expired": "Your session expired. Please log in again.",
+        "comments_disabled": "Comments are disabled for this video.",
+        "server_error": "Something went wrong on our end. Please try again.",
+        "text_too_long": "Comments can't be longer than 5000 characters.",
+        "empty": "Please write a comment.",
+        "invalid_video": "Sorry, this video does not exist.",
+    },
+    "air": {
+        "rate_limited": "You're posting comments too quickly. Please try again in a moment.",
+        "not_logged_in": "Sign in to comment.",
+        "session_expired": "Your session has expired. Please sign in again.",
+        "comments_disabled": "Comments are turned off for this asset.",
+        "server_error": "Something went wrong. Please try again.",
+        "text_too_long": "Comments are limited to 5000 characters.",
+        "empty": "Write a comment first.",
+        "invalid_video": "This asset was not found or is no longer available.",
+    },
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class DroppedConnection(Exception):
+    """Raised inside a handler to close the connection without an answer."""
+
+
+@dataclass
+class Gate:
+    """What the faults decided for one request that goes ahead."""
+
+    drop_after_commit: bool = False
+
+
+def published_text(created_at: float) -> str:
+    age = max(0.0, time.time() - created_at)
+    for size, unit in ((86_400, "day"), (3600, "hour"), (60, "minute")):
+        if age >= size:
+            n = int(age // size)
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"
+
+
+def comment_json(comment: Comment, video: Video) -> dict[str, Any]:
+    if comment.platform == "youtube":
+        path = f"/youtube/watch?v={quote(video.id)}&lc={comment.id}"
+    elif comment.platform == "vimeo":
+        path = f"#comment_{comment.id}"
+    else:
+        path = f"/air/{quote(video.workspace)}/c/{quote(video.id)}?commentId={comment.id}"
+    return {
+        "id": comment.id,
+        "author": comment.author,
+        "avatar": pages.avatar_url(comment.author),
+        "text": comment.text,
+        "time": comment.time,
+        "permalink": comment.permalink,
+        "path": path,
+        "held": comment.held,
+        "createdAt": comment.created_at,
+        "publishedText": published_text(comment.created_at),
+    }
+
+
+def _json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers or None
+    )
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _safe_continue(platform: str, value: str | None) -> str:
+    """Only same-site paths under the platform are followed after login."""
+    home = f"/{platform}"
+    if not value:
+        return home
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith(home) or value.startswith("//"):
+        return home
+    return value
+
+
+class PlatformSite:
+    """The routes of the three mock platforms and of /_sandbox/."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    # ---- faults and sessions -------------------------------------------------------------
+
+    async def gate(
+        self, request: web.Request, platform: str, scope: str, video_id: str | None
+    ) -> Gate:
+        """Apply dropped_connection, server_error and slow_page faults to a request."""
+        state = self.state
+        drop = state.take_fault(platform, scope, video_id, ("dropped_connection",))
+        gate = Gate()
+        if drop is not None:
+            if scope == "post" and drop.params.get("after_commit"):
+                gate.drop_after_commit = True
+            else:
+                log.info("sandbox: %s %s: dropping the connection (fault)", platform, scope)
+                raise DroppedConnection()
+        err = state.take_fault(platform, scope, video_id, ("server_error",))
+        if err is not None:
+            status = int(err.params.get("status", 500))
+            message = MESSAGES[platform]["server_error"]
+            log.info("sandbox: %s %s: answering %d (fault)", platform, scope, status)
+            if scope == "page":
+                raise _HTTPPage(status, pages.unavailable(platform, message))
+            raise _HTTPJSON(status, "server_error", message)
+        slow = state.take_fault(platform, scope, video_id, ("slow_page",))
+        if slow is not None:
+            await asyncio.sleep(float(slow.params.get("delay", 3.0)))
+        return gate
+
+    def session(self, request: web.Request, platform: str) -> str | None:
+        login = self.state.lookup_login(platform, request.cookies.get(COOKIE_NAMES[platform]))
+        return login.account if login else None
+
+    def login_fault(self, platform: str, scope: str, video_id: str | None) -> Fault | None:
+        return self.state.take_fault(platform, scope, video_id, ("session_expired", "logged_out"))
+
+    # ---- pages ---------------------------------------------------------------------------
+
+    async def render_video_page(
+        self, request: web.Request, platform: str, video_id: str, highlight: str | None
+    ) -> web.Response:
+        state = self.state
+        await self.gate(request, platform, "page", video_id)
+        video = state.video(platform, video_id)
+        login_url = LOGIN_PATHS[platform]
+        if video is None or not video.exists:
+            status = 404 if video is None else 200
+            return _html(
+                pages.unavailable(platform, MESSAGES[platform]["invalid_video"], not_found=True),
+                status,
+            )
+        viewer = self.session(request, platform)
+        expired = False
+        lf = self.login_fault(platform, "page", video_id)
+        if lf is not None and viewer is not None:
+            viewer = None
+            expired = lf.kind == "session_expired"
+        disabled = not video.comments_enabled
+        if state.take_fault(platform, "page", video_id, ("comments_disabled",)) is not None:
+            disabled = True
+        variant = "normal"
+        changed = state.take_fault(platform, "page", video_id, ("changed_selectors",))
+        if changed is not None:
+            variant = str(changed.params.get("variant", "ids"))
+        view = state.record_view(
+            {"logged_out": lf is not None, "expired": expired, "disabled": disabled}
+        )
+        kwargs: dict[str, Any] = {
+            "viewer": viewer,
+            "expired": expired,
+            "disabled": disabled,
+            "variant": variant,
+            "login_url": login_url,
+        }
+        if platform == "youtube":
+            html = pages.youtube_watch(video, highlight=highlight, **kwargs)
+        elif platform == "vimeo":
+            html = pages.vimeo_video(video, **kwargs)
+        else:
+            html = pages.air_asset(video, highlight=highlight, **kwargs)
+        html = html.replace(
+            "window.__SANDBOX__ = {", "window.__SANDBOX__ = {" + f'"view": {json.dumps(view)}, ', 1
+        )
+        return _html(html)
+
+    async def home(self, request: web.Request) -> web.Response:
+        platform = request.match_info["platform"]
+        await self.gate(request, platform, "page", None)
+        viewer = self.session(request, platform)
+        if self.login_fault(platform, "page", None) is not None:
+            viewer = None
+        videos = [v for v in self._videos(platform) if v.exists]
+        render = {"youtube": pages.youtube_home, "vimeo": pages.vimeo_home, "air": pages.air_home}
+        return _html(render[platform](viewer, videos, LOGIN_PATHS[platform]))
+
+    def _videos(self, platform: str) -> list[Video]:
+        out = []
+        for info in self.state.videos():
+            if info["platform"] == platform:
+                video = self.state.video(platform, info["id"], create=False)
+                if video is not None:
+                    out.append(video)
+        return out
+
+    async def youtube_watch(self, request: web.Request) -> web.Response:
+        video_id = request.query.get("v", "")
+        return await self.render_video_page(request, "youtube", video_id, request.query.get("lc"))
+
+    async def vimeo_video(self, request: web.Request) -> web.Response:
+        return await self.render_video_page(request, "vimeo", request.match_info["video"], None)
+
+    async def air_asset(self, request: web.Request) -> web.Response:
+        video_id = request.match_info["video"]
+        workspace = request.match_info.get("workspace")
+        video = self.state.video("air", video_id)
+        if video is not None and workspace and workspace != video.workspace:
+            # First visit names the workspace; later visits under another one are redirects.
+            if not video.comments:
+                video.workspace = workspace
+            else:
+                raise web.HTTPFound(f"/air/{quote(video.workspace)}/c/{quote(video_id)}")
+        return await self.render_video_page(
+            request, "air", video_id, request.query.get("commentId")
+        )
+
+    async def air_short(self, request: web.Request) -> web.Response:
+        video = self.state.video("air", request.match_info["video"])
+        if video is None:
+            return _html(
+                pages.unavailable("air", MESSAGES["air"]["invalid_video"], not_found=True), 404
+            )
+        query = f"?{request.query_string}" if request.query_string else ""
+        raise web.HTTPFound(f"/air/{quote(video.workspace)}/c/{quote(video.id)}{query}")
+
+    # ---- login ---------------------------------------------------------------------------
+
+    def _platform_of(self, request: web.Request) -> str:
+        return request.path.split("/")[1]
+
+    async def login_form(self, request: web.Request) -> web.Response:
+        platform = self._platform_of(request)
+        await self.gate(request, platform, "page", None)
+        target = _safe_continue(platform, request.query.get("continue"))
+        render = {
+            "youtube": pages.youtube_login,
+            "vimeo": pages.vimeo_login,
+            "air": pages.air_login,
+        }
+        return _html(render[platform](target))
+
+    async def login_submit(self, request: web.Request) -> web.Response:
+        platform = self._platform_of(request)
+        form = await request.post()
+        account = str(form.get("account", "")).strip()
+        target = _safe_continue(platform, str(form.get("continue", "") or ""))
+        render = {
+            "youtube": pages.youtube_login,
+            "vimeo": pages.vimeo_login,
+            "air": pages.air_login,
+        }
+        if not account or len(account) > 100 or any(ord(ch) < 32 for ch in account):
+            error = "Enter an account name (1–100 characters)."
+            return _html(render[platform](target, error), 400)
+        login = self.state.login(platform, account)
+        log.info("sandbox: %s: %s logged in", platform, account)
+        response = web.HTTPSeeOther(target)
+        response.set_cookie(
+            COOKIE_NAMES[platform],
+            login.token,
+            path=f"/{platform}",
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+        )
+        raise response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        platform = self._platform_of(request)
+        token = request.cookies.get(COOKIE_NAMES[platform])
+        if token:
+            self.state.logout(platform, token)
+        response = web.HTTPSeeOther(f"/{platform}")
+        response.del_cookie(COOKIE_NAMES[platform], path=f"/{platform}")
+        raise response
+
+    # ---- comments API (what the pages' scripts call) -------------------------------------
+
+    async def list_comments(self, request: web.Request, platform: str, video_id: str) -> Any:
+        await self.gate(request, platform, "list", video_id)
+        video = self.state.video(platform, video_id, create=False)
+        if video is None or not video.exists:
+            raise _HTTPJSON(404, "invalid_video", MESSAGES[platform]["invalid_video"])
+        flags = self.state.view_flags(request.headers.get("X-Sandbox-View"))
+        viewer = None if flags.get("logged_out") else self.session(request, platform)
+        if flags.get("disabled") or not video.comments_enabled:
+            return web.json_response({"disabled": True, "comments": [], "viewer": viewer})
+        shown = self.state.visible_comments(platform, video_id, viewer)
+        return web.json_response(
+            {
+                "disabled": False,
+                "viewer": viewer,
+                "comments": [comment_json(c, video) for c in shown],
+            }
+        )
+
+    async def post_comment(self, request: web.Request, platform: str, video_id: str) -> Any:
+        state = self.state
+        gate = await self.gate(request, platform, "post", video_id)
+        messages = MESSAGES[platform]
+        video = state.video(platform, video_id, create=False)
+        if video is None or not video.exists:
+            raise _HTTPJSON(404, "invalid_video", messages["invalid_video"])
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _HTTPJSON(400, "bad_request", "The request body must be JSON.")
+        if not isinstance(body, dict):
+            raise _HTTPJSON(400, "bad_request", "The request body must be a JSON object.")
+        flags = state.view_flags(request.headers.get("X-Sandbox-View"))
+        account = self.session(request, platform)
+        lf = self.login_fault(platform, "post", video_id)
+        if account is None or flags.get("logged_out") or lf is not None:
+            expired = flags.get("expired") or (lf is not None and lf.kind == "session_expired")
+            code = "session_expired" if expired else "not_logged_in"
+            raise _HTTPJSON(401, code, messages[code])
+        assert account is not None
+        if (
+            flags.get("disabled")
+            or not video.comments_enabled
+            or state.take_fault(platform, "post", video_id, ("comments_disabled",)) is not None
+        ):
+            raise _HTTPJSON(403, "comments_disabled", messages["comments_disabled"])
+        text = body.get("text", body.get("commentText"))
+        if not isinstance(text, str) or not text.strip():
+            raise _HTTPJSON(400, "empty", messages["empty"])
+        text = text.strip()
+        if len(text) > TEXT_LIMITS[platform]:
+            raise _HTTPJSON(400, "text_too_long", messages["text_too_long"])
+        limited = state.take_fault(platform, "post", video_id, ("rate_limited",))
+        if limited is not None:
+            retry = str(int(float(limited.params.get("retry_after", 30))))
+            log.info("sandbox: %s: rate limited a comment (fault)", platform)
+            raise _HTTPJSON(429, "rate_limited", messages["rate_limited"], retry_after=retry)
+        held = state.take_fault(platform, "post", video_id, ("held_for_review",)) is not None
+        player_time = _number(body.get("playerTime"))
+        time_code = _number(body.get("timeCode")) if platform != "youtube" else None
+        comment = state.add_comment(
+            platform,
+            video_id,
+            text,
+            account,
+            player_time=player_time,
+            time_code=time_code,
+            held=held,
+        )
+        log.info("sandbox: %s/%s: comment %s by %s", platform, video_id, comment.id, account)
+        if gate.drop_after_commit:
+            raise DroppedConnection()
+        return web.json_response({"comment": comment_json(comment, video)})
+
+    async def youtube_next(self, request: web.Request) -> Any:
+        return await self.list_comments(
+            request, "youtube", request.query.get("videoId", request.query.get("v", ""))
+        )
+
+    async def youtube_create(self, request: web.Request) -> Any:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = {}
+        video_id = str(body.get("videoId", "")) if isinstance(body, dict) else ""
+        return await self.post_comment(request, "youtube", video_id)
+
+    async def comments_api(self, request: web.Request) -> Any:
+        platform = self._platform_of(request)
+        video_id = request.match_info["video"]
+        if request.method == "POST":
+            return await self.post_comment(request, platform, video_id)
+        return await self.list_comments(request, platform, video_id)
+
+    # ---- /_sandbox/ ----------------------------------------------------------------------
+
+    async def sb_comments(self, request: web.Request) -> web.Response:
+        platform = request.query.get("platform") or None
+        video = request.query.get("video") or request.query.get("video_id") or None
+        found = self.state.comments(platform, video)
+        return web.json_response({"comments": [c.public() for c in found]})
+
+    async def sb_faults(self, request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return web.json_response({"faults": self.state.faults()})
+        if request.method == "DELETE":
+            self.state.clear_faults(request.query.get("platform") or None)
+            return web.json_response({"faults": self.state.faults()})
+        body = await _json_body(request)
+        params = dict(body)
+        platform = params.pop("platform", None)
+        fault = params.pop("fault", None)
+        if not isinstance(platform, str) or not isinstance(fault, str):
+            raise SandboxError("give 'platform' and 'fault'")
+        count = params.pop("count", None)
+        video_id = params.pop("video_id", None)
+        entry = self.state.set_fault(platform, fault, count=count, video_id=video_id, **params)
+        return web.json_response(entry, status=201)
+
+    async def sb_reset(self, request: web.Request) -> web.Response:
+        self.state.reset()
+        hook = request.app.get("reset_hook")
+        if hook is not None:
+            await hook()
+        return web.json_response({"ok": True})
+
+    async def sb_sessions(self, request: web.Request) -> web.Response:
+        bb = request.app.get("browserbase_sessions")
+        return web.json_response(
+            {"logins": self.state.logins(), "browserbase": bb() if bb is not None else []}
+        )
+
+    async def sb_videos(self, request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return web.json_response({"videos": self.state.videos()})
+        body = await _json_body(request)
+        platform, video_id = body.get("platform"), body.get("id")
+        if not isinstance(platform, str) or not isinstance(video_id, str):
+            raise SandboxError("give 'platform' and 'id'")
+        allowed = {"duration", "title", "comments_enabled", "exists", "workspace"}
+        extra = {k: v for k, v in body.items() if k in allowed}
+        unknown = set(body) - allowed - {"platform", "id"}
+        if unknown:
+            raise SandboxError(f"unknown video field(s): {', '.join(sorted(unknown))}")
+        return web.json_response(self.state.set_video(platform, video_id, **extra), status=201)
+
+    async def sb_login(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        platform, account = body.get("platform"), body.get("account")
+        if not isinstance(platform, str) or not isinstance(account, str) or not account.strip():
+            raise SandboxError("give 'platform' and 'account'")
+        check_platform(platform)
+        login = self.state.login(platform, account.strip())
+        return web.json_response(
+            {"cookie": cookie_for(self.state.base_url, platform, login.token)}, status=201
+        )
+
+    async def sb_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "platforms": list(PLATFORMS)})
+
+    async def sb_index(self, request: web.Request) -> web.Response:
+        links = "".join(f'<li><a href="/{p}">{p}</a></li>' for p in PLATFORMS)
+        return _html(
+            "<!DOCTYPE html><title>Lossy sandbox</title><h1>Lossy Desktop sandbox</h1>"
+            f"<ul>{links}</ul><p>JSON: <a href='/_sandbox/comments'>/_sandbox/comments</a>, "
+            "<a href='/_sandbox/faults'>/_sandbox/faults</a>, "
+            "<a href='/_sandbox/sessions'>/_sandbox/sessions</a></p>"
+        )
+
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get("/", self.sb_index)
+        r.add_get("/favicon.ico", _no_content)
+        r.add_get("/_sandbox", self.sb_index)
+        r.add_get("/_sandbox/health", self.sb_health)
+        r.add_get("/_sandbox/comments", self.sb_comments)
+        r.add_route("*", "/_sandbox/faults", self.sb_faults)
+        r.add_post("/_sandbox/reset", self.sb_reset)
+        r.add_get("/_sandbox/sessions", self.sb_sessions)
+        r.add_get("/_sandbox/videos", self.sb_videos)
+        r.add_post("/_sandbox/videos", self.sb_videos)
+        r.add_post("/_sandbox/login", self.sb_login)
+        r.add_static("/_sandbox/static", STATIC_DIR)
+        for platform in PLATFORMS:
+            r.add_get(LOGIN_PATHS[platform], self.login_form)
+            r.add_post(LOGIN_PATHS[platform], self.login_submit)
+            r.add_get(LOGOUT_PATHS[platform], self.logout)
+        r.add_get("/youtube/youtubei/v1/next", self.youtube_next)
+        r.add_post("/youtube/youtubei/v1/comment/create_comment", self.youtube_create)
+        r.add_get("/youtube/watch", self.youtube_watch)
+        r.add_route("*", "/vimeo/api/videos/{video}/comments", self.comments_api)
+        r.add_route("*", "/air/api/assets/{video}/comments", self.comments_api)
+        r.add_get("/air/c/{video}", self.air_short)
+        r.add_get("/air/{workspace}/c/{video}", self.air_asset)
+        r.add_get("/vimeo/{video}", self.vimeo_video)
+        r.add_get("/{platform:youtube|vimeo|air}", self.home)
+        r.add_get("/{platform:youtube|vimeo|air}/", self.home)
+
+
+async def _no_content(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+class _HTTPJSON(Exception):
+    def __init__(self, status: int, code: str, message: str, retry_after: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+    def response(self) -> web.Response:
+        headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+        return _json_error(self.status, self.code, self.message, **headers)
+
+
+class _HTTPPage(Exception):
+    def __init__(self, status: int, html: str):
+        super().__init__(status)
+        self.status, self.html = status, html
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SandboxError("the body must be JSON")
+    if not isinstance(body, dict):
+        raise SandboxError("the body must be a JSON object")
+    return body
+
+
+def cookie_for(base_url: str, platform: str, token: str) -> dict[str, Any]:
+    """A login cookie in Playwright's `context.add_cookies` shape."""
+    return {
+        "name": COOKIE_NAMES[platform],
+        "value": token,
+        "url": f"{base_url}/{platform}",
+        "httpOnly": True,
+        "sameSite": "Lax",
+        "expires": time.time() + COOKIE_MAX_AGE,
+    }
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DroppedConnection:
+        if request.transport is not None:
+            request.transport.abort()
+        raise web.HTTPInternalServerError()  # never sent: the connection is gone
+    except _HTTPJSON as error:
+        return error.response()
+    except _HTTPPage as error:
+        return _html(error.html, error.status)
+    except SandboxError as error:
+        return web.json_response({"error": str(error)}, status=400)
+
+
+def build_app(state: SandboxState) -> web.Application:
+    app = web.Application(middlewares=[_errors], client_max_size=2 * 1024 * 1024)
+    PlatformSite(state).add_routes(app)
+    return app
+
+
+def check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise SandboxError(f"the sandbox serves on a loopback address only (got {host!r})")
+
+
+class SandboxServer:
+    """The sandbox in a background thread with its own asyncio loop."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        check_loopback(host)
+        self.host = host
+        self.requested_port = port
+        self.port = 0
+        self.state = SandboxState()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+
+    # ---- life cycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> SandboxServer:
+        if self._thread is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="lossy-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        try:
+            self._call(self._start_site(), timeout=30)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("sandbox: serving on %s", self.base_url)
+        return self
+
+    async def _start_site(self) -> None:
+        self._app = build_app(self.state)
+        self._runner = web.AppRunner(self._app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.requested_port, reuse_address=True)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1])
+        self.state.base_url = self.base_url
+
+    async def _stop_site(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            if loop.is_running():
+                self._call(self._stop_site(), timeout=60)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(30)
+            loop.close()
+            self._loop = None
+            self._thread = None
+            log.info("sandbox: stopped")
+
+    def _call(self, coro: Awaitable[Any], timeout: float = 30) -> Any:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)  # type: ignore[arg-type]
+
+    # ---- addresses -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def home_url(self, platform: str) -> str:
+        check_platform(platform)
+        return f"{self.base_url}/{platform}"
+
+    def login_url(self, platform: str) -> str:
+        check_platform(platform)
+        return self.base_url + LOGIN_PATHS[platform]
+
+    def video_url(self, platform: str, video_id: str) -> str:
+        check_platform(platform)
+        if platform == "youtube":
+            return f"{self.base_url}/youtube/watch?v={quote(video_id)}"
+        if platform == "vimeo":
+            return f"{self.base_url}/vimeo/{quote(video_id)}"
+        video = self.state.video("air", video_id)
+        workspace = video.workspace if video is not None else "lossy-review"
+        return f"{self.base_url}/air/{quote(workspace)}/c/{quote(video_id)}"
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def comments(
+        self, platform: str | None = None, video_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        return [c.public() for c in self.state.comments(platform, video_id)]
+
+    def set_fault(
+        self,
+        platform: str,
+        fault: str,
+        *,
+        count: int | None = None,
+        video_id: str | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        return self.state.set_fault(platform, fault, count=count, video_id=video_id, **params)
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self.state.faults()
+
+    def clear_faults(self, platform: str | None = None) -> None:
+        self.state.clear_faults(platform)
+
+    def set_video(self, platform: str, video_id: str, **fields: Any) -> dict[str, Any]:
+        return self.state.set_video(platform, video_id, **fields)
+
+    def add_comment(
+        self,
+        platform: str,
+        video_id: str,
+        text: str,
+        *,
+        author: str = "Someone Else",
+        time_code: float | None = None,
+        held: bool = False,
+    ) -> dict[str, Any]:
+        """Seed a comment as if another account (or `author`) had posted it."""
+        return self.state.add_comment(
+            platform, video_id, text, author, time_code=time_code, held=held
+        ).public()
+
+    def login_cookie(self, platform: str, account: str) -> dict[str, Any]:
+        """Log `account` in and return its cookie for Playwright's `context.add_cookies`."""
+        login = self.state.login(platform, account)
+        return cookie_for(self.base_url, platform, login.token)
+
+    def logout(self, platform: str) -> int:
+        """End every login of the platform (the pages then show "Sign in")."""
+        check_platform(platform)
+        return self.state.logout(platform)
+
+    def logins(self) -> list[dict[str, Any]]:
+        return self.state.logins()
+
+    def reset(self) -> None:
+        self.state.reset()

@@ -49,3 +49,20 @@ def fake_services(data_dir: Path, clock: FakeClock) -> Iterator[Services]:
     """Services on a fresh database with a clock that moves only when the test says."""
     with Services.open(data_dir, clock=clock) as svc:
         yield svc
+
+
+# -- the offline sandbox (lossy_desktop/sandbox): one server per test session, reset per test ----
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[object]:
+    from lossy_desktop.sandbox.server import SandboxServer
+
+    with SandboxServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server: object) -> Iterator[object]:
+    """The running sandbox (`SandboxServer`), with no videos, comments, logins or faults."""
+    sandbox_server.reset()  # type: ignore[attr-defined]
+    yield sandbox_server
+    sandbox_server.reset()  # type: ignore[attr-defined]

@@ -51,6 +51,50 @@ def fake_services(data_dir: Path, clock: FakeClock) -> Iterator[Services]:
         yield svc
 
 
+# -- Qt: unexpected warnings fail the test (used autouse by tests/app/conftest.py) -------------
+# Harmless lines on machines without a GPU or a desktop session, and QtWebEngine's GPU noise.
+QT_ALLOWED_MESSAGES = [
+    r"Failed to create RHI",
+    r"(?i)\bGL context\b",
+    r"(?i)\bopengl\b",
+    r"(?i)\bgpu\b",
+    r"(?i)\bvulkan\b",
+    r"(?i)QRhi",
+    r"This plugin does not support propagateSizeHints",
+    r"This plugin does not support raise\(\)",
+    r"This plugin does not support setParent",
+    r"(?i)xdg_runtime_dir",
+    r"(?i)QStandardPaths: .*runtime",
+    r"(?i)Could not connect to any X display",
+    r"(?i)qt\.qpa\.(theme|services|xcb\.glx)",
+]
+
+
+@pytest.fixture
+def fail_on_qt_warnings(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Fail the test when Qt prints a warning or critical message not allow-listed above.
+
+    Extra patterns for one test: `@pytest.mark.qt_allow(r"regex", ...)`.
+    Yields the list of allowed patterns (a test may append to it)."""
+    import re
+
+    qtlog = request.getfixturevalue("qtlog")
+    from PySide6.QtCore import QtMsgType
+
+    allowed = list(QT_ALLOWED_MESSAGES)
+    for marker in request.node.iter_markers("qt_allow"):
+        allowed += list(marker.args)
+    yield allowed
+    bad = [
+        f"{record.type_name}: {record.message}"
+        for record in qtlog.records
+        if record.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+        and not any(re.search(pattern, record.message) for pattern in allowed)
+    ]
+    if bad:
+        pytest.fail("unexpected Qt warnings:\n" + "\n".join(bad), pytrace=False)
+
+
 # -- the offline sandbox (lossy_desktop/sandbox): one server per test session, reset per test ----
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[object]:

@@ -1,0 +1,348 @@
+"""The bridge between the Qt-free queue/services and the widgets.
+
+`QueueController` owns the posting Runner (lossy_desktop.queue) and runs its jobs on a
+QThreadPool. Everything the Runner and the services report from their threads (job events, note
+and connection changes) is re-emitted as Qt signals of this main-thread object, so widgets only
+ever see them on the GUI thread.
+
+`run_in_background(fn, on_success, on_error)` runs a short service call (a database write, a
+query) on the pool and delivers its result to @Slot methods on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger("lossy.app")
+
+FINISHED_KINDS = ("completed", "discarded", "cancelled")
+
+
+class _Task(QRunnable):
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self._fn = fn
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            self._fn()
+        except BaseException:  # the pool thread must survive anything
+            log.exception("background task failed")
+
+
+class TaskRelay(QObject):
+    """Carries one background call's outcome back to the GUI thread."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    _alive: set[TaskRelay] = set()
+
+    def __init__(self) -> None:
+        super().__init__()
+        TaskRelay._alive.add(self)
+        self.succeeded.connect(self._release)
+        self.failed.connect(self._release)
+
+    @Slot(object)
+    def _release(self, _value: object) -> None:
+        TaskRelay._alive.discard(self)
+        self.deleteLater()
+
+
+def run_in_background(
+    pool: QThreadPool,
+    fn: Callable[[], Any],
+    on_success: Callable[[Any], None] | None = None,
+    on_error: Callable[[Any], None] | None = None,
+) -> TaskRelay:
+    """Run `fn()` on `pool`; its return value goes to `on_success`, an exception to `on_error`.
+
+    Both callbacks should be @Slot(object) methods of main-thread QObjects: the relay lives on
+    the GUI thread, so they run there (queued)."""
+    relay = TaskRelay()
+    if on_success is not None:
+        relay.succeeded.connect(on_success)
+    if on_error is not None:
+        relay.failed.connect(on_error)
+
+    def work() -> None:
+        try:
+            result = fn()
+        except Exception as error:
+            log.debug("background call raised %s", type(error).__name__)
+            relay.failed.emit(error)
+            return
+        relay.succeeded.emit(result)
+
+    pool.start(_Task(work))
+    return relay
+
+
+def _plain_runner(controller: QueueController, workers: list[Any]) -> Any:
+    from lossy_desktop.queue.runner import Runner
+
+    services = controller.services
+    return Runner(
+        services.queue,
+        workers,
+        services.settings,
+        submit=controller.submit,
+        clock=services.clock,
+    )
+
+
+def _default_runner(controller: QueueController) -> Any:
+    from lossy_desktop.workers import build_runner
+
+    return build_runner(controller.services, controller.ensure_engine(), submit=controller.submit)
+
+
+class QueueController(QObject):
+    """Owns the posting runner; turns thread callbacks into main-thread signals."""
+
+    jobEvent = Signal(object)  # queue.runner.JobEvent
+    notesChanged = Signal(list)  # list[NoteView]
+    connectionChanged = Signal(object)  # ConnectionView
+    pausedChanged = Signal(bool)
+    progressChanged = Signal(int, int)  # done, total of the current batch
+    runnerStarted = Signal(str)  # "" when posting runs, else why it can't
+    notesDeleted = Signal(list)  # list[int]: ids of deleted notes
+
+    # from any thread -> the slots below, queued onto the GUI thread
+    _jobFromThread = Signal(object)
+    _notesFromThread = Signal(list)
+    _connectionFromThread = Signal(object)
+    _removedFromThread = Signal(list)
+    _startedFromThread = Signal(str)
+
+    def __init__(
+        self,
+        services: Any,
+        *,
+        workers: list[Any] | None = None,
+        runner_factory: Callable[[QueueController], Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """`workers`: run exactly these (tests; no cron). `runner_factory(controller)`: build
+        the Runner yourself. Neither: the real workers, keep-alive cron and one lazily started
+        AutomationEngine (lossy_desktop.workers.build_runner)."""
+        super().__init__(parent)
+        self.services = services
+        self.engine: Any = None
+        self.pool = QThreadPool(self)
+        concurrency = int(services.settings.get("automation_concurrency"))
+        self.pool.setMaxThreadCount(max(4, concurrency + 3))
+        self._closed = False
+        self._started = False
+        self._paused = False
+        self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
+        self.running: dict[int, Any] = {}  # job id -> latest JobEvent of a running job
+        self._batch_seen: set[int] = set()
+        self._batch_done: set[int] = set()
+        self.runner: Any = None
+        if workers is not None:
+            chosen = list(workers)
+            self._factory: Callable[[QueueController], Any] = lambda c: _plain_runner(c, chosen)
+        elif runner_factory is not None:
+            self._factory = runner_factory
+        else:
+            self._factory = _default_runner
+
+        self._jobFromThread.connect(self._on_job_event)
+        self._notesFromThread.connect(self._on_notes)
+        self._connectionFromThread.connect(self._on_connection)
+        self._removedFromThread.connect(self._on_removed)
+        self._startedFromThread.connect(self._on_runner_started)
+        services.notes.add_listener(self._relay_notes)
+        services.notes.add_removal_listener(self._relay_removed)
+        services.connections.add_listener(self._relay_connection)
+
+    def ensure_engine(self) -> Any:
+        """The app's one AutomationEngine (created on first use; Playwright starts lazily)."""
+        with self._engine_lock:
+            if self.engine is None:
+                from lossy_desktop.automation.engine import AutomationEngine
+
+                self.engine = AutomationEngine()
+            return self.engine
+
+    # -- running -----------------------------------------------------------------------------
+    def submit(self, fn: Callable[[], None]) -> None:
+        """The Runner's way to run a batch off the GUI thread."""
+        self.pool.start(_Task(fn))
+
+    def start(self) -> None:
+        """Build and start the runner on the pool (start-up recovery, cron and pruning touch
+        the database, so not on the GUI thread). `runnerStarted` fires when it runs."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        self.pool.start(_Task(self._start_runner))
+
+    def _start_runner(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                runner = self._factory(self)
+                runner.add_listener(self._relay_job_event)
+                if self._paused:
+                    runner.pause()
+                runner.start()
+            except Exception as error:
+                log.exception("the posting queue could not start")
+                self._startedFromThread.emit(f"Posting can't start: {error}")
+                return
+            self.runner = runner
+        self._startedFromThread.emit("")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the runner (running jobs get `timeout` s to finish), the automation engine and
+        the pool's threads. Safe to call twice."""
+        if self._closed:
+            return
+        with self._lock:  # waits for a runner that is still starting
+            self._closed = True
+            runner = self.runner
+        if runner is not None:
+            try:
+                left = runner.stop(timeout=timeout)
+                if left:
+                    log.warning("quit with job(s) %s still running; they resume next start", left)
+            except Exception:
+                log.exception("stopping the posting runner failed")
+        if self.engine is not None:
+            try:
+                self.engine.close()
+            except Exception:
+                log.exception("stopping the automation engine failed")
+        if not self.pool.waitForDone(int(timeout * 1000)):
+            log.warning("background tasks still running after %.0f s", timeout)
+        log.info("queue controller stopped")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- pause -------------------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @Slot()
+    def pause(self) -> None:
+        self.set_paused(True)
+
+    @Slot()
+    def resume(self) -> None:
+        self.set_paused(False)
+
+    @Slot()
+    def toggle_paused(self) -> None:
+        self.set_paused(not self._paused)
+
+    def set_paused(self, paused: bool) -> None:
+        if paused == self._paused:
+            return
+        with self._lock:
+            self._paused = paused
+            if self.runner is not None:
+                if paused:
+                    self.runner.pause()
+                else:
+                    self.runner.resume()
+        log.info("posting %s", "paused" if paused else "resumed")
+        self.pausedChanged.emit(paused)
+
+    # -- background calls ---------------------------------------------------------------------
+    def call(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        on_error: Callable[[Any], None] | None = None,
+    ) -> TaskRelay:
+        return run_in_background(self.pool, fn, on_success, on_error)
+
+    # -- relays (any thread) -------------------------------------------------------------------
+    def _relay_job_event(self, event: Any) -> None:
+        if not self._closed:
+            try:
+                self._jobFromThread.emit(event)
+            except RuntimeError:  # the C++ object is gone at shutdown
+                pass
+
+    def _relay_notes(self, views: list[Any]) -> None:
+        if not self._closed:
+            try:
+                self._notesFromThread.emit(list(views))
+            except RuntimeError:
+                pass
+
+    def _relay_removed(self, note_ids: list[int]) -> None:
+        if not self._closed:
+            try:
+                self._removedFromThread.emit(list(note_ids))
+            except RuntimeError:
+                pass
+
+    def _relay_connection(self, view: Any) -> None:
+        if not self._closed:
+            try:
+                self._connectionFromThread.emit(view)
+            except RuntimeError:
+                pass
+
+    # -- slots (GUI thread) --------------------------------------------------------------------
+    @Slot(object)
+    def _on_job_event(self, event: Any) -> None:
+        kind = event.kind
+        job_id = event.job_id
+        if kind in ("started", "step"):
+            self.running[job_id] = event
+        elif kind != "inserted":
+            self.running.pop(job_id, None)
+        if getattr(event, "queue", "automation") == "automation" or kind == "idle":
+            self._track_progress(kind, job_id)
+        self.jobEvent.emit(event)
+
+    def _track_progress(self, kind: str, job_id: int | None) -> None:
+        before = (len(self._batch_done), len(self._batch_seen))
+        if kind == "idle":
+            if self._batch_seen and self._batch_done >= self._batch_seen:
+                self._batch_seen.clear()
+                self._batch_done.clear()
+        elif job_id is not None:
+            self._batch_seen.add(job_id)
+            if kind in FINISHED_KINDS:
+                self._batch_done.add(job_id)
+        after = (len(self._batch_done), len(self._batch_seen))
+        if after != before:
+            self.progressChanged.emit(*after)
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        return len(self._batch_done), len(self._batch_seen)
+
+    @Slot(list)
+    def _on_notes(self, views: list[Any]) -> None:
+        self.notesChanged.emit(views)
+
+    @Slot(str)
+    def _on_runner_started(self, problem: str) -> None:
+        self.runnerStarted.emit(problem)
+
+    @Slot(list)
+    def _on_removed(self, note_ids: list[int]) -> None:
+        self.notesDeleted.emit(note_ids)
+
+    @Slot(object)
+    def _on_connection(self, view: Any) -> None:
+        self.connectionChanged.emit(view)

@@ -1,0 +1,393 @@
+"""Dialogs about notes: add a note, edit a note's text, and import a file with a preview.
+
+Each validates with the core's one validator (core/notes.validate_note) and shows a refused
+field's message right under that field. Writes run on the controller's pool."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.errors import ValidationError
+from lossy_desktop.core.platforms import PLATFORMS
+
+log = logging.getLogger("lossy.app")
+
+ERROR_STYLE = "color: #b42318;"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _message(error: object) -> str:
+    if isinstance(error, ValidationError):
+        return error.message
+    return str(error) or type(error).__name__
+
+
+class AddNoteDialog(QDialog):
+    """A note typed by hand. Emits `created(NoteView)` once stored."""
+
+    created = Signal(object)
+
+    def __init__(self, controller: Any, parent: QWidget | None = None, defaults: Any = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("Add a note")
+        self.setMinimumWidth(520)
+        self.platform = QComboBox()
+        for key, info in PLATFORMS.items():
+            self.platform.addItem(info.label, key)
+        self.video_url = QLineEdit()
+        self.video_url.setPlaceholderText("https://www.youtube.com/watch?v=…")
+        self.video_title = QLineEdit()
+        self.video_title.setPlaceholderText("optional")
+        self.time = QLineEdit()
+        self.time.setPlaceholderText("M:SS, H:MM:SS or seconds")
+        self.time.setMaximumWidth(160)
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("What should the comment say?")
+        self.text.setTabChangesFocus(True)
+        self.text.setMinimumHeight(90)
+        self.category = QComboBox()
+        self.category.setEditable(True)
+        self.category.addItems(["", "feedback", "bug", "praise", "question", "audio", "visual"])
+        self.confidence = QDoubleSpinBox()
+        self.confidence.setRange(0.0, 1.0)
+        self.confidence.setSingleStep(0.05)
+        self.confidence.setDecimals(2)
+        self.confidence.setValue(1.0)
+        self.confidence.setToolTip(
+            "Notes at least as confident as the auto-post threshold are posted by themselves"
+        )
+        if defaults is not None:
+            index = self.platform.findData(defaults.platform)
+            if index >= 0:
+                self.platform.setCurrentIndex(index)
+            self.video_url.setText(defaults.video_url)
+            self.video_title.setText(defaults.video_title or "")
+
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for field, label, widget in (
+            ("platform", "&Platform", self.platform),
+            ("video_url", "Video &URL", self.video_url),
+            ("video_title", "Video t&itle", self.video_title),
+            ("timestamp_seconds", "&Time", self.time),
+            ("text", "T&ext", self.text),
+            ("category", "&Category", self.category),
+            ("confidence", "C&onfidence", self.confidence),
+        ):
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            column.addWidget(widget)
+            error = _error_label()
+            error.setObjectName(f"error_{field}")
+            column.addWidget(error)
+            self.errors[field] = error
+            form.addRow(label, box)
+        self.general_error = _error_label()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add note")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.general_error)
+        layout.addWidget(self.buttons)
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform.currentData(),
+            "video_url": self.video_url.text().strip(),
+            "video_title": self.video_title.text().strip() or None,
+            "timestamp_seconds": self.time.text().strip(),
+            "text": self.text.toPlainText(),
+            "category": self.category.currentText().strip() or None,
+            "confidence": round(self.confidence.value(), 4),
+        }
+
+    def show_error(self, field: str, message: str) -> None:
+        for label in (*self.errors.values(), self.general_error):
+            label.hide()
+        label = self.errors.get(field)
+        if label is None:
+            self.general_error.setText(f"{field}: {message}")
+            self.general_error.show()
+            return
+        label.setText(message)
+        label.show()
+
+    @Slot()
+    def submit(self) -> None:
+        from lossy_desktop.core.notes import validate_note
+
+        fields = self.fields()
+        if not fields["timestamp_seconds"]:
+            self.show_error("timestamp_seconds", "is empty: when in the video is this note?")
+            return
+        try:
+            note = validate_note(fields, self.controller.services.settings)
+        except ValidationError as error:
+            self.show_error(error.field, error.message)
+            return
+        self.buttons.setEnabled(False)
+        notes = self.controller.services.notes
+        self.controller.call(lambda: notes.create(note), self._stored, self._refused)
+
+    @Slot(object)
+    def _stored(self, view: object) -> None:
+        self.created.emit(view)
+        self.accept()
+
+    @Slot(object)
+    def _refused(self, error: object) -> None:
+        self.buttons.setEnabled(True)
+        field = error.field if isinstance(error, ValidationError) else "note"
+        self.show_error(field, _message(error))
+
+
+class EditTextDialog(QDialog):
+    """Change a note's text before it is posted."""
+
+    saved = Signal(object)
+
+    def __init__(self, controller: Any, note: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.note = note
+        self.limit = PLATFORMS[note.platform].comment_limit if note.platform in PLATFORMS else 0
+        self.setWindowTitle("Edit note text")
+        self.setMinimumSize(520, 280)
+        where = QLabel(
+            f"{note.video_title or note.video_url} · {format_timecode(note.timestamp_seconds)}"
+        )
+        where.setStyleSheet("color: palette(mid);")
+        self.text = QPlainTextEdit(note.text)
+        self.text.setTabChangesFocus(True)
+        self.counter = QLabel()
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.error = _error_label()
+        self.error.setObjectName("error_text")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        self.text.textChanged.connect(self._count)
+        layout = QVBoxLayout(self)
+        layout.addWidget(where)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.counter)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self._count()
+
+    @Slot()
+    def _count(self) -> None:
+        length = len(self.text.toPlainText().strip())
+        self.counter.setText(f"{length:,} / {self.limit:,}" if self.limit else f"{length:,}")
+        over = bool(self.limit) and length > self.limit
+        self.counter.setStyleSheet(ERROR_STYLE if over else "color: palette(mid);")
+
+    @Slot()
+    def submit(self) -> None:
+        from lossy_desktop.core.notes import validate_text
+
+        try:
+            text = validate_text(self.text.toPlainText(), self.note.platform)
+        except ValidationError as error:
+            self._refused(error)
+            return
+        self.buttons.setEnabled(False)
+        notes = self.controller.services.notes
+        note_id = self.note.id
+        self.controller.call(lambda: notes.edit_text(note_id, text), self._stored, self._refused)
+
+    @Slot(object)
+    def _stored(self, view: object) -> None:
+        self.saved.emit(view)
+        self.accept()
+
+    @Slot(object)
+    def _refused(self, error: object) -> None:
+        self.buttons.setEnabled(True)
+        self.error.setText(_message(error))
+        self.error.show()
+
+
+class ImportDialog(QDialog):
+    """Reads and validates a file off the GUI thread, lists every invalid row (line, field,
+    message) and the valid notes, and writes nothing until the user confirms."""
+
+    imported = Signal(object)  # ImportReport
+
+    def __init__(self, controller: Any, path: str | Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.path = Path(path)
+        self.preview: Any = None
+        self.setWindowTitle(f"Import {self.path.name}")
+        self.resize(760, 520)
+        self.summary = QLabel("Reading the file…")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("importSummary")
+        self.errors_title = QLabel("Invalid rows (they will not be imported)")
+        bold = self.errors_title.font()
+        bold.setBold(True)
+        self.errors_title.setFont(bold)
+        self.errors = _table(("Line", "Field", "Problem"))
+        self.errors.setObjectName("importErrors")
+        self.rows_title = QLabel("Notes to import")
+        self.rows_title.setFont(bold)
+        self.rows = _table(("Line", "Video", "Time", "Text", "Confidence"))
+        self.rows.setObjectName("importRows")
+        self.failure = _error_label()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.import_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setEnabled(False)
+        self.import_button.setText("Import")
+        self.buttons.accepted.connect(self.confirm)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.errors_title)
+        layout.addWidget(self.errors, 1)
+        layout.addWidget(self.rows_title)
+        layout.addWidget(self.rows, 2)
+        layout.addWidget(self.failure)
+        layout.addWidget(self.buttons)
+        for widget in (self.errors_title, self.errors, self.rows_title, self.rows):
+            widget.hide()
+        self._parse()
+
+    def _parse(self) -> None:
+        from lossy_desktop.core.importer import parse_file
+
+        settings = self.controller.services.settings
+        path = self.path
+        self.controller.call(lambda: parse_file(path, settings), self._parsed, self._unreadable)
+
+    @Slot(object)
+    def _parsed(self, preview: Any) -> None:
+        self.preview = preview
+        valid, invalid = len(preview.rows), len(preview.errors)
+        self.errors.setRowCount(invalid)
+        for row, error in enumerate(preview.errors):
+            for column, value in enumerate((str(error.line or ""), error.field, error.message)):
+                self.errors.setItem(row, column, QTableWidgetItem(value))
+        shown = preview.rows[:500]
+        self.rows.setRowCount(len(shown))
+        for row, (line, note) in enumerate(shown):
+            values = (
+                str(line),
+                note.video_title or note.video_url,
+                format_timecode(note.timestamp_seconds),
+                " ".join(note.text.split()),
+                f"{note.confidence:.2f}",
+            )
+            for column, value in enumerate(values):
+                self.rows.setItem(row, column, QTableWidgetItem(value))
+        self.errors_title.setVisible(invalid > 0)
+        self.errors.setVisible(invalid > 0)
+        self.rows_title.setVisible(valid > 0)
+        self.rows.setVisible(valid > 0)
+        threshold = float(self.controller.services.settings.get("auto_post_threshold"))
+        auto = sum(1 for _line, note in preview.rows if note.confidence >= threshold)
+        fmt = preview.format.upper()
+        if valid and invalid:
+            self.summary.setText(
+                f"{self.path.name} ({fmt}): {valid} valid note(s), {invalid} invalid row(s). "
+                f"Nothing has been written yet. Import the valid ones and skip the rest, or "
+                f"fix the file and import it again. {auto} will be posted automatically."
+            )
+            self.import_button.setText(f"Import {valid} valid, skip {invalid}")
+        elif valid:
+            self.summary.setText(
+                f"{self.path.name} ({fmt}): {valid} note(s) ready; {auto} will be posted "
+                f"automatically (confidence ≥ {threshold:g}). Nothing has been written yet."
+            )
+            self.import_button.setText(f"Import {valid} note(s)")
+        else:
+            self.summary.setText(
+                f"{self.path.name} ({fmt}): no valid notes — nothing can be imported."
+            )
+        self.import_button.setEnabled(valid > 0)
+        if valid:
+            self.import_button.setFocus()
+
+    @Slot(object)
+    def _unreadable(self, error: object) -> None:
+        self.summary.setText(f"{self.path.name} can't be imported: {_message(error)}")
+        self.summary.setStyleSheet(ERROR_STYLE)
+
+    @Slot()
+    def confirm(self) -> None:
+        from lossy_desktop.core.importer import import_file
+
+        if self.preview is None or not self.preview.rows:
+            return
+        self.import_button.setEnabled(False)
+        self.summary.setText("Importing…")
+        notes = self.controller.services.notes
+        path, skip = self.path, bool(self.preview.errors)
+        self.controller.call(
+            lambda: import_file(notes, path, skip_invalid=skip), self._done, self._failed
+        )
+
+    @Slot(object)
+    def _done(self, report: object) -> None:
+        self.imported.emit(report)
+        self.accept()
+
+    @Slot(object)
+    def _failed(self, error: object) -> None:
+        self.import_button.setEnabled(True)
+        self.failure.setText(f"Nothing was imported: {_message(error)}")
+        self.failure.show()
+
+
+def _table(headers: tuple[str, ...]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table

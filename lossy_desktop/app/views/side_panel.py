@@ -1,0 +1,289 @@
+"""The posting side panel: each running job with its step, attempt and elapsed time, and what
+finished in the last hour. Fed only by QueueController signals and the notes model (no database
+reads on the GUI thread). A 1 s timer updates the elapsed labels and nothing else."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lossy_desktop.app.resources import STATUS_COLORS
+from lossy_desktop.core.clock import format_timecode
+
+STEPS = ("starting browser", "opening video", "seeking", "typing", "submitting", "confirming")
+HOUR = 3600.0
+FINISHED_LIMIT = 200
+
+
+def format_elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _short(text: str, limit: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class JobCard(QFrame):
+    """One running job."""
+
+    def __init__(self, event: Any, title: str, subtitle: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("jobCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            "#jobCard { background: palette(base); border: 1px solid palette(midlight);"
+            " border-radius: 6px; }"
+        )
+        self.job_id = event.job_id
+        self.started = time.monotonic()
+        self.title = QLabel(title)
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.subtitle = QLabel(subtitle)
+        self.subtitle.setStyleSheet("color: palette(mid);")
+        self.step = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, len(STEPS))
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        self.attempt = QLabel()
+        self.elapsed = QLabel("0:00")
+        self.elapsed.setAlignment(Qt.AlignmentFlag.AlignRight)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(3)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.step)
+        layout.addWidget(self.bar)
+        meta = QFrame()
+        from PySide6.QtWidgets import QHBoxLayout
+
+        row = QHBoxLayout(meta)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.attempt)
+        row.addStretch(1)
+        row.addWidget(self.elapsed)
+        layout.addWidget(meta)
+        self.update_from(event)
+
+    def update_from(self, event: Any) -> None:
+        step = event.step or ("starting browser" if event.kind == "started" else "")
+        if step in STEPS:
+            number = STEPS.index(step) + 1
+            self.step.setText(f"{step.capitalize()}  ({number} of {len(STEPS)})")
+            self.bar.setValue(number)
+        else:
+            self.step.setText(step.capitalize() if step else "Starting…")
+        self.attempt.setText(f"Attempt {event.attempt} of {event.max_attempts}")
+
+    def tick(self, now: float) -> None:
+        self.elapsed.setText(format_elapsed(now - self.started))
+
+
+class SidePanel(QWidget):
+    """Live posting progress."""
+
+    def __init__(self, controller: Any, model: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.controller = controller
+        self.model = model
+        self.cards: dict[int, JobCard] = {}
+        self.finished: list[tuple[float, QListWidgetItem]] = []
+        self.setMinimumWidth(260)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+        heading = QLabel("Posting")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        heading.setFont(font)
+        self.state = QLabel()
+        self.state.setObjectName("postingState")
+        self.idle = QLabel("Nothing is posting right now.")
+        self.idle.setStyleSheet("color: palette(mid);")
+        self.idle.setWordWrap(True)
+        self.cards_box = QVBoxLayout()
+        self.cards_box.setSpacing(8)
+        finished_heading = QLabel("Finished in the last hour")
+        bold = finished_heading.font()
+        bold.setBold(True)
+        finished_heading.setFont(bold)
+        self.finished_list = QListWidget()
+        self.finished_list.setObjectName("finishedList")
+        self.finished_list.setWordWrap(True)
+        self.finished_list.setUniformItemSizes(False)
+        self.finished_list.setAlternatingRowColors(True)
+        self.finished_empty = QLabel("Nothing yet.")
+        self.finished_empty.setStyleSheet("color: palette(mid);")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setSpacing(6)
+        layout.addWidget(heading)
+        layout.addWidget(self.state)
+        layout.addSpacing(4)
+        layout.addWidget(self.idle)
+        layout.addLayout(self.cards_box)
+        layout.addSpacing(10)
+        layout.addWidget(finished_heading)
+        layout.addWidget(self.finished_empty)
+        layout.addWidget(self.finished_list, 10)
+        layout.addStretch(1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)
+        self.timer.timeout.connect(self._tick)
+        self.prune_timer = QTimer(self)
+        self.prune_timer.setInterval(60_000)
+        self.prune_timer.timeout.connect(self._prune)
+        self.prune_timer.start()
+
+        controller.jobEvent.connect(self.on_job_event)
+        controller.pausedChanged.connect(self._refresh_state)
+        controller.progressChanged.connect(self._refresh_state)
+        model.loaded.connect(self._seed_from_model)
+        for event in list(getattr(controller, "running", {}).values()):
+            self.on_job_event(event)
+        self._refresh_state()
+        self._refresh_visibility()
+
+    # -- events --------------------------------------------------------------------------------
+    @Slot(object)
+    def on_job_event(self, event: Any) -> None:
+        kind = event.kind
+        if kind in ("started", "step"):
+            card = self.cards.get(event.job_id)
+            if card is None:
+                title, subtitle = self._describe(event)
+                card = JobCard(event, title, subtitle, self)
+                self.cards[event.job_id] = card
+                self.cards_box.addWidget(card)
+                card.tick(time.monotonic())
+            else:
+                card.update_from(event)
+            if not self.timer.isActive():
+                self.timer.start()
+        elif kind in ("completed", "retrying", "snoozed", "discarded", "cancelled"):
+            card = self.cards.pop(event.job_id, None)
+            if card is not None:
+                card.hide()
+                self.cards_box.removeWidget(card)
+                card.deleteLater()
+            self._add_finished(event)
+            if not self.cards:
+                self.timer.stop()
+        self._refresh_visibility()
+        self._refresh_state()
+
+    def _describe(self, event: Any) -> tuple[str, str]:
+        note_id = (event.args or {}).get("note_id")
+        note = self.model.note(note_id) if note_id is not None else None
+        if note is not None:
+            where = note.video_title or note.video_url
+            return _short(note.text), f"{where} · {format_timecode(note.timestamp_seconds)}"
+        if getattr(event, "queue", "automation") == "maintenance":
+            return "Keeping logins alive", event.worker
+        return (f"Note {note_id}" if note_id is not None else event.worker), ""
+
+    def _add_finished(self, event: Any) -> None:
+        title, _ = self._describe(event)
+        stamp = time.strftime("%H:%M")
+        kind = event.kind
+        if kind == "completed":
+            text, color = f"✓  Posted · {stamp}\n{title}", "posted"
+        elif kind == "discarded":
+            reason = event.error or "gave up"
+            text, color = f"✗  Failed · {stamp}\n{title}\n{_short(reason, 120)}", "failed"
+        elif kind == "cancelled":
+            text, color = f"–  Cancelled · {stamp}\n{title}", "ghost"
+        else:
+            when = (
+                time.strftime("%H:%M:%S", time.localtime(event.next_run_at))
+                if event.next_run_at
+                else "later"
+            )
+            why = "rate limited" if kind == "snoozed" else _short(event.error or "error", 100)
+            text, color = f"↻  Trying again at {when} · {why}\n{title}", "queued"
+        self._push_finished(time.time(), text, color)
+
+    def _push_finished(self, at: float, text: str, color: str) -> None:
+        item = QListWidgetItem(text)
+        _background, foreground = STATUS_COLORS[color]
+        item.setForeground(QColor(foreground))
+        item.setData(Qt.ItemDataRole.UserRole, color)
+        self.finished_list.insertItem(0, item)
+        self.finished.insert(0, (at, item))
+        while len(self.finished) > FINISHED_LIMIT:
+            _, old = self.finished.pop()
+            self.finished_list.takeItem(self.finished_list.row(old))
+        self._refresh_visibility()
+
+    @Slot()
+    def _seed_from_model(self) -> None:
+        """Notes posted or failed in the last hour, known from the loaded model."""
+        if self.finished:
+            return
+        cutoff = time.time() - HOUR
+        recent = []
+        for note in self.model.notes():
+            if note.status == "posted" and note.posted_at and note.posted_at >= cutoff:
+                recent.append((note.posted_at, note, "posted"))
+            elif note.status == "failed" and note.updated_at >= cutoff:
+                recent.append((note.updated_at, note, "failed"))
+        for at, note, kind in sorted(recent, key=lambda r: r[0])[-FINISHED_LIMIT:]:
+            stamp = time.strftime("%H:%M", time.localtime(at))
+            label = "✓  Posted" if kind == "posted" else "✗  Failed"
+            extra = f"\n{_short(note.error or '', 120)}" if kind == "failed" else ""
+            self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind)
+
+    @Slot()
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for card in self.cards.values():
+            card.tick(now)
+
+    @Slot()
+    def _prune(self) -> None:
+        cutoff = time.time() - HOUR
+        while self.finished and self.finished[-1][0] < cutoff:
+            _, item = self.finished.pop()
+            self.finished_list.takeItem(self.finished_list.row(item))
+        self._refresh_visibility()
+
+    def _refresh_visibility(self) -> None:
+        self.idle.setVisible(not self.cards)
+        self.finished_empty.setVisible(not self.finished)
+        self.finished_list.setVisible(bool(self.finished))
+
+    @Slot()
+    def _refresh_state(self, *_args: Any) -> None:
+        done, total = self.controller.progress
+        if self.controller.paused:
+            text = "Paused — nothing new starts until you resume."
+        elif self.cards and total:
+            text = f"Posting {min(done + 1, total)} of {total}"
+        elif self.cards:
+            text = f"Posting {len(self.cards)} note(s)"
+        else:
+            text = "Idle"
+        self.state.setText(text)

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from lossy_desktop.sandbox import pages
+from lossy_desktop.sandbox.browserbase import APIError, FakeBrowserbase
 from lossy_desktop.sandbox.state import (
     PLATFORMS,
     Comment,
@@ -41,6 +42,7 @@ from lossy_desktop.sandbox.state import (
 log = logging.getLogger("lossy.sandbox")
 
 STATIC_DIR = Path(__file__).with_name("static")
+BROWSERBASE_KEY: web.AppKey[FakeBrowserbase] = web.AppKey("browserbase", FakeBrowserbase)
 COOKIE_NAMES = {"youtube": "SID", "vimeo": "vimeo_session", "air": "air_session"}
 LOGIN_PATHS = {"youtube": "/youtube/ServiceLogin", "vimeo": "/vimeo/log_in", "air": "/air/login"}
 LOGOUT_PATHS = {"youtube": "/youtube/logout", "vimeo": "/vimeo/log_out", "air": "/air/logout"}
@@ -457,15 +459,15 @@ class PlatformSite:
 
     async def sb_reset(self, request: web.Request) -> web.Response:
         self.state.reset()
-        hook = request.app.get("reset_hook")
-        if hook is not None:
-            await hook()
+        bb = request.app.get(BROWSERBASE_KEY)
+        if bb is not None:
+            await bb.reset()
         return web.json_response({"ok": True})
 
     async def sb_sessions(self, request: web.Request) -> web.Response:
-        bb = request.app.get("browserbase_sessions")
+        bb = request.app.get(BROWSERBASE_KEY)
         return web.json_response(
-            {"logins": self.state.logins(), "browserbase": bb() if bb is not None else []}
+            {"logins": self.state.logins(), "browserbase": bb.summaries() if bb else []}
         )
 
     async def sb_videos(self, request: web.Request) -> web.Response:
@@ -535,6 +537,10 @@ class PlatformSite:
         r.add_get("/{platform:youtube|vimeo|air}/", self.home)
 
 
+async def _value(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
 async def _no_content(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
@@ -593,15 +599,20 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise web.HTTPInternalServerError()  # never sent: the connection is gone
     except _HTTPJSON as error:
         return error.response()
+    except APIError as error:
+        return error.response()
     except _HTTPPage as error:
         return _html(error.html, error.status)
     except SandboxError as error:
         return web.json_response({"error": str(error)}, status=400)
 
 
-def build_app(state: SandboxState) -> web.Application:
+def build_app(state: SandboxState, browserbase: FakeBrowserbase | None = None) -> web.Application:
     app = web.Application(middlewares=[_errors], client_max_size=2 * 1024 * 1024)
     PlatformSite(state).add_routes(app)
+    if browserbase is not None:
+        app[BROWSERBASE_KEY] = browserbase
+        browserbase.add_routes(app)
     return app
 
 
@@ -623,12 +634,33 @@ class SandboxServer:
         self,
         port: int = 0,
         host: str = "127.0.0.1",
+        *,
+        browserbase_api_key: str = "sandbox-key",
+        max_sessions: int = 3,
+        plan: str = "developer",
+        profiles_dir: Path | None = None,
+        default_timeout: int = 300,
+        connect_timeout: float = 300.0,
+        chromium_path: str | None = None,
     ) -> None:
         check_loopback(host)
+        if max_sessions < 1:
+            raise SandboxError("max_sessions must be at least 1")
         self.host = host
         self.requested_port = port
         self.port = 0
         self.state = SandboxState()
+        self.browserbase_api_key = browserbase_api_key
+        self._bb_options: dict[str, Any] = {
+            "api_key": browserbase_api_key,
+            "max_sessions": max_sessions,
+            "plan": plan,
+            "profiles_dir": profiles_dir,
+            "default_timeout": default_timeout,
+            "connect_timeout": connect_timeout,
+            "chromium_path": chromium_path,
+        }
+        self.browserbase: FakeBrowserbase | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -666,18 +698,24 @@ class SandboxServer:
         return self
 
     async def _start_site(self) -> None:
-        self._app = build_app(self.state)
+        self.browserbase = FakeBrowserbase(self.state, **self._bb_options)
+        self._app = build_app(self.state, self.browserbase)
         self._runner = web.AppRunner(self._app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.requested_port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.host, self.requested_port, reuse_address=True, shutdown_timeout=5
+        )
         await site.start()
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1])
         self.state.base_url = self.base_url
+        self.browserbase.base_url = self.base_url
 
     async def _stop_site(self) -> None:
+        if self.browserbase is not None:
+            await self.browserbase.end_all()  # stops every Chromium, closes their sockets
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -782,4 +820,14 @@ class SandboxServer:
         return self.state.logins()
 
     def reset(self) -> None:
+        """Forget videos, comments, logins, faults; end every fake Browserbase session and
+        delete its contexts."""
         self.state.reset()
+        if self.browserbase is not None and self._loop is not None:
+            self._call(self.browserbase.reset(), timeout=60)
+
+    def browserbase_sessions(self) -> list[dict[str, Any]]:
+        """The fake Browserbase's sessions (id, status, contextId, connected, pid); no secrets."""
+        if self.browserbase is None or self._loop is None:
+            return []
+        return list(self._call(_value(self.browserbase.summaries)))

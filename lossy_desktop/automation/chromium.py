@@ -523,6 +523,7 @@ class ChromiumProcess:
         self._stopped = True
         if not self.alive:
             self._reap(0)
+            _kill_leftovers(self.profile_dir)  # children of a browser that crashed or was killed
             return
         deadline = time.monotonic() + timeout
         children = self._children()
@@ -541,6 +542,7 @@ class ChromiumProcess:
                 if child.is_running():
                     child.kill()
         self._reap(1.0)
+        _kill_leftovers(self.profile_dir)
         with contextlib.suppress(OSError):
             (self.profile_dir / PORT_FILE).unlink()
         log.info("browser pid %s stopped", self._pid)
@@ -597,6 +599,24 @@ def _browser_ws_url(port: int, deadline: float) -> str | None:
                 if time.monotonic() >= deadline:
                     return None
                 time.sleep(0.05)
+
+
+def _kill_leftovers(profile_dir: Path) -> None:
+    """Kill processes still running with this exact profile (renderers, zygotes or GPU helpers
+    left when the browser process itself crashed or was killed)."""
+    flag = f"--user-data-dir={profile_dir}"
+    leftovers = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if flag in (proc.info["cmdline"] or []):
+                leftovers.append(proc)
+        except psutil.Error:
+            continue
+    for proc in leftovers:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    if leftovers:
+        psutil.wait_procs(leftovers, timeout=5)
 
 
 def _kill_tree(pid: int) -> None:

@@ -432,7 +432,7 @@ class SettingsWindow(QDialog):
             self.services,
             platform,
             provider=str(self.services.settings.get("provider")),
-            engine=self.engine,
+            engine=self._engine(),
             parent=self,
         )
         dialog.finished.connect(self._connect_closed)
@@ -515,9 +515,30 @@ class SettingsWindow(QDialog):
         self.tasks.run(f"disconnect:{platform}", lambda: disconnect(platform), done, failed)
 
     def _default_disconnect(self, platform: str) -> None:
-        from lossy_desktop.workers.connect import disconnect_connection
+        """Runs on a pool thread: end a login browser, delete the Browserbase context or the
+        local profile (on the automation engine), then forget the connection."""
+        from lossy_desktop.automation.providers import provider_for
 
-        disconnect_connection(self.services, self._engine(), platform)
+        connection = self.services.connections.get(platform)
+        if connection is None:
+            return
+        provider = provider_for(
+            connection, self.services.settings, self.services.data, clock=self.services.clock
+        )
+
+        async def forget(_pw: Any) -> None:
+            try:
+                await provider.release_login(connection)
+            except Exception as error:
+                log.warning("ending the %s login browser: %s", platform, type(error).__name__)
+            await provider.forget(connection)
+
+        try:
+            self._engine().run(forget, timeout=60)
+        except Exception as error:
+            # The connection goes anyway: the user asked to forget the login.
+            log.warning("forgetting the %s login: %s", platform, type(error).__name__)
+        self.services.connections.remove(platform)
 
     # -- Browser (provider, Browserbase key, usage) -----------------------------------------
 

@@ -1,0 +1,431 @@
+"""The connect dialog: log in to a platform inside the app.
+
+A login browser starts through lossy_desktop.workers.connect.LoginFlow (on the automation engine;
+every call runs on a QThreadPool, results come back to slots here). Its live view — the
+Browserbase live view, or the local Chromium's own DevTools view — is embedded in a
+QWebEngineView. Where the local Chromium can open a real window (a desktop session), it does,
+and the dialog says so instead (Google refuses logins in browsers that look automated).
+
+The dialog notices the login by itself (a check every few seconds, reading the page's own
+signs) and also offers "I've logged in — verify". A new tab: "Refresh view" asks for the live
+view again. The session ending (Browserbase's view posts "browserbase-disconnected" to its
+parent page: a small wrapper page catches it) is said in plain words.
+
+The live-view URL carries a token: it is never logged, shown, or put on the clipboard (the
+view has no context menu). QtWebEngine is imported only when this dialog first shows a view.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lossy_desktop.app.views.settings_window import TaskRunner
+from lossy_desktop.core.errors import LossyError
+from lossy_desktop.core.platforms import get_platform
+
+if TYPE_CHECKING:
+    from lossy_desktop.services import Services
+
+log = logging.getLogger("lossy.app")
+
+CHECK_INTERVAL_MS = 3000
+DISCONNECT_MARKER = "lossy:browserbase-disconnected"
+
+WRAPPER = """<!doctype html>
+<html><head><meta charset="utf-8">
+<style>html,body{{margin:0;padding:0;height:100%;overflow:hidden;background:#1f2937}}
+iframe{{border:0;width:100%;height:100%;display:block}}</style></head>
+<body><iframe id="live" src="{src}" allow="clipboard-read; clipboard-write"></iframe>
+<script>
+window.addEventListener("message", function (event) {{
+  if (event.data === "browserbase-disconnected") {{ console.log("{marker}"); }}
+}});
+</script></body></html>
+"""
+
+
+def wrapper_html(live_view_url: str) -> str:
+    """The page that frames the live view and reports its 'browserbase-disconnected' message."""
+    return WRAPPER.format(src=html.escape(live_view_url, quote=True), marker=DISCONNECT_MARKER)
+
+
+_live_view: Any = None
+
+
+def live_view_class() -> Any:
+    """The embedded view's class; importing QtWebEngine happens here, on first use."""
+    global _live_view
+    if _live_view is not None:
+        return _live_view
+    from PySide6.QtCore import Qt, QUrl
+    from PySide6.QtWebEngineCore import QWebEnginePage
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+
+    class _Page(QWebEnginePage):
+        def __init__(self, on_marker: Callable[[], None], parent: QWidget) -> None:
+            super().__init__(parent)  # the default profile: off the record, nothing on disk
+            self._on_marker = on_marker
+
+        def javaScriptConsoleMessage(
+            self, level: Any, message: str, line: int, source: str
+        ) -> None:
+            # Only our marker matters; nothing else is logged (it may carry the view's token).
+            if message == DISCONNECT_MARKER:
+                self._on_marker()
+
+    class LiveView(QWebEngineView):
+        sessionEnded = Signal()
+        loadProblem = Signal(str)
+
+        def __init__(self, parent: QWidget) -> None:
+            super().__init__(parent)
+            self.setObjectName("LiveView")
+            self._page = _Page(self._marker, self)
+            self.setPage(self._page)
+            self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # no "copy link"
+            self.loadFinished.connect(self._loaded)
+            self._page.renderProcessTerminated.connect(self._crashed)
+
+        def show_live_view(self, url: str) -> None:
+            self.setHtml(wrapper_html(url), QUrl("http://127.0.0.1/"))
+
+        def clear(self) -> None:
+            self.setHtml("<html><body style='background:#1f2937'></body></html>")
+
+        @Slot()
+        def _marker(self) -> None:
+            self.sessionEnded.emit()
+
+        @Slot(bool)
+        def _loaded(self, ok: bool) -> None:
+            if not ok:
+                self.loadProblem.emit("The live view did not load. Press “Refresh view”.")
+
+        @Slot(object, int)
+        def _crashed(self, _status: Any, _code: int) -> None:
+            self.loadProblem.emit("The live view stopped. Press “Refresh view”.")
+
+    _live_view = LiveView
+    return LiveView
+
+
+def _plain(error: Exception) -> str:
+    if isinstance(error, LossyError):
+        return str(error)
+    message = getattr(error, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    if isinstance(error, TimeoutError):
+        return "The browser took too long to answer. Try again."
+    return f"Something went wrong ({type(error).__name__}). Try again."
+
+
+class ConnectDialog(QDialog):
+    """Log in to `platform` with `provider` ("local" / "browserbase").
+
+    `flow_factory(services, engine, platform, provider, headless)` makes the LoginFlow
+    (default: lossy_desktop.workers.connect.LoginFlow); `embed` forces the embedded view on or
+    off (default: embedded unless a local Chromium can open its own window here)."""
+
+    stateChanged = Signal(str)  # starting, waiting, checking, connected, ended, error, cancelled
+    connected = Signal(object)  # LoginState
+
+    def __init__(
+        self,
+        services: Services,
+        platform: str,
+        *,
+        provider: str | None = None,
+        engine: Any = None,
+        parent: QWidget | None = None,
+        flow_factory: Callable[..., Any] | None = None,
+        embed: bool | None = None,
+        check_interval_ms: int = CHECK_INTERVAL_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.platform = platform
+        self.label = get_platform(platform).label
+        self.provider = provider or str(services.settings.get("provider"))
+        self._engine = engine
+        self._flow_factory = flow_factory
+        if embed is None:
+            from lossy_desktop.automation.chromium import has_display
+
+            embed = not (self.provider == "local" and has_display())
+        self.embed = embed
+        self.flow: Any = None
+        self.state = "idle"
+        self.view: Any = None
+        self._checking = False
+        self._closing = False
+        self.tasks = TaskRunner(self)
+        self.setWindowTitle(f"Connect {self.label}")
+        self.setObjectName("ConnectDialog")
+        self.resize(1100, 780)
+
+        self.headline = QLabel(f"Log in to {self.label}")
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("status")
+        self.stack = QStackedWidget()
+        self.placeholder = QLabel()
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(40)
+        self.placeholder.setStyleSheet("font-size: 15px; color: palette(dark);")
+        self.stack.addWidget(self.placeholder)
+
+        self.verify_button = QPushButton("I've logged in — verify")
+        self.verify_button.setDefault(True)
+        self.verify_button.clicked.connect(self.verify_now)
+        self.refresh_button = QPushButton("Refresh view")
+        self.refresh_button.setToolTip("Opened a new tab? Show the browser's newest tab")
+        self.refresh_button.clicked.connect(self.refresh_view)
+        self.retry_button = QPushButton("Start again")
+        self.retry_button.clicked.connect(self.restart)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.retry_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.verify_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.status)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(buttons)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(check_interval_ms)
+        self.timer.timeout.connect(self._poll)
+        self._set_state("idle", "")
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _set_state(self, state: str, message: str) -> None:
+        self.state = state
+        self.status.setText(message)
+        active = state in ("waiting", "checking")
+        self.verify_button.setEnabled(active)
+        self.refresh_button.setVisible(self.embed)
+        self.refresh_button.setEnabled(active)
+        self.retry_button.setVisible(state in ("ended", "error"))
+        self.cancel_button.setText("Done" if state == "connected" else "Cancel")
+        colour = {"error": "#b91c1c", "ended": "#b45309", "connected": "#065f46"}.get(state)
+        self.status.setStyleSheet(f"color: {colour};" if colour else "")
+        self.stateChanged.emit(state)
+
+    def _make_flow(self) -> Any:
+        headless = self.embed  # a real window only where the dialog does not embed
+        if self._flow_factory is not None:
+            return self._flow_factory(
+                self.services, self._engine, self.platform, self.provider, headless
+            )
+        from lossy_desktop.workers.connect import LoginFlow
+
+        if self._engine is None:
+            from lossy_desktop.automation.engine import AutomationEngine
+
+            self._engine = AutomationEngine()
+            self._own_engine = True
+        return LoginFlow(
+            self.services, self._engine, self.platform, provider=self.provider, headless=headless
+        )
+
+    # -- start ---------------------------------------------------------------------------------
+
+    @Slot()
+    def start(self) -> None:
+        via = "Browserbase" if self.provider == "browserbase" else "this computer's Chromium"
+        self.placeholder.setText(f"Starting a browser ({via})…")
+        self.stack.setCurrentWidget(self.placeholder)
+        self._set_state("starting", f"Starting a browser for {self.label}…")
+        self.flow = self._make_flow()
+        flow = self.flow
+        self.tasks.run("start", flow.start, self._started, self._failed)
+
+    def _started(self, live_view_url: str | None) -> None:
+        if self._closing:
+            return
+        if self.embed and live_view_url:
+            self._show_live_view(live_view_url)
+            self._set_state(
+                "waiting",
+                f"Log in to {self.label} in the browser below. Lossy notices when you are "
+                "logged in.",
+            )
+        else:
+            self.placeholder.setText(
+                f"A browser window opened with {self.label}.\n\nLog in there; this window "
+                "notices when you are done."
+            )
+            self._set_state("waiting", f"Log in to {self.label} in the browser window.")
+        self.timer.start()
+
+    def _show_live_view(self, url: str) -> None:
+        if self.view is None:
+            self.view = live_view_class()(self)
+            self.view.sessionEnded.connect(self._session_ended)
+            self.view.loadProblem.connect(self._view_problem)
+            self.stack.addWidget(self.view)
+        self.view.show_live_view(url)
+        self.stack.setCurrentWidget(self.view)
+
+    # -- polling -------------------------------------------------------------------------------
+
+    @Slot()
+    def _poll(self) -> None:
+        if self._checking or self.flow is None or self.state not in ("waiting", "checking"):
+            return
+        self._checking = True
+        self.tasks.run("check", self.flow.check, self._checked, self._check_failed)
+
+    def _checked(self, state: Any) -> None:
+        self._checking = False
+        if state.logged_in and self.state in ("waiting", "checking"):
+            self._complete(state)
+
+    def _check_failed(self, error: Exception) -> None:
+        self._checking = False
+        if getattr(error, "kind", None) == "browser_unavailable":
+            self._session_ended()
+            return
+        # A login form shows neither an account nor a sign-in link: not logged in yet.
+        log.debug("login check for %s: %s", self.platform, type(error).__name__)
+
+    @Slot()
+    def verify_now(self) -> None:
+        """The user says they are logged in: reload the platform's home and check there."""
+        if self.flow is None:
+            return
+        self.timer.stop()
+        self._set_state("checking", "Checking the login…")
+
+        def done(state: Any) -> None:
+            if state.logged_in:
+                self._complete(state)
+            else:
+                self._set_state(
+                    "waiting",
+                    f"Not logged in to {self.label} yet. Finish logging in, then verify again.",
+                )
+                self.timer.start()
+
+        def failed(error: Exception) -> None:
+            if getattr(error, "kind", None) == "browser_unavailable":
+                self._session_ended()
+                return
+            self._set_state("waiting", f"Could not see the login yet ({_plain(error)}). Try again.")
+            self.timer.start()
+
+        self.tasks.run("verify", self.flow.verify, done, failed)
+
+    def _complete(self, state: Any) -> None:
+        """Logged in: release the login browser (its login is saved), then say so."""
+        self.timer.stop()
+        self._set_state("checking", "Logged in — saving the login…")
+        flow, self.flow = self.flow, None
+        self.tasks.run("finish", flow.finish, lambda _view: self._connected(state), self._failed)
+
+    def _connected(self, state: Any) -> None:
+        who = f" as {state.account}" if state.account else ""
+        self._set_state("connected", f"Connected to {self.label}{who}. You can close this window.")
+        self.placeholder.setText(f"✓ Connected to {self.label}{who}.")
+        self.stack.setCurrentWidget(self.placeholder)
+        if self.view is not None:
+            self.view.clear()
+        self.connected.emit(state)
+
+    @Slot()
+    def refresh_view(self) -> None:
+        if self.flow is None:
+            return
+
+        def done(url: str | None) -> None:
+            if url and self.embed:
+                self._show_live_view(url)
+
+        self.tasks.run("refresh", self.flow.live_view_url, done, self._failed)
+
+    @Slot()
+    def _session_ended(self) -> None:
+        if self.state in ("connected", "cancelled", "ended"):
+            return
+        self.timer.stop()
+        if self.view is not None:
+            self.view.clear()
+        self.placeholder.setText(
+            "The browser session ended before the login was saved.\n\n"
+            "Press “Start again” to open a new one."
+        )
+        self.stack.setCurrentWidget(self.placeholder)
+        self._set_state("ended", "The browser session ended.")
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            self.tasks.run("cancel", flow.cancel, lambda _r: None, lambda _e: None)
+
+    @Slot(str)
+    def _view_problem(self, message: str) -> None:
+        if self.state in ("waiting", "checking"):
+            self.status.setText(message)
+
+    def _failed(self, error: Exception) -> None:
+        self.timer.stop()
+        text = _plain(error)
+        log.warning("connect %s: %s", self.platform, type(error).__name__)
+        self.placeholder.setText(f"Could not log in to {self.label}.\n\n{text}")
+        self.stack.setCurrentWidget(self.placeholder)
+        self._set_state("error", text)
+
+    @Slot()
+    def restart(self) -> None:
+        flow, self.flow = self.flow, None
+        if flow is not None:
+            self.tasks.run("cancel", flow.cancel, lambda _r: None, lambda _e: None)
+        self.start()
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def reject(self) -> None:
+        self.shutdown()
+        super().reject()
+
+    def shutdown(self) -> None:
+        """Stop polling; cancel an unfinished login (off the GUI thread). Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self.timer.stop()
+        flow, self.flow = self.flow, None
+        if flow is not None and self.state != "connected":
+            self.tasks.run("cancel", flow.cancel, lambda _r: None, lambda _e: None)
+            self._set_state("cancelled", "Login cancelled.")
+        if self.view is not None:
+            self.view.clear()

@@ -1,0 +1,237 @@
+"""The connect dialog: a real login browser (local Chromium) on the sandbox, its live view in a
+real QWebEngineView (offscreen), the login noticed by itself or on "I've logged in — verify"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lossy_desktop.app.views.connect_dialog import (
+    DISCONNECT_MARKER,
+    ConnectDialog,
+    wrapper_html,
+)
+from lossy_desktop.automation.chromium import ChromiumProcess
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.services import Services
+
+# QtWebEngine's GPU noise on a machine without a GPU.
+pytestmark = pytest.mark.qt_allow(r"(?i)vulkan", r"(?i)GPUInfo", r"(?i)dbus")
+
+
+@pytest.fixture
+def engine() -> Iterator[AutomationEngine]:
+    eng = AutomationEngine()
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def on_sandbox(services: Services, sandbox: Any) -> Services:
+    services.settings.set("platform_base", sandbox.base_url)
+    services.settings.set("provider", "local")
+    return services
+
+
+def log_in_as_the_user(engine: AutomationEngine, profile: str, url: str, account: str) -> None:
+    """What the user does in the live view: open the login page, type a name, submit."""
+    proc = ChromiumProcess.attach(Path(profile))
+    assert proc is not None, "no login browser runs on the connection's profile"
+
+    async def act(pw: Any) -> None:
+        browser = await pw.chromium.connect_over_cdp(proc.browser_ws_url)
+        try:
+            page = browser.contexts[0].pages[0]
+            await page.goto(url)
+            await page.locator("input[name=account]").fill(account)
+            await page.locator("form [type=submit]").first.click()
+            await page.wait_for_load_state()
+        finally:
+            # Disconnect only (a CDP-connected browser is not closed by this).
+            await browser.close()
+
+    engine.run(act, timeout=60)
+
+
+@pytest.mark.browser
+def test_login_is_noticed_by_itself(
+    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    dialog = ConnectDialog(
+        on_sandbox, "youtube", provider="local", engine=engine, embed=True, check_interval_ms=300
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
+    # The live view is embedded (the local Chromium's own view), not shown as text anywhere.
+    assert dialog.view is not None and dialog.stack.currentWidget() is dialog.view
+    assert "127.0.0.1" not in dialog.status.text()
+    connection = on_sandbox.connections.get("youtube")
+    assert connection is not None and connection.status == "awaiting_auth"
+    profile = str(connection.local_profile_path)
+
+    with qtbot.waitSignal(dialog.connected, timeout=60_000) as blocker:
+        log_in_as_the_user(engine, profile, sandbox.login_url("youtube"), "Reviewer One")
+    assert blocker.args[0].account
+    assert dialog.state == "connected"
+    assert "Connected to YouTube" in dialog.status.text()
+    connection = on_sandbox.connections.get("youtube")
+    assert connection is not None and connection.status == "active"
+    assert connection.account_name
+    # The login browser was released (its profile keeps the cookie).
+    qtbot.waitUntil(
+        lambda: ChromiumProcess.attach(Path(profile), timeout=1) is None, timeout=20_000
+    )
+    dialog.close()
+
+
+@pytest.mark.browser
+def test_verify_button_says_not_yet_then_connects(
+    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    dialog = ConnectDialog(
+        on_sandbox, "vimeo", provider="local", engine=engine, embed=True, check_interval_ms=600_000
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
+    with qtbot.waitSignal(
+        dialog.tasks.finished, timeout=60_000, check_params_cb=lambda n: n == "verify"
+    ):
+        dialog.verify_button.click()
+    assert dialog.state == "waiting"
+    assert "Not logged in to Vimeo yet" in dialog.status.text()
+
+    profile = str(on_sandbox.connections.get("vimeo").local_profile_path)  # type: ignore[union-attr]
+    log_in_as_the_user(engine, profile, sandbox.login_url("vimeo"), "Bo Reviewer")
+    with qtbot.waitSignal(dialog.connected, timeout=60_000):
+        dialog.verify_button.click()
+    assert on_sandbox.connections.get("vimeo").status == "active"  # type: ignore[union-attr]
+    dialog.close()
+
+
+@pytest.mark.browser
+def test_cancel_releases_the_login_browser(
+    qtbot: Any, on_sandbox: Services, engine: AutomationEngine
+) -> None:
+    dialog = ConnectDialog(on_sandbox, "air", provider="local", engine=engine, embed=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
+    profile = Path(on_sandbox.connections.get("air").local_profile_path)  # type: ignore[union-attr]
+    assert ChromiumProcess.attach(profile) is not None
+    with qtbot.waitSignal(
+        dialog.tasks.finished, timeout=30_000, check_params_cb=lambda n: n == "cancel"
+    ):
+        dialog.close()
+    assert dialog.state == "cancelled"
+    qtbot.waitUntil(lambda: ChromiumProcess.attach(profile, timeout=1) is None, timeout=20_000)
+
+
+def test_errors_are_said_in_plain_words(
+    qtbot: Any, services: Services, engine: AutomationEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Browserbase without any API key: the provider refuses before any browser starts.
+    dialog = ConnectDialog(services, "youtube", provider="browserbase", engine=engine, embed=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "error", timeout=30_000)
+    assert "key" in dialog.status.text().lower()
+    assert "Traceback" not in dialog.placeholder.text()
+    assert dialog.retry_button.isVisible()
+    dialog.close()
+
+
+class _FlowShowingAPage:
+    """A login flow whose live view is a page that posts Browserbase's end-of-session message
+    to its parent, as Browserbase's live view does (the sandbox's fake API has no live view
+    page of its own to post it)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.cancelled = False
+
+    def start(self) -> str:
+        post = "parent.postMessage('browserbase-disconnected', '*')"
+        return f"data:text/html,<script>setTimeout(function () {{ {post} }}, 50)</script>"
+
+    def check(self) -> Any:
+        from lossy_desktop.automation.agents import LoginState
+
+        return LoginState(False, None)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def test_the_session_ending_is_noticed(qtbot: Any, services: Services) -> None:
+    flows: list[_FlowShowingAPage] = []
+
+    def factory(*args: Any) -> _FlowShowingAPage:
+        flows.append(_FlowShowingAPage())
+        return flows[-1]
+
+    dialog = ConnectDialog(
+        services, "youtube", provider="browserbase", flow_factory=factory, embed=True
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "ended", timeout=30_000)
+    assert "session ended" in dialog.status.text()
+    assert dialog.retry_button.isVisible()
+    qtbot.waitUntil(lambda: flows[0].cancelled, timeout=5000)
+    # "Start again" opens a new session.
+    dialog.retry_button.click()
+    qtbot.waitUntil(lambda: len(flows) == 2, timeout=5000)
+    dialog.close()
+
+
+def test_wrapper_page_escapes_the_url_and_reports_only_the_marker() -> None:
+    page = wrapper_html('https://live.example/x?token=a"b<c')
+    assert "token=a&quot;b&lt;c" in page
+    assert DISCONNECT_MARKER in page
+
+
+def test_settings_window_does_not_load_qtwebengine_until_connect(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        from PySide6.QtWidgets import QApplication
+        from lossy_desktop.services import Services
+        from lossy_desktop.app.views.settings_window import SettingsWindow
+        app = QApplication([])
+        with Services.open(sys.argv[1]) as services:
+            window = SettingsWindow(services)
+            window.show()
+            app.processEvents()
+            print("webengine" if any("WebEngine" in m for m in sys.modules) else "clean")
+            from lossy_desktop.app.views.connect_dialog import live_view_class
+            live_view_class()
+            print("webengine" if "PySide6.QtWebEngineWidgets" in sys.modules else "missing")
+            window.close()
+        """
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.stdout.split() == ["clean", "webengine"], out.stderr

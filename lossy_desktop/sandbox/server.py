@@ -341,7 +341,7 @@ class PlatformSite:
 
     async def list_comments(self, request: web.Request, platform: str, video_id: str) -> Any:
         await self.gate(request, platform, "list", video_id)
-        video = self.state.video(platform, video_id, create=False)
+        video = self.state.video(platform, video_id)
         if video is None or not video.exists:
             raise _HTTPJSON(404, "invalid_video", MESSAGES[platform]["invalid_video"])
         flags = self.state.view_flags(request.headers.get("X-Sandbox-View"))
@@ -361,7 +361,7 @@ class PlatformSite:
         state = self.state
         gate = await self.gate(request, platform, "post", video_id)
         messages = MESSAGES[platform]
-        video = state.video(platform, video_id, create=False)
+        video = state.video(platform, video_id)
         if video is None or not video.exists:
             raise _HTTPJSON(404, "invalid_video", messages["invalid_video"])
         try:
@@ -642,6 +642,7 @@ class SandboxServer:
         default_timeout: int = 300,
         connect_timeout: float = 300.0,
         chromium_path: str | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         check_loopback(host)
         if max_sessions < 1:
@@ -659,6 +660,7 @@ class SandboxServer:
             "default_timeout": default_timeout,
             "connect_timeout": connect_timeout,
             "chromium_path": chromium_path,
+            "time_scale": time_scale,
         }
         self.browserbase: FakeBrowserbase | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -700,11 +702,11 @@ class SandboxServer:
     async def _start_site(self) -> None:
         self.browserbase = FakeBrowserbase(self.state, **self._bb_options)
         self._app = build_app(self.state, self.browserbase)
-        self._runner = web.AppRunner(self._app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner, self.host, self.requested_port, reuse_address=True, shutdown_timeout=5
+        self._runner = web.AppRunner(
+            self._app, handle_signals=False, access_log=None, shutdown_timeout=5
         )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.requested_port, reuse_address=True)
         await site.start()
         server = site._server
         assert server is not None

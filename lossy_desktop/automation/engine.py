@@ -29,6 +29,8 @@ log = logging.getLogger("lossy.automation")
 
 T = TypeVar("T")
 
+CANCEL_GRACE_S = 30.0
+
 
 class EngineClosed(RuntimeError):
     """The engine was closed; no more work is accepted."""
@@ -141,17 +143,23 @@ class AutomationEngine:
         if self.in_loop_thread:
             raise RuntimeError("AutomationEngine.run() called from the engine's own thread")
 
+        finished = threading.Event()
+
         async def runner() -> T:
-            pw = await self.playwright()
-            return await coro_factory(pw)
+            try:
+                pw = await self.playwright()
+                return await coro_factory(pw)
+            finally:
+                finished.set()
 
         future = self.submit(runner())
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            with contextlib.suppress(concurrent.futures.CancelledError, Exception):
-                future.exception(timeout=10)  # let the cancellation unwind (release sessions)
+            # Let the cancellation unwind: `finally` blocks release browser sessions.
+            if not finished.wait(CANCEL_GRACE_S):
+                log.warning("a cancelled browser operation is still cleaning up")
             raise TimeoutError(f"browser operation did not finish within {timeout:g} s") from None
 
     def call_soon(self, callback: Callable[[], Any]) -> None:

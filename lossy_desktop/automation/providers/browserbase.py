@@ -87,6 +87,12 @@ def api_error(error: Exception, doing: str) -> AutomationError:
     if isinstance(error, browserbase.APIStatusError):
         detail = _api_message(error)
         status = error.status_code
+        if status == 409:  # the context is still used by another session: transient
+            return AutomationError(
+                BROWSER_UNAVAILABLE,
+                f"Browserbase refused {doing} (HTTP 409): {detail}",
+                retryable=True,
+            )
         if status >= 500:
             return AutomationError(
                 NETWORK_ERROR, f"Browserbase failed (HTTP {status}) while {doing}: {detail}"

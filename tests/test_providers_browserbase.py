@@ -1,0 +1,245 @@
+"""The Browserbase provider against the sandbox's fake Browserbase API (real local Chromium
+behind it, so connect_over_cdp runs for real): contexts, sessions per purpose, live view,
+release in every outcome, usage, 401/429, a timed-out session named, no blind retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.automation.errors import AutomationError
+from lossy_desktop.automation.providers import provider_for, session_scope
+from lossy_desktop.automation.providers.browserbase import BrowserbaseProvider
+from lossy_desktop.core.logs import redact
+
+try:
+    find_browser()
+except BrowserNotFound:
+    pytest.skip("no Chromium installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class Conn:
+    platform: str = "youtube"
+    provider: str = "browserbase"
+    browserbase_context_id: str | None = None
+    browserbase_session_id: str | None = None
+    local_profile_path: str | None = None
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[AutomationEngine]:
+    with AutomationEngine() as eng:
+        yield eng
+
+
+@pytest.fixture
+def bb_env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The SDK pointed at the fake through BROWSERBASE_BASE_URL, the key in the environment."""
+    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
+    return sandbox
+
+
+@pytest.fixture
+def provider(bb_env: Any, fake_services: Any) -> BrowserbaseProvider:
+    prov = provider_for(Conn(), fake_services.settings, fake_services.data)
+    assert isinstance(prov, BrowserbaseProvider)
+    prov.context_settle_s = 0  # the fake saves a context before it answers the release
+    return prov
+
+
+def _fake_session(sandbox: Any, session_id: str) -> Any:
+    return sandbox.browserbase.sessions[session_id]
+
+
+def _with_context(engine: AutomationEngine, provider: BrowserbaseProvider, **kw: Any) -> Conn:
+    fields = engine.run(lambda _pw: provider.prepare(Conn(**kw)), 30)
+    return Conn(**{**kw, **fields})
+
+
+def test_prepare_creates_one_context_per_connection(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+    assert conn.browserbase_context_id in bb_env.browserbase.contexts
+    again = engine.run(lambda _pw: provider.prepare(conn), 30)
+    assert again == {"browserbase_context_id": conn.browserbase_context_id}  # no second one
+    assert len(bb_env.browserbase.contexts) == 1
+
+
+def test_post_session_connects_navigates_and_is_released(engine, provider, bb_env, fake_services):
+    conn = _with_context(engine, provider)
+
+    async def body(pw: Any) -> tuple[Any, str]:
+        session = await provider.open(pw, conn, purpose="post")
+        await session.page.goto(bb_env.home_url("youtube"))
+        title = await session.page.title()
+        session.notes_posted = 3
+        return await provider.close(session), title
+
+    usage, title = engine.run(body, 90)
+    assert "YouTube" in title
+    fake = _fake_session(bb_env, usage.session_id)
+    assert fake.status == "COMPLETED"
+    assert fake.persist is False  # posting sessions read the context, never write it
+    assert fake.keep_alive is False
+    assert fake.timeout == fake_services.settings.get("browserbase_session_timeout_s")
+    assert fake.user_metadata == {"app": "lossy-desktop", "platform": "youtube", "purpose": "post"}
+    assert (usage.provider, usage.purpose, usage.notes_posted) == ("browserbase", "post", 3)
+    assert usage.billed_seconds == max(60.0, usage.billed_seconds) >= 60.0
+
+
+def test_login_persists_into_the_context_and_has_a_secret_live_view(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+
+    async def login(pw: Any) -> tuple[str | None, str]:
+        session = await provider.open(pw, conn, purpose="login")
+        try:
+            await session.context.add_cookies([bb_env.login_cookie("youtube", "Ann Reviewer")])
+            assert session.session_id is not None
+            return session.live_view_url(), session.session_id
+        finally:
+            await provider.close(session)
+
+    live, session_id = engine.run(login, 90)
+    fake = _fake_session(bb_env, session_id)
+    assert fake.persist is True
+    assert fake.status == "COMPLETED"
+    assert live is not None and live.endswith("&navbar=false")
+    assert "«redacted»" in redact(f"live view {live}") and live not in redact(live)
+    assert fake.signing_key not in redact(f"url ...?signingKey={fake.signing_key}")
+
+    async def verify(pw: Any) -> bool:
+        async with session_scope(provider, pw, conn, purpose="verify") as session:
+            await session.page.goto(bb_env.home_url("youtube"))
+            return await session.page.locator("#avatar-btn").count() == 1
+
+    assert engine.run(verify, 90) is True  # the login came back from the context
+
+
+def test_released_in_every_outcome_even_when_the_body_raises(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+    opened: list[str] = []
+    usages: list[Any] = []
+
+    async def body(pw: Any) -> None:
+        async with session_scope(provider, pw, conn, purpose="post", on_usage=usages.append) as s:
+            assert s.session_id is not None
+            opened.append(s.session_id)
+            raise RuntimeError("agent exploded")
+
+    with pytest.raises(AutomationError, match="agent exploded"):
+        engine.run(body, 90)
+    assert _fake_session(bb_env, opened[0]).status == "COMPLETED"
+    assert [u.session_id for u in usages] == opened
+
+
+def test_cancelled_work_still_releases(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+    opened: list[str] = []
+
+    async def body(pw: Any) -> None:
+        async with session_scope(provider, pw, conn, purpose="post") as s:
+            assert s.session_id is not None
+            opened.append(s.session_id)
+            await asyncio.Event().wait()  # hangs until cancelled
+
+    with pytest.raises(TimeoutError):
+        engine.run(body, 20)
+    assert opened and _fake_session(bb_env, opened[0]).status == "COMPLETED"
+
+
+def test_rejected_key_is_auth_rejected(engine, provider, bb_env, monkeypatch):
+    conn = _with_context(engine, provider)
+    monkeypatch.setenv("BROWSERBASE_API_KEY", "bb_live_wrong-key-123456")
+    with pytest.raises(AutomationError) as info:
+        engine.run(lambda pw: provider.open(pw, conn, purpose="post"), 60)
+    assert info.value.kind == "auth_rejected"
+    assert "API key rejected" in info.value.message
+    assert "wrong-key" not in str(info.value)
+    assert bb_env.browserbase.sessions == {}
+
+
+def test_missing_key_says_where_to_set_it(engine, bb_env, fake_services, monkeypatch):
+    monkeypatch.delenv("BROWSERBASE_API_KEY")
+    provider = BrowserbaseProvider(fake_services.settings)
+    with pytest.raises(AutomationError, match="BROWSERBASE_API_KEY") as info:
+        engine.run(lambda _pw: provider.prepare(Conn()), 30)
+    assert info.value.kind == "auth_rejected"
+
+
+def test_rate_limit_honours_retry_after_and_is_not_retried(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+    bb_env.set_fault("browserbase", "rate_limited", count=1, retry_after=7)
+    with pytest.raises(AutomationError) as info:
+        engine.run(lambda pw: provider.open(pw, conn, purpose="post"), 60)
+    assert info.value.kind == "rate_limited"
+    assert info.value.retry_after == 7.0
+    # The SDK's own retry would have succeeded (the fault was for one request): none happened.
+    assert bb_env.browserbase.sessions == {}
+
+    async def body(pw: Any) -> str | None:
+        async with session_scope(provider, pw, conn, purpose="post") as session:
+            return session.session_id
+
+    assert engine.run(body, 90) in bb_env.browserbase.sessions  # the next try works
+
+
+def test_deleted_context_means_reconnect(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+    engine.run(lambda _pw: provider.forget(conn), 30)
+    assert conn.browserbase_context_id not in bb_env.browserbase.contexts
+    with pytest.raises(AutomationError) as info:
+        engine.run(lambda pw: provider.open(pw, conn, purpose="post"), 60)
+    assert info.value.kind == "session_expired"
+    assert "connect it again" in info.value.message
+
+
+def test_detached_login_is_released_later_with_its_usage(engine, provider, bb_env):
+    conn = _with_context(engine, provider)
+
+    async def start(pw: Any) -> str:
+        session = await provider.open(pw, conn, purpose="login", detached=True)
+        await session.page.goto(bb_env.home_url("youtube"))
+        await provider.detach(session)
+        assert session.session_id is not None
+        return session.session_id
+
+    session_id = engine.run(start, 90)
+    assert _fake_session(bb_env, session_id).keep_alive is True
+    assert _fake_session(bb_env, session_id).status == "RUNNING"  # survives the disconnect
+    with_session = Conn(**{**conn.__dict__, "browserbase_session_id": session_id})
+    usage = engine.run(lambda _pw: provider.release_login(with_session), 60)
+    assert _fake_session(bb_env, session_id).status == "COMPLETED"
+    assert usage is not None and usage.purpose == "login" and usage.billed_seconds >= 60
+
+
+def test_timed_out_session_is_named(engine, fake_services, monkeypatch):
+    from lossy_desktop.sandbox.server import SandboxServer
+
+    with SandboxServer(port=0, time_scale=0.02) as fast:  # a 60 s session lives 1.2 s
+        monkeypatch.setenv("BROWSERBASE_BASE_URL", fast.base_url)
+        monkeypatch.setenv("BROWSERBASE_API_KEY", fast.browserbase_api_key)
+        fake_services.settings.set("browserbase_session_timeout_s", 60)
+        provider = BrowserbaseProvider(fake_services.settings)
+        conn = Conn(**engine.run(lambda _pw: provider.prepare(Conn()), 30))
+
+        async def body(pw: Any) -> None:
+            async with session_scope(provider, pw, conn, purpose="post") as session:
+                for _ in range(600):  # wait for the condition: the transport closes
+                    if session.disconnected:
+                        break
+                    await asyncio.sleep(0.05)
+                await session.page.goto(fast.home_url("vimeo"))
+
+        with pytest.raises(AutomationError) as info:
+            engine.run(body, 90)
+        assert info.value.kind == "browser_unavailable"
+        assert "TIMED_OUT" in info.value.message

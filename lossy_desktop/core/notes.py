@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -518,18 +518,30 @@ class NoteService:
     def _insert(self, notes: list[NoteInput], *, skip_duplicates: bool) -> list[NoteView | None]:
         if not notes:
             return []
+        for item in notes:
+            if not isinstance(item, NoteInput):
+                raise TypeError("notes must be NoteInput values (use validate_note)")
         threshold = float(self._settings.get("auto_post_threshold"))
         results: list[tuple[Note, Video] | None] = []
-        with self._db.write() as session:
+        with self._db.write() as session, session.no_autoflush:
             now = self._clock()
-            videos: dict[str, Video] = {}
-            seen_ids: set[str] = set()
-            seen_content: set[tuple[str, str, float, str]] = set()
+            # What is stored already, fetched in a few queries (not one per row).
+            videos = self._videos_by_url(session, {n.video_url for n in notes})
+            known_ids = self._known_external_ids(
+                session, {n.external_id for n in notes if n.external_id is not None}
+            )
+            known_content = self._known_content(
+                session, {n.video_url for n in notes if n.external_id is None}
+            )
             to_queue: list[Note] = []
             for index, item in enumerate(notes):
-                if not isinstance(item, NoteInput):
-                    raise TypeError("notes must be NoteInput values (use validate_note)")
-                if self._is_duplicate(session, item, seen_ids, seen_content):
+                if item.external_id is not None:
+                    duplicate = item.external_id in known_ids
+                    known_ids.add(item.external_id)
+                else:
+                    duplicate = item.content_key() in known_content
+                    known_content.add(item.content_key())
+                if duplicate:
                     if not skip_duplicates:
                         raise ValidationError(
                             "external_id",
@@ -538,14 +550,14 @@ class NoteService:
                         )
                     results.append(None)
                     continue
-                video = videos.get(item.video_url) or self._video_for(session, item, now)
-                videos[item.video_url] = video
+                video = self._video_for(session, videos, item, now)
                 duration = video.duration_seconds
                 if duration is not None and item.timestamp_seconds > duration:
                     raise ValidationError(
                         "timestamp_seconds",
                         f"{item.timestamp_seconds:g} s is past the end of the video "
                         f"({duration:g} s)",
+                        index + 1 if len(notes) > 1 else None,
                     )
                 note = Note(
                     external_id=item.external_id,
@@ -577,38 +589,44 @@ class NoteService:
         self._notify(created)
         return views
 
-    def _is_duplicate(
-        self,
-        session: Session,
-        item: NoteInput,
-        seen_ids: set[str],
-        seen_content: set[tuple[str, str, float, str]],
-    ) -> bool:
-        if item.external_id is not None:
-            if item.external_id in seen_ids:
-                return True
-            seen_ids.add(item.external_id)
-            found = session.scalar(select(Note.id).where(Note.external_id == item.external_id))
-            return found is not None
-        key = item.content_key()
-        if key in seen_content:
-            return True
-        seen_content.add(key)
-        found = session.scalar(
-            select(Note.id)
-            .join(Video, Note.video_id == Video.id)
-            .where(
-                Video.url == item.video_url,
-                Video.platform == item.platform,
-                Note.timestamp_seconds == item.timestamp_seconds,
-                Note.text == item.text,
-            )
-            .limit(1)
-        )
-        return found is not None
+    @staticmethod
+    def _videos_by_url(session: Session, urls: set[str]) -> dict[str, Video]:
+        found: dict[str, Video] = {}
+        for chunk in _chunks(sorted(urls)):
+            for video in session.scalars(select(Video).where(Video.url.in_(chunk))):
+                found[video.url] = video
+        return found
 
-    def _video_for(self, session: Session, item: NoteInput, now: float) -> Video:
-        video = session.scalar(select(Video).where(Video.url == item.video_url))
+    @staticmethod
+    def _known_external_ids(session: Session, ids: set[str]) -> set[str]:
+        known: set[str] = set()
+        for chunk in _chunks(sorted(ids)):
+            known.update(
+                str(v)
+                for v in session.scalars(
+                    select(Note.external_id).where(Note.external_id.in_(chunk))
+                )
+            )
+        return known
+
+    @staticmethod
+    def _known_content(session: Session, urls: set[str]) -> set[tuple[str, str, float, str]]:
+        """The content keys of the stored notes on these videos (for rows without an id)."""
+        known: set[tuple[str, str, float, str]] = set()
+        for chunk in _chunks(sorted(urls)):
+            rows = session.execute(
+                select(Video.platform, Video.url, Note.timestamp_seconds, Note.text)
+                .join(Note, Note.video_id == Video.id)
+                .where(Video.url.in_(chunk))
+            )
+            known.update((p, u, float(t), x) for p, u, t, x in rows)
+        return known
+
+    @staticmethod
+    def _video_for(
+        session: Session, videos: dict[str, Video], item: NoteInput, now: float
+    ) -> Video:
+        video = videos.get(item.video_url)
         if video is None:
             video = Video(
                 platform=item.platform,
@@ -618,6 +636,7 @@ class NoteService:
                 created_at=now,
             )
             session.add(video)
+            videos[item.video_url] = video
             return video
         if video.platform != item.platform:
             raise ValidationError(
@@ -998,6 +1017,11 @@ class NoteService:
         log.info("%d held %s note(s) queued again", len(views), platform)
         self._notify(views)
         return [v.id for v in views if v.queued]
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _explain_illegal(current: str, target: str) -> str:

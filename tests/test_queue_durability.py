@@ -65,11 +65,13 @@ def test_threads_with_their_own_connections_never_claim_the_same_job(data_dir: P
 
 CLAIMER = textwrap.dedent(
     """
-    import sys
+    import os, sys, time
+    from pathlib import Path
     from lossy_desktop.services import Services
 
+    marks = Path(sys.argv[2])
     with Services.open(sys.argv[1]) as svc:
-        sys.stdin.readline()  # start together
+        first = True
         while True:
             batches = svc.queue.claim("stress", 3)
             if not batches:
@@ -77,34 +79,38 @@ CLAIMER = textwrap.dedent(
             for [job] in batches:
                 print(job.id, flush=True)
                 svc.queue.complete(job.id)
+            if first:  # a barrier: every claimer holds some work before any goes on
+                first = False
+                (marks / str(os.getpid())).touch()
+                deadline = time.monotonic() + 60
+                while len(list(marks.iterdir())) < int(sys.argv[3]):
+                    assert time.monotonic() < deadline, "the other claimers never started"
+                    time.sleep(0.005)
     """
 )
 
 
-def test_processes_on_one_file_never_claim_the_same_job(data_dir: Path) -> None:
+def test_processes_on_one_file_never_claim_the_same_job(data_dir: Path, tmp_path: Path) -> None:
     """Across processes only SQLite's BEGIN IMMEDIATE keeps claims apart."""
-    jobs = 600
+    jobs, claimers = 600, 3
+    marks = tmp_path / "claimers"
+    marks.mkdir()
     with Services.open(data_dir) as svc:
         for i in range(jobs):
             svc.queue.insert("w", {"i": i}, queue="stress")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, str(data_dir)],
+            [sys.executable, "-c", CLAIMER, str(data_dir), str(marks), str(claimers)],
             env=env,
-            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(3)
+        for _ in range(claimers)
     ]
     outputs = []
     try:
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
         for proc in procs:
             out, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
@@ -116,7 +122,7 @@ def test_processes_on_one_file_never_claim_the_same_job(data_dir: Path) -> None:
                 proc.wait(30)
     every = [job_id for ids in outputs for job_id in ids]
     assert len(every) == jobs and len(set(every)) == jobs
-    assert sum(1 for ids in outputs if ids) >= 2, [len(ids) for ids in outputs]  # contended
+    assert all(outputs), [len(ids) for ids in outputs]  # every process really claimed
     with Services.open(data_dir) as svc:
         assert svc.queue.counts("stress")["completed"] == jobs
 

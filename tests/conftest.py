@@ -63,6 +63,7 @@ QT_ALLOWED_MESSAGES = [
     r"This plugin does not support propagateSizeHints",
     r"This plugin does not support raise\(\)",
     r"This plugin does not support setParent",
+    r"This plugin does not support grabbing the (keyboard|mouse)",
     r"(?i)xdg_runtime_dir",
     r"(?i)QStandardPaths: .*runtime",
     r"(?i)Could not connect to any X display",

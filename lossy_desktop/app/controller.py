@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger("lossy.app")
 
@@ -36,24 +37,80 @@ class _Task(QRunnable):
             log.exception("background task failed")
 
 
+class Mailbox(QObject):
+    """Hands (kind, value) pairs from any thread to `handler` on the GUI thread, in order.
+
+    Values never travel as queued signal arguments (PySide6 6.12 can lose or over-release a
+    Python object carried by a queued Signal(object)): they wait in a locked deque, and a
+    no-argument signal wakes the GUI thread, which drains the deque. Bursts coalesce."""
+
+    _wake = Signal()
+
+    def __init__(self, handler: Callable[[str, Any], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._handler = handler
+        self._items: deque[Any] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+
+    def post(self, kind: str, value: Any) -> None:
+        with self._lock:
+            self._items.append((kind, value))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self._wake.emit()
+        except RuntimeError:  # the C++ object is gone at shutdown
+            pass
+
+    @Slot()
+    def _drain(self) -> None:
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+            self._scheduled = False
+        for kind, value in items:
+            try:
+                self._handler(kind, value)
+            except Exception:
+                log.exception("handling a background result failed")
+
+
 class TaskRelay(QObject):
     """Carries one background call's outcome back to the GUI thread."""
 
-    succeeded = Signal(object)
-    failed = Signal(object)
-
+    _done = Signal()
     _alive: set[TaskRelay] = set()
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        on_success: Callable[[Any], None] | None,
+        on_error: Callable[[Any], None] | None,
+    ) -> None:
         super().__init__()
         TaskRelay._alive.add(self)
-        self.succeeded.connect(self._release)
-        self.failed.connect(self._release)
+        self._on_success = on_success
+        self._on_error = on_error
+        self._outcome: tuple[bool, Any] = (False, None)
+        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object)
-    def _release(self, _value: object) -> None:
+    def finish(self, ok: bool, value: Any) -> None:
+        """Called on the pool thread."""
+        self._outcome = (ok, value)
+        self._done.emit()
+
+    @Slot()
+    def _deliver(self) -> None:
+        ok, value = self._outcome
+        self._outcome = (False, None)
         TaskRelay._alive.discard(self)
+        callback = self._on_success if ok else self._on_error
+        self._on_success = self._on_error = None
         self.deleteLater()
+        if callback is not None:
+            callback(value)
 
 
 def run_in_background(
@@ -62,24 +119,18 @@ def run_in_background(
     on_success: Callable[[Any], None] | None = None,
     on_error: Callable[[Any], None] | None = None,
 ) -> TaskRelay:
-    """Run `fn()` on `pool`; its return value goes to `on_success`, an exception to `on_error`.
-
-    Both callbacks should be @Slot(object) methods of main-thread QObjects: the relay lives on
-    the GUI thread, so they run there (queued)."""
-    relay = TaskRelay()
-    if on_success is not None:
-        relay.succeeded.connect(on_success)
-    if on_error is not None:
-        relay.failed.connect(on_error)
+    """Run `fn()` on `pool`; its return value goes to `on_success`, an exception to `on_error`,
+    both called on the GUI thread (the relay lives there)."""
+    relay = TaskRelay(on_success, on_error)
 
     def work() -> None:
         try:
             result = fn()
         except Exception as error:
             log.debug("background call raised %s", type(error).__name__)
-            relay.failed.emit(error)
+            relay.finish(False, error)
             return
-        relay.succeeded.emit(result)
+        relay.finish(True, result)
 
     pool.start(_Task(work))
     return relay
@@ -115,13 +166,6 @@ class QueueController(QObject):
     runnerStarted = Signal(str)  # "" when posting runs, else why it can't
     notesDeleted = Signal(list)  # list[int]: ids of deleted notes
 
-    # from any thread -> the slots below, queued onto the GUI thread
-    _jobFromThread = Signal(object)
-    _notesFromThread = Signal(list)
-    _connectionFromThread = Signal(object)
-    _removedFromThread = Signal(list)
-    _startedFromThread = Signal(str)
-
     def __init__(
         self,
         services: Any,
@@ -156,11 +200,9 @@ class QueueController(QObject):
         else:
             self._factory = _default_runner
 
-        self._jobFromThread.connect(self._on_job_event)
-        self._notesFromThread.connect(self._on_notes)
-        self._connectionFromThread.connect(self._on_connection)
-        self._removedFromThread.connect(self._on_removed)
-        self._startedFromThread.connect(self._on_runner_started)
+        # from any thread -> these handlers, on the GUI thread
+        # (one mailbox keeps the order between kinds: a note created then deleted stays gone)
+        self._box = Mailbox(self._dispatch, self)
         services.notes.add_listener(self._relay_notes)
         services.notes.add_removal_listener(self._relay_removed)
         services.connections.add_listener(self._relay_connection)
@@ -199,10 +241,10 @@ class QueueController(QObject):
                 runner.start()
             except Exception as error:
                 log.exception("the posting queue could not start")
-                self._startedFromThread.emit(f"Posting can't start: {error}")
+                self._box.post("started", f"Posting can't start: {error}")
                 return
             self.runner = runner
-        self._startedFromThread.emit("")
+        self._box.post("started", "")
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop the runner (running jobs get `timeout` s to finish), the automation engine and
@@ -274,31 +316,30 @@ class QueueController(QObject):
     # -- relays (any thread) -------------------------------------------------------------------
     def _relay_job_event(self, event: Any) -> None:
         if not self._closed:
-            try:
-                self._jobFromThread.emit(event)
-            except RuntimeError:  # the C++ object is gone at shutdown
-                pass
+            self._box.post("job", event)
 
     def _relay_notes(self, views: list[Any]) -> None:
         if not self._closed:
-            try:
-                self._notesFromThread.emit(list(views))
-            except RuntimeError:
-                pass
+            self._box.post("notes", list(views))
 
     def _relay_removed(self, note_ids: list[int]) -> None:
         if not self._closed:
-            try:
-                self._removedFromThread.emit(list(note_ids))
-            except RuntimeError:
-                pass
+            self._box.post("removed", list(note_ids))
 
     def _relay_connection(self, view: Any) -> None:
         if not self._closed:
-            try:
-                self._connectionFromThread.emit(view)
-            except RuntimeError:
-                pass
+            self._box.post("connection", view)
+
+    # -- on the GUI thread ---
+    def _dispatch(self, kind: str, value: Any) -> None:
+        handler = {
+            "job": self._on_job_event,
+            "notes": self._on_notes,
+            "removed": self._on_removed,
+            "connection": self._on_connection,
+            "started": self._on_runner_started,
+        }[kind]
+        handler(value)
 
     # -- slots (GUI thread) --------------------------------------------------------------------
     @Slot(object)

@@ -435,23 +435,27 @@ class NotesFilterProxy(QSortFilterProxyModel):
         value = frozenset(statuses)
         if value != self._statuses:
             self._statuses = value
-            self.invalidateRowsFilter()
+            self._refilter()
 
     def set_platform(self, platform: str | None) -> None:
         if platform != self._platform:
             self._platform = platform or None
-            self.invalidateRowsFilter()
+            self._refilter()
 
     def set_video(self, video_url: str | None) -> None:
         if video_url != self._video:
             self._video = video_url or None
-            self.invalidateRowsFilter()
+            self._refilter()
 
     def set_search(self, text: str) -> None:
         value = " ".join(text.lower().split())
         if value != self._search:
             self._search = value
-            self.invalidateRowsFilter()
+            self._refilter()
+
+    def _refilter(self) -> None:
+        self.beginFilterChange()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     @property
     def filtering(self) -> bool:

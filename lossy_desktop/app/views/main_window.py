@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Lossy Desktop")
         self.setWindowIcon(app_icon())
         self.resize(1360, 820)
-        self.setMinimumSize(860, 480)
+        self.setMinimumSize(720, 440)
 
         self.model = NotesModel(self)
         self.proxy = NotesFilterProxy(self)
@@ -723,7 +723,8 @@ class MainWindow(QMainWindow):
         if self.services.app_state.get(TRAY_HINT_KEY, False):
             return
         self._hint_shown = True
-        box = QMessageBox()
+        box = QMessageBox(self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
         box.setObjectName("trayHint")
         box.setWindowTitle("Lossy Desktop keeps running")
         box.setWindowIcon(app_icon())
@@ -733,7 +734,8 @@ class MainWindow(QMainWindow):
             "Notes keep posting in the background. Open the window from the tray icon; choose "
             "Quit there (or press Ctrl+Q) to stop Lossy Desktop."
         )
-        box.setCheckBox(QCheckBox("Don't show this again"))
+        self.tray_hint_check = QCheckBox("Don't show this again", box)
+        box.setCheckBox(self.tray_hint_check)
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.finished.connect(self._tray_hint_done)
         self.tray_hint_box = box
@@ -741,10 +743,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _tray_hint_done(self, _result: int) -> None:
-        box = self.tray_hint_box
-        if box.checkBox() is not None and box.checkBox().isChecked():
+        if self.tray_hint_check.isChecked():
             self.services.app_state.set(TRAY_HINT_KEY, True)
-        box.deleteLater()
 
 
 def done_text(description: str, count: int) -> str:

@@ -1,0 +1,59 @@
+"""`lossy-desktop demo`: the app on the offline sandbox, with sample notes, no account needed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("lossy.cli")
+
+
+def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="open the app on an offline sandbox of YouTube, Vimeo and Air, with sample notes",
+        description="Opens Lossy Desktop wired to a sandbox of YouTube, Vimeo and Air running "
+        "on this computer, with sample notes and logged-in connections: watch notes go "
+        "ghost → posting → posted with no account and no internet. Uses a throwaway data "
+        "folder (deleted when you quit) unless --data-dir is given.",
+    )
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the throwaway data folder after quitting (its path is printed)",
+    )
+    p.set_defaults(handler=run_demo, needs_services=False)
+
+
+def run_demo(args: argparse.Namespace, _services: Any) -> int:
+    from lossy_desktop.app.demo import prepare_demo
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.sandbox.server import SandboxServer
+    from lossy_desktop.services import Services
+
+    throwaway = args.data_dir is None
+    root = Path(tempfile.mkdtemp(prefix="lossy-demo-")) if throwaway else Path(args.data_dir)
+    print(f"Demo data folder: {root}")
+    try:
+        with SandboxServer(port=0) as sandbox, Services.open(root, verbose=args.verbose) as svc:
+            print(f"Sandbox (YouTube, Vimeo, Air) on {sandbox.base_url}")
+            print("Logging the demo account in to each sandbox platform…")
+            engine = AutomationEngine()
+            try:
+                info = prepare_demo(svc, sandbox, engine)
+            finally:
+                engine.close()
+            print(f"{info.notes} sample notes, {info.queued} of them queued to post. Opening…")
+            from lossy_desktop.app.main import run_app
+
+            return run_app(svc, demo=True, start_minimized=False)
+    finally:
+        if throwaway and not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        elif throwaway:
+            print(f"Kept the demo data folder: {root}", file=sys.stderr)

@@ -1,0 +1,123 @@
+"""The demo: the sandbox, logged-in local-Chromium connections, sample notes that post."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lossy_desktop.app.demo import COMMENTS_OFF, DEMO_ACCOUNT, SAMPLE_NOTES, prepare_demo
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.services import Services
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.qt_allow(r"(?i)vulkan", r"(?i)GPUInfo", r"(?i)dbus"),
+]
+
+CONFIDENT = sum(1 for note in SAMPLE_NOTES if note[6] >= 0.7)
+
+
+@pytest.fixture
+def engine() -> Iterator[AutomationEngine]:
+    eng = AutomationEngine()
+    yield eng
+    eng.close()
+
+
+def test_prepare_logs_in_and_adds_sample_notes(
+    services: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    info = prepare_demo(services, sandbox, engine)
+    assert info.notes == len(SAMPLE_NOTES)
+    assert info.queued == CONFIDENT
+    for platform in ("youtube", "vimeo", "air"):
+        connection = services.connections.get(platform)
+        assert connection is not None
+        assert (connection.provider, connection.status) == ("local", "active")
+        assert DEMO_ACCOUNT in str(connection.account_name)
+    assert services.settings.platform_base() == sandbox.base_url
+    assert services.settings.get("intake_port") == 0
+    assert {note.platform for note in services.notes.list()} == {"youtube", "vimeo", "air"}
+
+
+def test_demo_notes_post_for_real_on_the_sandbox(
+    services: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    from lossy_desktop.workers import build_runner
+
+    prepare_demo(services, sandbox, engine)
+    sandbox.clear_faults()  # no slow pages in the test
+    runner = build_runner(services, engine)
+    runner.start()
+    try:
+        runner.run_until_idle(timeout=180)
+    finally:
+        runner.stop()
+    notes = services.notes.list()
+    by_status: dict[str, int] = {}
+    for note in notes:
+        by_status[note.status] = by_status.get(note.status, 0) + 1
+    # Every confident note posted, except the one on the video with comments turned off.
+    assert by_status == {
+        "posted": CONFIDENT - 1,
+        "failed": 1,
+        "ghost": len(SAMPLE_NOTES) - CONFIDENT,
+    }
+    failed = next(n for n in notes if n.status == "failed")
+    assert failed.error_kind == "comments_disabled"
+    assert COMMENTS_OFF[1] in failed.video_url
+    posted = [n for n in notes if n.status == "posted"]
+    for note in posted:
+        assert note.external_permalink and note.external_permalink.startswith(sandbox.base_url)
+    received = [c for p in ("youtube", "vimeo", "air") for c in sandbox.comments(p)]
+    assert len(received) == CONFIDENT - 1
+    assert all(DEMO_ACCOUNT in str(c["author"]) for c in received)
+
+
+def test_demo_app_shows_notes_go_from_queued_to_posted(
+    qtbot: Any, services: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    """The real app shell in demo mode: the notes in the window reach 'posted' by themselves."""
+    from lossy_desktop.app.main import LossyApp
+
+    prepare_demo(services, sandbox, engine)
+    sandbox.clear_faults()
+    shell = LossyApp(services, demo=True)
+    qtbot.addWidget(shell.window)
+    seen: set[str] = set()
+
+    def statuses() -> set[str]:
+        current = {n.status for n in services.notes.list()}
+        seen.update(current)
+        return current
+
+    try:
+        shell.start(start_minimized=False)
+        assert "demo" in shell.window.windowTitle()
+        qtbot.waitUntil(
+            lambda: "posting" not in statuses() and "posted" in seen and _idle(services),
+            timeout=180_000,
+        )
+    finally:
+        shell.controller.stop()
+        shell.tray.hide()
+    model = shell.window.model
+    assert model.rowCount() == len(SAMPLE_NOTES)
+    assert sum(1 for n in services.notes.list() if n.status == "posted") == CONFIDENT - 1
+
+
+def _idle(services: Services) -> bool:
+    counts = services.queue.counts("automation")
+    return not any(counts.get(s, 0) for s in ("available", "scheduled", "executing", "retryable"))
+
+
+def test_demo_command_is_registered_without_services() -> None:
+    from lossy_desktop.cli import build_parser
+    from lossy_desktop.cli.demo_cmd import run_demo
+
+    args = build_parser().parse_args(["demo", "--keep"])
+    assert args.handler is run_demo
+    assert args.needs_services is False
+    assert args.keep is True

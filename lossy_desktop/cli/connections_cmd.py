@@ -1,0 +1,253 @@
+"""`lossy-desktop connections add PLATFORM [--provider local|browserbase] | verify PLATFORM |
+list [--json] | remove PLATFORM`.
+
+A command-line process can't keep a browser open while the user logs in, so `add` starts a
+login browser that outlives it and returns at once (the connection is awaiting_auth):
+
+- local: a Chromium on the connection's profile folder, started detached (headed where there
+  is a display); its live view is Chromium's DevTools inspector URL. `verify` finds it by its
+  profile (DevToolsActivePort + SingletonLock), checks the login in it, then closes it.
+- browserbase: a login session with keepAlive (so it survives this process disconnecting),
+  its id kept on the connection; `verify` releases it (its cookies persist into the context)
+  and checks the login in a fresh session.
+
+The live-view URL is printed for the user to open; it is a secret: never logged or stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+from lossy_desktop.cli import print_json
+from lossy_desktop.core.clock import to_datetime
+from lossy_desktop.core.platforms import PLATFORMS, get_platform, home_url
+
+if TYPE_CHECKING:
+    from playwright.async_api import Playwright
+
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.automation.providers import Provider
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.services import Services
+
+log = logging.getLogger("lossy.cli")
+
+STEP_TIMEOUT_S = 180.0
+
+
+def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("connections", help="connect YouTube, Vimeo and Air (log in once)")
+    s = p.add_subparsers(dest="connections_command", metavar="ACTION", required=True)
+
+    add = s.add_parser(
+        "add",
+        help="start a login browser for a platform and print its live view",
+        description="Start a browser on the platform's site for you to log in, print its live "
+        "view URL and return; then run `connections verify PLATFORM`.",
+    )
+    add.add_argument("platform", choices=list(PLATFORMS))
+    add.add_argument(
+        "--provider",
+        choices=("local", "browserbase"),
+        help="where the browser runs (default: the provider setting)",
+    )
+    add.set_defaults(handler=_explained(_add))
+
+    verify = s.add_parser("verify", help="check the login and make the connection active")
+    verify.add_argument("platform", choices=list(PLATFORMS))
+    verify.set_defaults(handler=_explained(_verify))
+
+    lst = s.add_parser("list", help="every connection with its status")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=_list)
+
+    remove = s.add_parser("remove", help="forget a connection and its stored login")
+    remove.add_argument("platform", choices=list(PLATFORMS))
+    remove.set_defaults(handler=_explained(_remove))
+
+
+def _explained(handler: Any) -> Any:
+    """Browser failures are told like other user-fixable errors: one line, exit code 1."""
+
+    def run(args: argparse.Namespace, services: Services) -> int:
+        from lossy_desktop.automation.errors import AutomationError
+
+        try:
+            return int(handler(args, services))
+        except AutomationError as error:
+            label = get_platform(args.platform).label
+            print(f"lossy-desktop: {label}: {error.message}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _engine() -> AutomationEngine:
+    from lossy_desktop.automation.engine import AutomationEngine
+
+    return AutomationEngine()
+
+
+def _provider(services: Services, connection: ConnectionView) -> Provider:
+    from lossy_desktop.automation.providers import provider_for
+
+    return provider_for(connection, services.settings, services.data, clock=services.clock)
+
+
+def _record(services: Services, usage: Any) -> None:
+    if usage is None:
+        return
+    try:
+        services.usage.record(usage)
+    except Exception:
+        log.exception("could not record browser usage")
+
+
+# ------------------------------------------------------------------------------------- add
+
+
+def _add(args: argparse.Namespace, services: Services) -> int:
+    from lossy_desktop.automation.chromium import has_display
+
+    platform = args.platform
+    label = get_platform(platform).label
+    provider_name = args.provider or str(services.settings.get("provider"))
+    connections = services.connections
+    connection = connections.ensure(platform, provider_name)
+    provider = _provider(services, connection)
+    headless = not has_display()
+    with _engine() as engine:
+        # A login browser from an earlier `add` is replaced, not doubled.
+        _record(services, engine.run(lambda _pw: provider.release_login(connection), 60))
+        if connection.browserbase_session_id:
+            connection = connections.update(platform, browserbase_session_id=None)
+        fields = engine.run(lambda _pw: provider.prepare(connection), STEP_TIMEOUT_S)
+        if fields:
+            connection = connections.update(platform, **fields)
+        if connection.status == "active":
+            connection = connections.set_status(platform, "awaiting_auth")
+        start_at = home_url(platform, services.settings)
+        ready = connection
+
+        async def start(playwright: Playwright) -> tuple[str | None, str | None]:
+            session = await provider.open(
+                playwright, ready, purpose="login", headless=headless, detached=True
+            )
+            try:
+                await session.page.goto(start_at)
+                url = await provider.refresh_live_view(session)
+            except BaseException:
+                await provider.close(session)
+                raise
+            await provider.detach(session)
+            return url, session.session_id if provider.name == "browserbase" else None
+
+        live_view, session_id = engine.run(start, STEP_TIMEOUT_S)
+    if session_id:
+        connections.update(platform, browserbase_session_id=session_id)
+    where = "a browser window" if not headless and provider_name == "local" else "the live view"
+    print(f"{label}: a login browser is open on {start_at} ({provider_name}).")
+    if live_view:
+        print(f"Live view (keep it private; it controls the browser):\n  {live_view}")
+    print(f"Log in to {label} in {where}, then run:\n  lossy-desktop connections verify {platform}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- verify
+
+
+def _verify(args: argparse.Namespace, services: Services) -> int:
+    from lossy_desktop.workers.connect import verify_connection
+
+    platform = args.platform
+    label = get_platform(platform).label
+    connections = services.connections
+    connection = connections.require(platform)
+    provider = _provider(services, connection)
+    with _engine() as engine:
+        if provider.name == "browserbase" and connection.browserbase_session_id:
+            # End the login session first: its cookies persist into the context.
+            usage = engine.run(lambda _pw: provider.release_login(connection), 60)
+            _record(services, usage)
+            connections.update(platform, browserbase_session_id=None)
+        try:
+            # A local login browser still running is used as it is (its login is live).
+            state = verify_connection(services, engine, platform)
+        finally:
+            if provider.name == "local":
+                engine.run(lambda _pw: provider.release_login(connection), 60)
+    if state.logged_in:
+        account = f" as {state.account}" if state.account else ""
+        print(f"{label}: active — logged in{account}.")
+        return 0
+    print(
+        f"{label}: not logged in. Run `lossy-desktop connections add {platform}` and log in "
+        "in the browser it opens."
+    )
+    return 1
+
+
+# ------------------------------------------------------------------------------------ list
+
+
+def _when(ts: float | None) -> str:
+    moment = to_datetime(ts)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+
+def _list(args: argparse.Namespace, services: Services) -> int:
+    rows = services.connections.list()
+    if args.json:
+        print_json(
+            [
+                {
+                    "platform": c.platform,
+                    "provider": c.provider,
+                    "status": c.status,
+                    "account": c.account_name,
+                    "last_used_at": c.last_used_at,
+                    "verified_at": c.verified_at,
+                    "error": c.error,
+                    "browserbase_context_id": c.browserbase_context_id,
+                    "local_profile_path": c.local_profile_path,
+                }
+                for c in rows
+            ]
+        )
+        return 0
+    if not rows:
+        print("No connections. Add one: lossy-desktop connections add youtube")
+        return 0
+    print(f"{'platform':<9} {'provider':<12} {'status':<14} {'account':<24} {'verified':<17} used")
+    for c in rows:
+        print(
+            f"{c.platform:<9} {c.provider:<12} {c.status:<14} {(c.account_name or '-'):<24} "
+            f"{_when(c.verified_at):<17} {_when(c.last_used_at)}"
+        )
+        if c.error and c.status != "active":
+            print(f"          {c.error}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- remove
+
+
+def _remove(args: argparse.Namespace, services: Services) -> int:
+    platform = args.platform
+    label = get_platform(platform).label
+    connection = services.connections.require(platform)
+    provider = _provider(services, connection)
+    with _engine() as engine:
+        try:
+            engine.run(lambda _pw: provider.forget(connection), 60)
+        except Exception as error:
+            # The local record goes anyway; say what could not be cleaned up.
+            from lossy_desktop.automation.errors import classify
+
+            print(f"warning: {label}'s stored login could not be deleted: {classify(error)}")
+    services.connections.remove(platform)
+    print(f"{label}: connection removed.")
+    return 0

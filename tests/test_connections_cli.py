@@ -1,0 +1,166 @@
+"""`lossy-desktop connections add / verify / list / remove` end to end on the sandbox, for the
+local provider (a detached Chromium on the profile) and the fake Browserbase (a keepAlive
+login session), with a real headless Chromium and no display."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from lossy_desktop.automation.chromium import BrowserNotFound, ChromiumProcess, find_browser
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.cli import main
+from lossy_desktop.services import Services
+
+try:
+    find_browser()
+except BrowserNotFound:
+    pytest.skip("no Chromium installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def cli(data_dir: Path, sandbox: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--data-dir", str(data_dir), "--platform-base", sandbox.base_url, *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def engine() -> Iterator[AutomationEngine]:
+    with AutomationEngine() as eng:
+        yield eng
+
+
+def _connection(data_dir: Path, platform: str) -> Any:
+    with Services.open(data_dir) as services:
+        return services.connections.get(platform)
+
+
+def _browsers_on(profile: Path) -> list[psutil.Process]:
+    flag = f"--user-data-dir={profile.resolve()}"
+    return [p for p in psutil.process_iter(["cmdline"]) if flag in (p.info["cmdline"] or [])]
+
+
+def _log_in_through(engine: AutomationEngine, cdp_url: str, cookie: dict[str, Any]) -> None:
+    """What the user does in the live view: log in (here: the sandbox's login cookie)."""
+
+    async def login(pw: Any) -> None:
+        browser = await pw.chromium.connect_over_cdp(cdp_url)
+        await browser.contexts[0].add_cookies([cookie])
+        await browser.close()  # disconnects; the browser keeps running
+
+    engine.run(login, 60)
+
+
+def test_local_add_verify_list_remove(cli, data_dir, sandbox, engine):
+    code, out, _err = cli("connections", "add", "youtube", "--provider", "local")
+    assert code == 0, out
+    profile = data_dir / "profiles" / "youtube"
+    running = ChromiumProcess.attach(profile)
+    try:
+        assert running is not None and running.alive  # outlived the command
+        assert f"http://127.0.0.1:{running.port}/devtools/inspector.html?ws=" in out
+        assert "connections verify youtube" in out
+        conn = _connection(data_dir, "youtube")
+        assert (conn.status, conn.provider) == ("awaiting_auth", "local")
+        assert [p["url"] for p in running.pages()] == [sandbox.home_url("youtube")]
+
+        # verifying before logging in: not active, and the login browser is closed
+        code, out, _err = cli("connections", "verify", "youtube")
+        assert code == 1 and "not logged in" in out
+        assert _connection(data_dir, "youtube").status == "logged_out"
+        assert _browsers_on(profile) == []
+
+        code, out, _err = cli("connections", "add", "youtube")
+        running = ChromiumProcess.attach(profile)
+        assert code == 0 and running is not None
+        _log_in_through(engine, running.browser_ws_url, sandbox.login_cookie("youtube", "Ann"))
+        code, out, err = cli("connections", "verify", "youtube")
+        assert code == 0, out + err
+        assert "active" in out and "Ann" in out
+        assert _browsers_on(profile) == []  # the login browser was closed after the check
+        conn = _connection(data_dir, "youtube")
+        assert conn.status == "active" and conn.account_name and "Ann" in conn.account_name
+
+        # the login lives in the profile: verifying again in a fresh browser still works
+        code, out, _err = cli("connections", "verify", "youtube")
+        assert code == 0, out
+    finally:
+        leftover = ChromiumProcess.attach(profile)
+        if leftover is not None:
+            leftover.stop(5)
+
+    code, out, _err = cli("connections", "list", "--json")
+    rows = json.loads(out)
+    assert [(r["platform"], r["provider"], r["status"]) for r in rows] == [
+        ("youtube", "local", "active")
+    ]
+    code, out, _err = cli("connections", "list")
+    assert "youtube" in out and "active" in out
+
+    code, out, _err = cli("connections", "remove", "youtube")
+    assert code == 0 and "removed" in out
+    assert _connection(data_dir, "youtube") is None
+    assert not profile.exists()
+
+
+def test_browserbase_add_verify_remove(cli, data_dir, sandbox, engine, monkeypatch):
+    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
+    monkeypatch.setattr(
+        "lossy_desktop.automation.providers.browserbase.BrowserbaseProvider.context_settle_s", 0
+    )
+    fake = sandbox.browserbase
+
+    code, out, err = cli("connections", "add", "vimeo", "--provider", "browserbase")
+    assert code == 0, out + err
+    conn = _connection(data_dir, "vimeo")
+    assert conn.status == "awaiting_auth"
+    assert conn.browserbase_context_id in fake.contexts
+    login = fake.sessions[conn.browserbase_session_id]
+    assert login.status == "RUNNING" and login.keep_alive  # outlived the command
+    assert "navbar=false" in out  # the live view was printed for the user
+    assert login.signing_key not in out  # but never the connect URL
+
+    _log_in_through(engine, fake._connect_url(login), sandbox.login_cookie("vimeo", "Bo"))
+
+    code, out, err = cli("connections", "verify", "vimeo")
+    assert code == 0, out + err
+    assert "active" in out
+    assert login.status == "COMPLETED"  # the login session was released
+    conn = _connection(data_dir, "vimeo")
+    assert conn.status == "active" and conn.browserbase_session_id is None
+    assert all(s.status == "COMPLETED" for s in fake.sessions.values())
+    with Services.open(data_dir) as services:
+        purposes = sorted(u.purpose for u in services.usage.recent())
+    assert purposes == ["keepalive", "login"]
+
+    code, out, _err = cli("connections", "remove", "vimeo")
+    assert code == 0
+    assert conn.browserbase_context_id not in fake.contexts
+
+
+def test_browserbase_without_a_key_says_so(cli, sandbox, monkeypatch):
+    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
+    code, _out, err = cli("connections", "add", "air", "--provider", "browserbase")
+    assert code == 1
+    assert "BROWSERBASE_API_KEY" in err
+
+
+def test_verify_unknown_connection_is_a_clear_error(cli):
+    code, _out, err = cli("connections", "verify", "air")
+    assert code != 0
+    assert "Air" in err

@@ -1,0 +1,82 @@
+"""`lossy-desktop queue status [--json]`: jobs per state and queue, the next scheduled run."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from lossy_desktop.cli import print_json
+from lossy_desktop.core.clock import to_datetime
+from lossy_desktop.core.models import JOB_STATES
+
+KNOWN_QUEUES = ("automation", "maintenance")
+
+
+def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("queue", help="the posting queue")
+    s = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
+    status = s.add_parser("status", help="jobs per state, next scheduled run")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=_status)
+
+
+def _iso(ts: float | None) -> str | None:
+    moment = to_datetime(ts)
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
+def status_data(services: Any) -> dict[str, Any]:
+    queue = services.queue
+    per_queue = queue.counts_by_queue()
+    for name in KNOWN_QUEUES:
+        per_queue.setdefault(name, dict.fromkeys(JOB_STATES, 0))
+    totals = dict.fromkeys(JOB_STATES, 0)
+    for counts in per_queue.values():
+        for state, n in counts.items():
+            totals[state] += n
+    queues: dict[str, Any] = {}
+    for name in sorted(per_queue):
+        entry: dict[str, Any] = {"counts": per_queue[name]}
+        nxt = queue.next_scheduled_at(name)
+        entry["next_scheduled_at"] = nxt
+        entry["next_scheduled_at_local"] = _iso(nxt)
+        window = queue.rate_window(name)
+        if window is not None:
+            entry["rate"] = {
+                "used": window.used,
+                "allowed": window.allowed,
+                "period_s": window.period_s,
+                "reopens_at": window.reopens_at,
+            }
+        queues[name] = entry
+    nxt = queue.next_scheduled_at()
+    return {
+        "totals": totals,
+        "queues": queues,
+        "next_scheduled_at": nxt,
+        "next_scheduled_at_local": _iso(nxt),
+    }
+
+
+def _status(args: argparse.Namespace, services: Any) -> int:
+    data = status_data(services)
+    if args.json:
+        print_json(data)
+        return 0
+    states = list(JOB_STATES)
+    width = max(len(name) for name in data["queues"])
+    print(f"{'queue':<{width}}  " + "  ".join(f"{s:>9}" for s in states))
+    for name, entry in data["queues"].items():
+        counts = entry["counts"]
+        print(f"{name:<{width}}  " + "  ".join(f"{counts[s]:>9}" for s in states))
+    print(f"{'total':<{width}}  " + "  ".join(f"{data['totals'][s]:>9}" for s in states))
+    for name, entry in data["queues"].items():
+        rate = entry.get("rate")
+        if rate is not None:
+            print(
+                f"{name} rate: {rate['used']}/{rate['allowed']} starts "
+                f"in the last {rate['period_s']:g} s"
+            )
+    when = data["next_scheduled_at_local"]
+    print(f"next scheduled run: {when}" if when else "next scheduled run: none")
+    return 0

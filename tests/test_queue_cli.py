@@ -1,0 +1,50 @@
+"""`lossy-desktop queue status [--json]`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from lossy_desktop.cli import main
+from lossy_desktop.core.clock import system_clock
+from lossy_desktop.services import Services
+
+
+def test_queue_status_json_counts_per_queue_and_next_run(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Services.open(data_dir) as svc:
+        later = system_clock() + 600
+        done = svc.queue.insert("post_note", {"note_id": 1})
+        svc.queue.insert("post_note", {"note_id": 2}, scheduled_at=later)
+        svc.queue.insert("keepalive", {}, queue="maintenance")
+        svc.queue.claim("automation", 1)
+        assert done is not None
+        svc.queue.complete(done.id)
+    assert main(["--data-dir", str(data_dir), "queue", "status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    automation = data["queues"]["automation"]
+    assert automation["counts"]["completed"] == 1 and automation["counts"]["scheduled"] == 1
+    assert data["queues"]["maintenance"]["counts"]["available"] == 1
+    assert data["totals"]["completed"] == 1 and data["totals"]["available"] == 1
+    assert data["next_scheduled_at"] == pytest.approx(later)
+    local = datetime.fromisoformat(data["next_scheduled_at_local"])
+    assert local.tzinfo is not None and abs(local.timestamp() - later) < 1
+    assert automation["rate"] == {
+        "used": 1,
+        "allowed": 10,
+        "period_s": 60.0,
+        "reopens_at": None,
+    }
+
+
+def test_queue_status_text_on_an_empty_database(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data-dir", str(data_dir), "queue", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "automation" in out and "maintenance" in out
+    assert "next scheduled run: none" in out

@@ -186,3 +186,43 @@ def test_csv_with_bom_and_extra_columns_from_an_export(fake_services: Services, 
     )
     report = import_file(fake_services.notes, path)
     assert [(v.text, v.status) for v in report.created] == [("from an export", "ghost")]
+
+
+def test_concurrent_imports_of_one_file_add_each_note_once(fake_services: Services, tmp_path):
+    import threading
+
+    path = tmp_path / "n.csv"
+    path.write_text(
+        "platform,video_url,timestamp_seconds,text\n"
+        + "".join(f"youtube,{YT},{i},note {i}\n" for i in range(50)),
+        encoding="utf-8",
+    )
+    reports = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            reports.append(import_file(fake_services.notes, path))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(len(r.created) for r in reports) == [0, 0, 50]
+    assert fake_services.notes.count() == 50
+
+
+def test_a_video_url_keeps_its_platform(fake_services: Services):
+    from dataclasses import replace
+
+    notes = fake_services.notes
+    note = notes.validate({"video_url": YT, "timestamp_seconds": 1, "text": "a"})
+    notes.create(note)
+    # validate_note can't produce this (the hosts differ); the service refuses it anyway
+    with pytest.raises(ValidationError) as info:
+        notes.create(replace(note, platform="vimeo", text="b"))
+    assert info.value.field == "platform"

@@ -374,6 +374,8 @@ class FakeBrowserbase:
             self._starting -= 1
         session.status = "RUNNING"
         session.started_at = session.updated_at = time.time()
+        # The lifetime counts from when the browser is up.
+        session.expires_at = session.started_at + session.timeout * self.time_scale
         session.ending = loop.create_future()
         self.sessions[session.id] = session
         session.watchdog = asyncio.create_task(self._watch(session))

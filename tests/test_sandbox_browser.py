@@ -1,0 +1,349 @@
+"""The sandbox in a real headless Chromium (over CDP, as the app drives it), and the fake
+Browserbase API through the official SDK with connect_over_cdp through its connectUrl."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import browserbase
+import httpx
+import psutil
+import pytest
+from browserbase import Browserbase
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from lossy_desktop.automation.chromium import ChromiumProcess, find_browser
+from lossy_desktop.sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.browser
+
+try:
+    find_browser()
+except Exception:  # pragma: no cover - depends on the machine
+    pytest.skip("no Chromium installed", allow_module_level=True)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def pw() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromiumProcess]:
+    proc = ChromiumProcess.start(tmp_path_factory.mktemp("profile"), headless=True)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(pw: Playwright, chromium: ChromiumProcess) -> Iterator[Browser]:
+    b = pw.chromium.connect_over_cdp(chromium.browser_ws_url)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context: BrowserContext = browser.new_context()
+    p = context.new_page()
+    p.set_default_timeout(10_000)
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    context.close()
+    assert errors == [], errors
+
+
+def log_in(page: Page, sb: SandboxServer, platform: str, account: str) -> None:
+    page.goto(sb.login_url(platform))
+    page.locator("input[name=account]").fill(account)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/{platform}$"))
+
+
+def seek(page: Page, seconds: float) -> None:
+    page.evaluate("t => { document.querySelector('video').currentTime = t; }", seconds)
+    assert page.evaluate("document.querySelector('video').currentTime") == seconds
+
+
+# ---- the three platforms ------------------------------------------------------------------
+
+
+def test_youtube_post_in_browser(page: Page, sandbox: SandboxServer) -> None:
+    log_in(page, sandbox, "youtube", "Rev One")
+    page.goto(sandbox.video_url("youtube", "vid1"))
+    assert page.locator("#avatar-btn").is_visible()
+    assert page.locator('a[href*="ServiceLogin"]').count() == 0
+    # lazily loaded: nothing until the section is scrolled into view
+    assert page.locator("ytd-comment-simplebox-renderer").count() == 0
+    page.locator("ytd-comments#comments").scroll_into_view_if_needed()
+    page.locator("ytd-comments ytd-comment-simplebox-renderer #placeholder-area").click()
+    seek(page, 83)
+    page.locator("#contenteditable-root").fill("1:23 — the cut is late")
+    page.locator("#submit-button button").click()
+    thread = page.locator("ytd-comment-thread-renderer").first
+    href = thread.locator("#published-time-text a").get_attribute("href")
+    assert href is not None
+    comment_id = href.rsplit("&lc=", 1)[1]
+    (stored,) = sandbox.comments("youtube", "vid1")
+    assert stored["id"] == comment_id
+    assert stored["time"] == 83 and stored["player_time"] == 83
+    assert thread.locator("#author-text").inner_text() == "@Rev One"
+    # the timecode is a link to &t=83s that seeks the player
+    seek(page, 0)
+    link = thread.locator("#content-text a", has_text="1:23")
+    assert link.get_attribute("href", timeout=1000).endswith("&t=83s")  # type: ignore[union-attr]
+    link.click()
+    assert page.evaluate("document.getElementById('movie_player').getCurrentTime()") == 83
+    # the permalink highlights the comment
+    page.goto(stored["permalink"])
+    page.locator("ytd-comments#comments").scroll_into_view_if_needed()
+    page.locator("#linked-comment-badge").wait_for()
+
+
+def test_youtube_logged_out_prompts_sign_in(page: Page, sandbox: SandboxServer) -> None:
+    page.goto(sandbox.video_url("youtube", "v"))
+    assert page.get_by_role("link", name="Sign in").first.is_visible()
+    page.locator("ytd-comments#comments").scroll_into_view_if_needed()
+    page.locator("#placeholder-area").click()
+    assert page.locator("#sign-in-prompt").get_by_role("link", name="Sign in").is_visible()
+    assert page.locator("#contenteditable-root").count() == 0
+
+
+def test_vimeo_post_in_browser(page: Page, sandbox: SandboxServer) -> None:
+    sandbox.add_comment("vimeo", "555", "0:07 earlier note", author="Other")
+    log_in(page, sandbox, "vimeo", "Rev One")
+    page.goto(sandbox.video_url("vimeo", "555"))
+    assert page.locator("#topnav_user").is_visible()
+    page.locator("#comments-panel[data-loaded=true]").wait_for()
+    assert page.locator("article[id^='comment_']").count() == 1
+    seek(page, 12)
+    page.get_by_role("textbox", name=re.compile("comment", re.I)).fill("0:12 — hello vimeo")
+    page.get_by_role("button", name="Comment").click()
+    new = page.locator("article[id^='comment_']").nth(1)
+    new.wait_for()
+    dom_id = new.get_attribute("id")
+    stored = sandbox.comments("vimeo", "555")[-1]
+    assert dom_id == f"comment_{stored['id']}"
+    assert stored["time"] == 12 and stored["author"] == "Rev One"
+    assert new.locator("a.comment_permalink").get_attribute("href") == f"#comment_{stored['id']}"
+    assert new.locator("button.copy_link").get_attribute("data-permalink") == stored["permalink"]
+    assert new.locator("a.timecode").get_attribute("href") == "#t=12s"
+
+
+def test_air_post_in_browser(page: Page, sandbox: SandboxServer) -> None:
+    log_in(page, sandbox, "air", "Rev One")
+    page.goto(sandbox.video_url("air", "asset1"))
+    assert page.locator("[data-testid=user-avatar]").is_visible()
+    seek(page, 42.5)
+    page.locator("[data-testid=comment-input]").fill("the logo is soft")
+    page.locator("[data-testid=comment-submit]").click()
+    item = page.locator("[data-testid=comment]").first
+    item.wait_for()
+    stored = sandbox.comments("air")[0]
+    assert item.get_attribute("data-comment-id") == stored["id"]
+    assert stored["time"] == 42.5
+    assert item.locator("[data-testid=comment-timestamp]").inner_text() == "0:42"
+    copy = item.locator("[data-testid=comment-copy-link]")
+    assert copy.get_attribute("data-href") == stored["permalink"]
+
+
+# ---- faults in the browser ----------------------------------------------------------------
+
+
+def test_rate_limit_shows_the_platforms_message(page: Page, sandbox: SandboxServer) -> None:
+    log_in(page, sandbox, "vimeo", "Rev One")
+    page.goto(sandbox.video_url("vimeo", "1"))
+    sandbox.set_fault("vimeo", "rate_limited", count=1)
+    page.locator("#comment-form textarea").fill("too fast")
+    page.locator("#comment-submit").click()
+    alert = page.locator("#flash[role=alert]")
+    alert.wait_for()
+    assert "slow down" in alert.inner_text().lower()
+    assert page.locator("article[id^='comment_']").count() == 0
+    assert sandbox.comments() == []
+
+
+def test_changed_selectors_keep_or_drop_roles(page: Page, sandbox: SandboxServer) -> None:
+    log_in(page, sandbox, "youtube", "Rev One")
+    sandbox.set_fault("youtube", "changed_selectors", variant="ids", count=1)
+    page.goto(sandbox.video_url("youtube", "v"))
+    page.mouse.wheel(0, 4000)
+    page.get_by_role("button", name="Add a comment…").click()
+    assert page.locator("#contenteditable-root").count() == 0
+    assert page.locator("#avatar-btn").count() == 0
+    page.get_by_role("textbox", name=re.compile("comment", re.I)).fill("by role")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    wait_until(lambda: sandbox.comments("youtube"), what="the comment")
+    sandbox.set_fault("youtube", "changed_selectors", variant="ids_and_roles", count=1)
+    page.goto(sandbox.video_url("youtube", "v"))
+    page.mouse.wheel(0, 4000)
+    page.get_by_text("Add a comment…").click()
+    page.locator("#yc7-editor-id[contenteditable=true]").wait_for()  # the box did open
+    assert page.get_by_role("textbox", name=re.compile("comment", re.I)).count() == 0
+    assert page.get_by_role("button", name="Comment", exact=True).count() == 0
+
+
+def test_held_comment_visible_only_to_author(page: Page, sandbox: SandboxServer) -> None:
+    sandbox.set_fault("air", "held_for_review", count=1)
+    log_in(page, sandbox, "air", "Author")
+    page.goto(sandbox.video_url("air", "a"))
+    page.locator("[data-testid=comment-input]").fill("needs approval")
+    page.locator("[data-testid=comment-submit]").click()
+    page.locator("[data-testid=comment-pending]").wait_for()
+    assert sandbox.comments("air")[0]["held"] is True
+    log_in(page, sandbox, "air", "Someone Else")
+    page.goto(sandbox.video_url("air", "a"))
+    page.locator("[data-testid=comments-panel][data-loaded=true]").wait_for()
+    assert page.locator("[data-testid=comment]").count() == 0
+
+
+# ---- the fake Browserbase -------------------------------------------------------------------
+
+
+def bb_client(sb: SandboxServer, key: str | None = None) -> Browserbase:
+    return Browserbase(
+        api_key=key or sb.browserbase_api_key, base_url=sb.base_url, max_retries=0, timeout=60
+    )
+
+
+def test_browserbase_validates_auth_and_bodies(sandbox: SandboxServer) -> None:
+    with pytest.raises(browserbase.AuthenticationError):
+        bb_client(sandbox, "wrong-key").sessions.create()
+    bb = bb_client(sandbox)
+    for bad in ({"api_timeout": 59}, {"api_timeout": 21601}):
+        with pytest.raises(browserbase.BadRequestError, match="between 60 and 21600"):
+            bb.sessions.create(**bad)  # type: ignore[arg-type]
+    with pytest.raises(browserbase.NotFoundError, match="Context"):
+        bb.sessions.create(browser_settings={"context": {"id": "nope", "persist": True}})
+    with pytest.raises(browserbase.BadRequestError, match="region"):
+        bb.sessions.create(region="mars-1")  # type: ignore[arg-type]
+    with pytest.raises(browserbase.NotFoundError):
+        bb.sessions.retrieve("missing")
+    with pytest.raises(browserbase.NotFoundError):
+        bb.contexts.retrieve("missing")
+    r = httpx.post(
+        f"{sandbox.base_url}/v1/sessions",
+        content=b"[1]",
+        headers={"X-BB-API-Key": sandbox.browserbase_api_key, "Content-Type": "application/json"},
+        trust_env=False,
+    )
+    assert r.status_code == 400 and r.json()["statusCode"] == 400
+    assert sandbox.browserbase_sessions() == []
+
+
+def test_browserbase_free_plan_refuses_keep_alive() -> None:
+    with SandboxServer(plan="free") as sb:
+        bb = bb_client(sb)
+        with pytest.raises(browserbase.PermissionDeniedError, match="keepAlive"):
+            bb.sessions.create(keep_alive=True)
+        with pytest.raises(browserbase.BadRequestError, match="900"):
+            bb.sessions.create(api_timeout=3600)
+
+
+def test_browserbase_refuse_sessions_fault(sandbox: SandboxServer) -> None:
+    sandbox.set_fault("browserbase", "refuse_sessions", count=1)
+    with pytest.raises(browserbase.InternalServerError) as info:
+        bb_client(sandbox).sessions.create()
+    assert info.value.status_code == 503
+    sandbox.set_fault("browserbase", "rate_limited", count=1, retry_after=7)
+    with pytest.raises(browserbase.RateLimitError) as limited:
+        bb_client(sandbox).sessions.create()
+    assert limited.value.response.headers["retry-after"] == "7"
+    assert sandbox.browserbase_sessions() == []
+
+
+def test_connect_over_cdp_and_context_persists_cookies(
+    pw: Playwright, sandbox: SandboxServer
+) -> None:
+    bb = bb_client(sandbox)
+    context = bb.contexts.create()
+    settings: Any = {"context": {"id": context.id, "persist": True}}
+    first = bb.sessions.create(browser_settings=settings)
+    assert first.status == "RUNNING"
+    assert first.connect_url.startswith("ws://127.0.0.1:") and "signingKey=" in first.connect_url
+    # a wrong signing key is refused before any CDP traffic
+    bad = first.connect_url.replace("ws://", "http://").split("signingKey=")[0] + "signingKey=x"
+    assert httpx.get(bad, trust_env=False).status_code == 401
+
+    b = pw.chromium.connect_over_cdp(first.connect_url)
+    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
+    log_in(page, sandbox, "vimeo", "Kept Login")
+    b.close()
+    # without keepAlive, the disconnect ends the session and stops its browser
+    wait_until(lambda: bb.sessions.retrieve(first.id).status == "COMPLETED", what="COMPLETED")
+    pid = next(s["pid"] for s in sandbox.browserbase_sessions() if s["id"] == first.id)
+    wait_until(lambda: not psutil.pid_exists(pid), what="the browser to exit")
+
+    second = bb.sessions.create(browser_settings=settings)
+    b = pw.chromium.connect_over_cdp(second.connect_url)
+    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
+    page.goto(sandbox.video_url("vimeo", "1"))
+    assert page.locator("#topnav_user").get_attribute("title") == "Kept Login"
+    b.close()
+    # and a session without the context starts logged out
+    third = bb.sessions.create()
+    b = pw.chromium.connect_over_cdp(third.connect_url)
+    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
+    page.goto(sandbox.video_url("vimeo", "1"))
+    assert page.locator("a.topnav_login").is_visible()
+    b.close()
+
+
+def test_debug_live_view_and_release(sandbox: SandboxServer) -> None:
+    bb = bb_client(sandbox)
+    session = bb.sessions.create(keep_alive=True)
+    live = bb.sessions.debug(session.id)
+    assert live.pages and live.pages[0].debugger_fullscreen_url == live.debugger_fullscreen_url
+    with httpx.Client(trust_env=False) as c:
+        inspector = c.get(live.debugger_url)
+        assert inspector.status_code == 200 and "text/html" in inspector.headers["content-type"]
+        # the token is checked: without it (and without the cookie it sets) it is refused
+        bare = live.debugger_url.split("?")[0]
+        assert httpx.get(bare, trust_env=False).status_code == 401
+        assert httpx.get(bare + "?token=wrong", trust_env=False).status_code == 401
+        assert c.get(bare).status_code == 200  # this client has the cookie now
+        view = c.get(live.debugger_fullscreen_url + "&navbar=false")
+        assert view.status_code == 200 and "browserbase-disconnected" in view.text
+        status_url = live.debugger_fullscreen_url.split("/view?")[0] + "/status"
+        assert c.get(status_url).json() == {"status": "RUNNING"}  # cookie from the view
+        released = bb.sessions.update(session.id, status="REQUEST_RELEASE")
+        assert released.status == "COMPLETED" and released.ended_at is not None
+        assert c.get(status_url).json() == {"status": "COMPLETED"}
+    with pytest.raises(browserbase.BadRequestError, match="not running"):
+        bb.sessions.debug(session.id)
+
+
+def test_concurrency_limit_and_timeout(tmp_path: Path) -> None:
+    with SandboxServer(max_sessions=1, time_scale=0.02, profiles_dir=tmp_path) as sb:
+        bb = bb_client(sb)
+        first = bb.sessions.create(api_timeout=60, keep_alive=True)
+        with pytest.raises(browserbase.RateLimitError) as info:
+            bb.sessions.create()
+        headers = info.value.response.headers
+        assert int(headers["retry-after"]) > 0 and headers["x-ratelimit-remaining"] == "0"
+        # 60 s at time_scale 0.02 is 1.2 s: the session times out and its browser is stopped
+        wait_until(lambda: bb.sessions.retrieve(first.id).status == "TIMED_OUT", 20, "TIMED_OUT")
+        pid = sb.browserbase_sessions()[0]["pid"]
+        wait_until(lambda: not psutil.pid_exists(pid), what="the browser to exit")
+        second = bb.sessions.create(keep_alive=True)
+        pid = next(s["pid"] for s in sb.browserbase_sessions() if s["id"] == second.id)
+        assert psutil.pid_exists(pid)
+    # stopping the server stops its browsers
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

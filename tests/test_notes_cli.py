@@ -76,6 +76,9 @@ def test_import_list_json_and_reimport(proc, cli):
     assert list(notes[0]) == [*EXPORT_COLUMNS[:-4], "queued", "held", "state"]
     assert [n["state"] for n in notes] == ["queued", "queued", "ghost", "ghost"]
     assert notes[0]["video_url"] == "https://www.youtube.com/watch?v=LossySample"
+    status = proc("queue", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["totals"]["available"] == 2  # the two confident notes
 
     for name in ("sample_notes.json", "sample_notes.jsonl"):
         result = cli("notes", "import", "--json", str(DATA / name))

@@ -428,3 +428,14 @@ def test_list_filters_search_and_count(notes: NoteService):
     with pytest.raises(ValidationError) as info:
         notes.list(status="lost")
     assert info.value.field == "status"
+
+
+def test_error_messages_are_stored_without_secrets(notes: NoteService):
+    view = _in_state(notes, "posting")
+    failed = notes.mark_failed(
+        view.id,
+        kind="network_error",
+        message="lost wss://connect.browserbase.com/?signingKey=TOPSECRET42 " + "x" * 5000,
+    )
+    assert "TOPSECRET42" not in (failed.error or "")
+    assert len(failed.error or "") <= 2000

@@ -1041,7 +1041,10 @@ def _kind(kind: str) -> str:
 
 
 def _message(message: str) -> str:
-    text = str(message).strip()
+    """An error message fit to store and show: secrets redacted, length bounded."""
+    from lossy_desktop.core.logs import redact
+
+    text = redact(str(message).strip())
     return text[: MAX_ERROR - 1] + "…" if len(text) > MAX_ERROR else text
 
 

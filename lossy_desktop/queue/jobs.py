@@ -22,13 +22,26 @@ import json
 import logging
 import math
 import random
+import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.db import Database
@@ -56,6 +69,19 @@ STARTS_KEEP_S = 86400.0
 _SESSION_PENDING = "lossy_queue_pending_notifications"
 
 InsertListener = Callable[["JobRecord"], None]
+
+# One lock per database file in this process. Writers of one process queue on it and hand over
+# in microseconds, instead of meeting in SQLite's busy handler, which sleeps 1, 2, 5, 10 ... ms
+# between retries (that made threads of one process crawl under contention). Other processes
+# still wait on busy_timeout.
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(db: Database) -> threading.Lock:
+    key = str(db.path.resolve()) if db.path is not None else f"memory:{id(db)}"
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.Lock())
 
 
 def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
@@ -140,6 +166,57 @@ def _record(row: Row[Any]) -> JobRecord:
     )
 
 
+_COLUMNS = tuple(c.name for c in JOBS.c)
+_COLUMNS_SQL = ", ".join(_COLUMNS)
+_JSON_COLUMNS = ("args", "meta", "errors")
+
+
+def _record_raw(row: Sequence[Any]) -> JobRecord:
+    """A JobRecord from a driver-level row (columns in _COLUMNS order, JSON still text)."""
+    values = dict(zip(_COLUMNS, row, strict=True))
+    for name in _JSON_COLUMNS:
+        if isinstance(values[name], str):
+            values[name] = json.loads(values[name])
+    return JobRecord(**values)
+
+
+def _dbapi(s: Session | Connection | PoolProxiedConnection) -> PoolProxiedConnection:
+    """The DBAPI connection under a session, a Core connection, or itself."""
+    if isinstance(s, Session):
+        return s.connection().connection
+    if isinstance(s, Connection):
+        return s.connection
+    return s
+
+
+def _q(conn: PoolProxiedConnection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """Run SQL on the connection's DBAPI cursor (no SQLAlchemy result machinery: the claim and
+    complete paths run thousands of times a second). Driver errors become SQLAlchemy's, so
+    the database's error translation still applies."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    except sqlite3.Error as error:
+        raise sa_exc.OperationalError(sql, params, error) from error
+    finally:
+        cursor.close()
+
+
+def _q_many(conn: PoolProxiedConnection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    cursor = conn.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except sqlite3.Error as error:
+        raise sa_exc.OperationalError(sql, rows, error) from error
+    finally:
+        cursor.close()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value)  # what SQLAlchemy's JSON type stores
+
+
 def _order() -> tuple[Any, ...]:
     return (JOBS.c.priority, JOBS.c.scheduled_at, JOBS.c.id)
 
@@ -166,10 +243,42 @@ class JobQueue:
         self._rng = rng or random.Random()
         self._listeners: list[InsertListener] = []
         self._listeners_lock = threading.Lock()
+        self._write_lock = _file_lock(db)
+        # core/db.py's "begin" listener opens BEGIN IMMEDIATE for this execution option.
+        self._immediate = db.engine.execution_options(lossy_immediate=True)
 
     @property
     def db(self) -> Database:
         return self._db
+
+    @contextmanager
+    def _conn(self) -> Iterator[PoolProxiedConnection]:
+        """A BEGIN IMMEDIATE transaction on a pooled DBAPI connection, after this process's
+        other queue writers: the hot paths (insert, claim, complete) skip SQLAlchemy's
+        session and transaction machinery. Committed on success, rolled back on error."""
+        with self._write_lock, self._db._translated():
+            conn = self._db.engine.raw_connection()
+            try:
+                _q(conn, "BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                try:
+                    conn.commit()
+                except sqlite3.Error as error:
+                    conn.rollback()
+                    raise sa_exc.OperationalError("COMMIT", (), error) from error
+            finally:
+                conn.close()  # back to the pool
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A `db.write()` transaction, taken after this process's other queue writers. Never
+        call another JobQueue method that writes from inside it (use `session=`)."""
+        with self._write_lock, self._db.write() as session:
+            yield session
 
     @property
     def clock(self) -> Clock:
@@ -252,7 +361,7 @@ class JobQueue:
         if scheduled_at is not None and not math.isfinite(scheduled_at):
             raise ValidationError("scheduled_at", f"must be a finite time (got {scheduled_at!r})")
         if session is None:
-            with self._db.write() as own:
+            with self._conn() as own:
                 record = self._insert(
                     own, worker, args, queue, unique_key, group_key, scheduled_at,
                     max_attempts, priority, unique_period, meta,
@@ -270,7 +379,7 @@ class JobQueue:
 
     def _insert(
         self,
-        s: Session,
+        s: Session | Connection | PoolProxiedConnection,
         worker: str,
         args: dict[str, Any],
         queue: str,
@@ -282,45 +391,46 @@ class JobQueue:
         unique_period: float,
         meta: dict[str, Any] | None,
     ) -> JobRecord | None:
+        conn = _dbapi(s)
         now = self._clock()
         if unique_key is not None:
-            duplicate: ColumnElement[bool] = JOBS.c.state.in_(ACTIVE_STATES)
-            if unique_period > 0:
-                duplicate = or_(duplicate, JOBS.c.inserted_at > now - unique_period)
-            found = s.execute(
-                select(JOBS.c.id, JOBS.c.state)
-                .where(JOBS.c.unique_key == unique_key, duplicate)
-                .limit(1)
-            ).first()
-            if found is not None:
+            found_rows = _q(
+                conn,
+                "SELECT id, state FROM jobs WHERE unique_key = ? AND (state IN "
+                "('available', 'scheduled', 'executing', 'retryable') OR inserted_at > ?) "
+                "LIMIT 1",
+                (unique_key, now - unique_period if unique_period > 0 else float("inf")),
+            )
+            if found_rows:
+                found = found_rows[0]
                 log.debug(
                     "job for %s not inserted: job %s (%s) is a duplicate",
                     unique_key,
-                    found.id,
-                    found.state,
+                    found[0],
+                    found[1],
                 )
                 return None
         when = now if scheduled_at is None else float(scheduled_at)
-        row = s.execute(
-            insert(JOBS)
-            .values(
-                queue=queue,
-                worker=worker,
-                args=args,
-                meta=meta or {},
-                state="scheduled" if when > now else "available",
-                attempt=0,
-                max_attempts=max_attempts,
-                priority=priority,
-                unique_key=unique_key,
-                group_key=group_key,
-                errors=[],
-                inserted_at=now,
-                scheduled_at=when,
-            )
-            .returning(*JOBS.c)
-        ).one()
-        record = _record(row)
+        [row] = _q(
+            conn,
+            "INSERT INTO jobs (queue, worker, args, meta, state, attempt, max_attempts, "
+            "priority, unique_key, group_key, errors, inserted_at, scheduled_at) "
+            f"VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, '[]', ?, ?) RETURNING {_COLUMNS_SQL}",
+            (
+                queue,
+                worker,
+                _dumps(args),
+                _dumps(meta or {}),
+                "scheduled" if when > now else "available",
+                max_attempts,
+                priority,
+                unique_key,
+                group_key,
+                now,
+                when,
+            ),
+        )
+        record = _record_raw(row)
         log.debug("job %s inserted (%s, %s, %s)", record.id, worker, queue, record.state)
         return record
 
@@ -331,40 +441,46 @@ class JobQueue:
             return None
         return int(self._settings.get(allowed_key)), float(self._settings.get(period_key))
 
-    def _window(self, s: Session, queue: str, now: float) -> RateWindow | None:
+    def _window(
+        self, s: Session | Connection | PoolProxiedConnection, queue: str, now: float
+    ) -> RateWindow | None:
         limits = self._rate_settings(queue)
         if limits is None:
             return None
+        conn = _dbapi(s)
         allowed, period = limits
         since = now - period
-        used, oldest = s.execute(
-            select(func.count(), func.min(STARTS.c.started_at)).where(
-                STARTS.c.queue == queue, STARTS.c.started_at > since
-            )
-        ).one()
+        [(used,)] = _q(
+            conn,
+            "SELECT count(*) FROM queue_starts WHERE queue = ? AND started_at > ?",
+            (queue, since),
+        )
         reopens: float | None = None
         if used >= allowed:
-            # The window frees a start when its (used - allowed + 1)-th oldest start leaves it.
-            nth = s.execute(
-                select(STARTS.c.started_at)
-                .where(STARTS.c.queue == queue, STARTS.c.started_at > since)
-                .order_by(STARTS.c.started_at)
-                .offset(used - allowed)
-                .limit(1)
-            ).scalar_one()
-            reopens = float(nth if nth is not None else oldest) + period
-        return RateWindow(int(used), allowed, period, reopens)
+            # A start is free again when the (used - allowed + 1)-th oldest start leaves.
+            [(nth,)] = _q(
+                conn,
+                "SELECT started_at FROM queue_starts WHERE queue = ? AND started_at > ? "
+                "ORDER BY started_at LIMIT 1 OFFSET ?",
+                (queue, since, used - allowed),
+            )
+            reopens = float(nth) + period
+        return RateWindow(used, allowed, period, reopens)
 
     def rate_window(self, queue: str) -> RateWindow | None:
         """The queue's rate window now (None when the queue has no rate limit)."""
+        if self._rate_settings(queue) is None:
+            return None
         with self._db.read() as s:
             return self._window(s, queue, self._clock())
 
-    def _stage(self, s: Session, queue: str | None, now: float) -> None:
-        where = [JOBS.c.state.in_(("scheduled", "retryable")), JOBS.c.scheduled_at <= now]
-        if queue is not None:
-            where.append(JOBS.c.queue == queue)
-        s.execute(update(JOBS).where(*where).values(state="available"))
+    def _stage(self, conn: PoolProxiedConnection, queue: str, now: float) -> None:
+        _q(
+            conn,
+            "UPDATE jobs SET state = 'available' WHERE queue = ? "
+            "AND state IN ('scheduled', 'retryable') AND scheduled_at <= ?",
+            (queue, now),
+        )
 
     def claim(
         self,
@@ -384,37 +500,46 @@ class JobQueue:
             return []
         now = self._clock()
         batched = group_limit > 1 or any(v > 1 for v in (group_limits or {}).values())
-        with self._db.write() as s:
-            self._stage(s, queue, now)
-            window = self._window(s, queue, now)
+        with self._conn() as conn:
+            self._stage(conn, queue, now)
+            window = self._window(conn, queue, now)
             n = demand if window is None else min(demand, window.room)
             if n <= 0:
                 return []
-            due = (JOBS.c.queue == queue, JOBS.c.state == "available", JOBS.c.scheduled_at <= now)
-            claim = update(JOBS).values(
-                state="executing", attempt=JOBS.c.attempt + 1, attempted_at=now
-            )
             if not batched:
-                ids = select(JOBS.c.id).where(*due).order_by(*_order()).limit(n)
-                rows = s.execute(
-                    claim.where(JOBS.c.id.in_(ids.scalar_subquery())).returning(*JOBS.c)
-                ).all()
+                rows = _q(
+                    conn,
+                    "UPDATE jobs SET state = 'executing', attempt = attempt + 1, "
+                    "attempted_at = ? WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND "
+                    "state = 'available' AND scheduled_at <= ? "
+                    "ORDER BY priority, scheduled_at, id LIMIT ?) "
+                    f"RETURNING {_COLUMNS_SQL}",
+                    (now, queue, now, n),
+                )
                 records = sorted(
-                    (_record(r) for r in rows), key=lambda j: (j.priority, j.scheduled_at, j.id)
+                    (_record_raw(r) for r in rows),
+                    key=lambda j: (j.priority, j.scheduled_at, j.id),
                 )
                 batches = [[r] for r in records]
             else:
-                plan = self._plan_batches(s, due, n, group_limit, group_limits or {})
+                plan = self._plan_batches(conn, queue, now, n, group_limit, group_limits or {})
                 if not plan:
                     return []
                 taken = [i for ids_ in plan for i in ids_]
-                rows = s.execute(claim.where(JOBS.c.id.in_(taken)).returning(*JOBS.c)).all()
-                by_id = {r.id: _record(r) for r in rows}
+                marks = ", ".join("?" for _ in taken)
+                claimed = _q(
+                    conn,
+                    "UPDATE jobs SET state = 'executing', attempt = attempt + 1, "
+                    f"attempted_at = ? WHERE id IN ({marks}) RETURNING {_COLUMNS_SQL}",
+                    (now, *taken),
+                )
+                by_id = {r.id: r for r in map(_record_raw, claimed)}
                 batches = [[by_id[i] for i in ids_] for ids_ in plan]
             if window is not None and batches:
-                s.execute(
-                    insert(STARTS),
-                    [{"queue": queue, "started_at": now, "jobs": len(b)} for b in batches],
+                _q_many(
+                    conn,
+                    "INSERT INTO queue_starts (queue, started_at, jobs) VALUES (?, ?, ?)",
+                    [(queue, now, len(b)) for b in batches],
                 )
         if batches:
             log.debug(
@@ -427,40 +552,41 @@ class JobQueue:
 
     def _plan_batches(
         self,
-        s: Session,
-        due: tuple[Any, ...],
+        conn: PoolProxiedConnection,
+        queue: str,
+        now: float,
         n: int,
         group_limit: int,
         group_limits: Mapping[str, int],
     ) -> list[list[int]]:
+        due = "queue = ? AND state = 'available' AND scheduled_at <= ?"
+        order = "ORDER BY priority, scheduled_at, id"
         plan: list[list[int]] = []
         taken: list[int] = []
         while len(plan) < n:
-            query = select(JOBS.c.id, JOBS.c.worker, JOBS.c.group_key).where(*due)
-            if taken:
-                query = query.where(JOBS.c.id.not_in(taken))
-            leader = s.execute(query.order_by(*_order()).limit(1)).first()
-            if leader is None:
+            skip = f" AND id NOT IN ({', '.join('?' for _ in taken)})" if taken else ""
+            found = _q(
+                conn,
+                f"SELECT id, worker, group_key FROM jobs WHERE {due}{skip} {order} LIMIT 1",
+                (queue, now, *taken),
+            )
+            if not found:
                 break
-            ids = [leader.id]
-            taken.append(leader.id)
-            limit = group_limits.get(leader.worker, group_limit)
-            if leader.group_key is not None and limit > 1:
-                more = (
-                    s.execute(
-                        select(JOBS.c.id)
-                        .where(
-                            *due,
-                            JOBS.c.worker == leader.worker,
-                            JOBS.c.group_key == leader.group_key,
-                            JOBS.c.id.not_in(taken),
-                        )
-                        .order_by(*_order())
-                        .limit(limit - 1)
+            leader_id, worker, group_key = found[0]
+            ids = [leader_id]
+            taken.append(leader_id)
+            limit = group_limits.get(worker, group_limit)
+            if group_key is not None and limit > 1:
+                skip = f" AND id NOT IN ({', '.join('?' for _ in taken)})"
+                more = [
+                    row[0]
+                    for row in _q(
+                        conn,
+                        f"SELECT id FROM jobs WHERE {due} AND worker = ? AND group_key = ?"
+                        f"{skip} {order} LIMIT ?",
+                        (queue, now, worker, group_key, *taken, limit - 1),
                     )
-                    .scalars()
-                    .all()
-                )
+                ]
                 ids += more
                 taken += more
             plan.append(ids)
@@ -475,7 +601,7 @@ class JobQueue:
         what: str,
     ) -> JobRecord | None:
         now = self._clock()
-        with self._db.write() as s:
+        with self.write() as s:
             row = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
             if row is None:
                 raise NotFoundError(f"job {job_id} does not exist")
@@ -503,20 +629,21 @@ class JobQueue:
     def complete(self, job_id: int) -> JobRecord | None:
         """executing → completed. None (and nothing changes) if the job is not executing."""
         now = self._clock()
-        with self._db.write() as s:
-            row = s.execute(
-                update(JOBS)
-                .where(JOBS.c.id == job_id, JOBS.c.state == "executing")
-                .values(state="completed", completed_at=now)
-                .returning(*JOBS.c)
-            ).first()
-            if row is None:
-                state = s.execute(select(JOBS.c.state).where(JOBS.c.id == job_id)).scalar()
-                if state is None:
+        with self._conn() as conn:
+            rows = _q(
+                conn,
+                "UPDATE jobs SET state = 'completed', completed_at = ? "
+                f"WHERE id = ? AND state = 'executing' RETURNING {_COLUMNS_SQL}",
+                (now, job_id),
+            )
+            if not rows:
+                found = _q(conn, "SELECT state FROM jobs WHERE id = ?", (job_id,))
+                if not found:
                     raise NotFoundError(f"job {job_id} does not exist")
+                state = found[0][0]
                 log.info("job %s is %s, not executing: completion ignored", job_id, state)
                 return None
-        return _record(row)
+        return _record_raw(rows[0])
 
     def fail(self, job_id: int, message: str, kind: str | None = None) -> JobRecord | None:
         """executing → retryable after backoff, or discarded when out of attempts."""
@@ -602,7 +729,7 @@ class JobQueue:
     def cancel_where(self, unique_key: str) -> int:
         """Cancel every waiting job with this unique_key; returns how many."""
         now = self._clock()
-        with self._db.write() as s:
+        with self.write() as s:
             ids = (
                 s.execute(
                     select(JOBS.c.id).where(
@@ -629,7 +756,7 @@ class JobQueue:
         or executing. Raises IllegalTransition for an executing, available or completed job.
         """
         now = self._clock()
-        with self._db.write() as s:
+        with self.write() as s:
             row = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
             if row is None:
                 raise NotFoundError(f"job {job_id} does not exist")
@@ -673,7 +800,7 @@ class JobQueue:
         this database (a desktop app is the only process on it)."""
         now = self._clock()
         message = "the app stopped while this job was running"
-        with self._db.write() as s:
+        with self.write() as s:
             rows = s.execute(select(JOBS).where(JOBS.c.state == "executing")).all()
             for row in rows:
                 job = _record(row)
@@ -697,7 +824,7 @@ class JobQueue:
         now = self._clock() if now is None else now
         cutoff = now - float(self._settings.get("prune_after_days")) * 86400.0
         finished_at = func.coalesce(JOBS.c.completed_at, JOBS.c.discarded_at, JOBS.c.cancelled_at)
-        with self._db.write() as s:
+        with self.write() as s:
             result = s.execute(
                 delete(JOBS).where(JOBS.c.state.in_(FINAL_STATES), finished_at < cutoff)
             )

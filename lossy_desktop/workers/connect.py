@@ -19,13 +19,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.platforms import home_url
 
 if TYPE_CHECKING:
-    from playwright.async_api import Playwright
+    from playwright.async_api import Page, Playwright
 
     from lossy_desktop.automation.agents import LoginState
     from lossy_desktop.automation.engine import AutomationEngine
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lossy.workers")
 
 STEP_TIMEOUT_S = 120.0
+T = TypeVar("T")
 
 
 def has_display() -> bool:
@@ -107,6 +109,12 @@ class LoginFlow:
         if session is None or provider is None:
             return None
         return self.engine.run(lambda _pw: provider.refresh_live_view(session), STEP_TIMEOUT_S)
+
+    def drive(self, action: Callable[[Page], Awaitable[T]]) -> T:
+        """Run `action(page)` on the login page: what the user would do in the live view,
+        done by a script (the demo and tests log in to the sandbox this way)."""
+        session = self._require_session()
+        return self.engine.run(lambda _pw: action(session.page), STEP_TIMEOUT_S)
 
     def check(self) -> LoginState:
         """The login as the page the user is on shows it (no navigation)."""

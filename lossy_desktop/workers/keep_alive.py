@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.platforms import home_url
 from lossy_desktop.queue.results import Error, Ok, Result
+from lossy_desktop.workers.locks import connection_lock
 
 if TYPE_CHECKING:
     from playwright.async_api import Playwright
@@ -75,7 +76,8 @@ class KeepAliveWorker:
         return {job.id: result for job in jobs}
 
     def visit(self, connection: ConnectionView) -> LoginState:
-        return self.engine.run(lambda pw: self._visit(pw, connection), timeout=VISIT_TIMEOUT_S)
+        with connection_lock(connection.platform):
+            return self.engine.run(lambda pw: self._visit(pw, connection), timeout=VISIT_TIMEOUT_S)
 
     async def _visit(self, playwright: Playwright, connection: ConnectionView) -> LoginState:
         from lossy_desktop.automation.agents import agent_for

@@ -24,6 +24,7 @@ from lossy_desktop.automation.errors import (
 )
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
+from lossy_desktop.workers.locks import connection_lock
 
 if TYPE_CHECKING:
     from playwright.async_api import Playwright
@@ -103,10 +104,11 @@ class PostNoteWorker:
         video_url = posting[0][1].video_url
         try:
             views = [v for _, v in posting]
-            outcomes = self.engine.run(
-                lambda pw: self._post(pw, connection, video_url, views, on_step),
-                timeout=SESSION_TIMEOUT_S,
-            )
+            with connection_lock(platform):
+                outcomes = self.engine.run(
+                    lambda pw: self._post(pw, connection, video_url, views, on_step),
+                    timeout=SESSION_TIMEOUT_S,
+                )
         except Exception as exc:  # the whole batch failed before or around the agent
             batch_error = exc if isinstance(exc, AutomationError) else classify(exc)
             log.warning("posting to %s failed: %s", platform, batch_error)

@@ -1,0 +1,154 @@
+"""End to end through the queue: notes → runner → post_note worker → a real headless Chromium
+(local provider) → the sandbox's platform pages. Checks what the platform really shows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.core.notes import validate_note
+from lossy_desktop.workers import build_runner, recover_interrupted
+from lossy_desktop.workers.connect import LoginFlow
+
+pytestmark = pytest.mark.browser
+
+ACCOUNT = "Reviewer One"
+
+
+@pytest.fixture
+def engine() -> Iterator[AutomationEngine]:
+    eng = AutomationEngine()
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def wired(services, sandbox, engine):
+    services.settings.set("platform_base", sandbox.base_url)
+    services.settings.set("automation_rate_allowed", 1000)
+    return services
+
+
+def connect(services, engine, sandbox, platform: str, account: str = ACCOUNT) -> None:
+    flow = LoginFlow(services, engine, platform, provider="local", headless=True)
+    flow.start()
+    assert not flow.check().logged_in
+
+    async def log_in(page):
+        await page.goto(sandbox.login_url(platform))
+        await page.locator("input[name=account]").fill(account)
+        await page.locator("form [type=submit]").first.click()
+        await page.wait_for_load_state()
+
+    flow.drive(log_in)
+    assert flow.verify().logged_in
+    flow.finish()
+    assert services.connections.get(platform).status == "active"
+
+
+def add_note(services, sandbox, platform, video, seconds, text, confidence=0.9):
+    fields = {
+        "platform": platform,
+        "video_url": sandbox.video_url(platform, video),
+        "timestamp_seconds": seconds,
+        "text": text,
+        "confidence": confidence,
+    }
+    return services.notes.create(validate_note(fields, services.settings))
+
+
+@pytest.mark.parametrize("platform", ["youtube", "vimeo", "air"])
+def test_queued_notes_are_posted_once_with_timecodes_and_permalinks(
+    wired, sandbox, engine, platform
+):
+    services = wired
+    connect(services, engine, sandbox, platform)
+    sandbox.set_video(platform, "vidA", duration=4000)
+    notes = [
+        add_note(services, sandbox, platform, "vidA", 83, "Audio drops here"),
+        add_note(services, sandbox, platform, "vidA", 3723, "Colour shift after the cut"),
+        add_note(services, sandbox, platform, "vidB", 5, "Logo too small"),
+        add_note(services, sandbox, platform, "vidB", 9, "Not sure about this", confidence=0.3),
+    ]
+    assert [n.queued for n in notes] == [True, True, True, False]
+
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=240)
+    finally:
+        runner.stop()
+
+    comments = sandbox.comments(platform)
+    texts = sorted(c["text"] for c in comments)
+    assert texts == sorted(
+        ["1:23 — Audio drops here", "1:02:03 — Colour shift after the cut", "0:05 — Logo too small"]
+    )
+    assert all(c["author"] == ACCOUNT for c in comments)
+    by_text = {c["text"]: c for c in comments}
+    for note in notes[:3]:
+        view = services.notes.get(note.id)
+        assert view.status == "posted", (view.error_kind, view.error)
+        assert view.external_comment_id
+        assert view.external_permalink and view.external_comment_id in view.external_permalink
+        posted = [c for c in comments if c["id"] == view.external_comment_id]
+        assert len(posted) == 1
+        assert re.match(r"\d+:\d\d", posted[0]["text"])
+        assert by_text[posted[0]["text"]]["id"] == view.external_comment_id
+    assert services.notes.get(notes[3].id).status == "ghost"
+    usage = services.usage.month_summary(services.clock())
+    assert usage.sessions >= 2  # one per video batch (and the login), not one per note
+
+
+def test_expired_login_holds_notes_and_reconnect_requeues(wired, sandbox, engine):
+    services = wired
+    connect(services, engine, sandbox, "youtube")
+    sandbox.logout("youtube")  # the platform ends the session: the profile's cookie is dead
+    note = add_note(services, sandbox, "youtube", "vidC", 12, "Hold me")
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=120)
+        view = services.notes.get(note.id)
+        assert view.status == "ghost" and view.held, (view.status, view.error_kind)
+        assert view.error_kind in ("session_expired", "not_logged_in")
+        assert services.connections.get("youtube").status in ("expired", "logged_out")
+        assert sandbox.comments("youtube") == []
+
+        connect(services, engine, sandbox, "youtube")  # reconnect → held notes queue again
+        assert services.notes.get(note.id).queued
+        runner.run_until_idle(timeout=120)
+    finally:
+        runner.stop()
+    assert services.notes.get(note.id).status == "posted"
+    assert [c["text"] for c in sandbox.comments("youtube")] == ["0:12 — Hold me"]
+
+
+def test_comment_already_on_the_page_is_not_posted_twice(wired, sandbox, engine):
+    """A crash between submit and save: the job runs again, finds the comment, records it."""
+    services = wired
+    connect(services, engine, sandbox, "vimeo")
+    note = add_note(services, sandbox, "vimeo", "vidD", 61, "Already there")
+    sandbox.add_comment("vimeo", "vidD", "1:01 — Already there", author=ACCOUNT)
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=120)
+    finally:
+        runner.stop()
+    view = services.notes.get(note.id)
+    assert view.status == "posted"
+    comments = sandbox.comments("vimeo", "vidD")
+    assert len(comments) == 1
+    assert view.external_comment_id == comments[0]["id"]
+
+
+def test_start_up_recovery_requeues_notes_left_posting(wired, sandbox):
+    services = wired
+    note = add_note(services, sandbox, "youtube", "vidE", 1, "Interrupted")
+    claimed = services.queue.claim("automation", 1)
+    services.notes.mark_posting(note.id, claimed[0][0].attempt)
+    assert services.notes.get(note.id).status == "posting"
+    assert recover_interrupted(services) == 1
+    view = services.notes.get(note.id)
+    assert view.status == "ghost" and view.queued

@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `lossy-desktop notes list --json | head`
+        sys.stderr.close()
+        return 0
 
 
 def print_json(data: object) -> None:

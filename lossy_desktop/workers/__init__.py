@@ -10,9 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from lossy_desktop.workers.keep_alive import KeepAliveWorker
-from lossy_desktop.workers.post_note import PostNoteWorker
-
 if TYPE_CHECKING:
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.queue.runner import Runner, Submit, Worker
@@ -24,6 +21,10 @@ KEEPALIVE_CRON = "keep_alive"
 
 
 def build_workers(services: Services, engine: AutomationEngine) -> list[Worker]:
+    # Imported here: they pull in Playwright, which commands that only read notes don't need.
+    from lossy_desktop.workers.keep_alive import KeepAliveWorker
+    from lossy_desktop.workers.post_note import PostNoteWorker
+
     return [PostNoteWorker(services, engine), KeepAliveWorker(services, engine)]
 
 
@@ -33,6 +34,7 @@ def build_runner(
     """The runner with every worker and the keep-alive cron, after start-up recovery."""
     from lossy_desktop.queue.cron import CronEntry, CronSchedule
     from lossy_desktop.queue.runner import Runner
+    from lossy_desktop.workers.keep_alive import KeepAliveWorker
 
     recover_interrupted(services)
     cron = CronSchedule(

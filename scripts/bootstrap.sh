@@ -20,7 +20,7 @@ APP_PKGS=(
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxi6 libasound2 fonts-dejavu-core
 )
-TEST_PKGS=(xvfb xauth xdotool imagemagick trayer gnome-keyring dbus-x11 binutils)
+TEST_PKGS=(xvfb xauth xdotool imagemagick trayer gnome-keyring dbus-x11 binutils desktop-file-utils appstream)
 
 missing=()
 for pkg in "${APP_PKGS[@]}" $([ $want_test = 1 ] && echo "${TEST_PKGS[@]}"); do

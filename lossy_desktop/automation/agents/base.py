@@ -33,7 +33,7 @@ from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page
+    from playwright.async_api import Locator, Page, Response
 
 log = logging.getLogger("lossy.automation")
 
@@ -436,12 +436,21 @@ class PlatformAgent:
                 f"(tried {', '.join(f.describe() for f in self.selectors.submit)})",
             )
         notices_before = await self._notices(page)
-        await submit.click(timeout=self._ms(self.timeouts.element_s))
+        throttled: list[float | None] = []
 
-        on_step(note.note_id, STEP_CONFIRMING)
-        return await self._confirm(
-            page, video_url, note, text, account, before_keys, notices_before
-        )
+        def on_response(response: Response) -> None:
+            if response.status == 429:  # the platform's own answer to the submit
+                throttled.append(_retry_after(response.headers))
+
+        page.on("response", on_response)
+        try:
+            await submit.click(timeout=self._ms(self.timeouts.element_s))
+            on_step(note.note_id, STEP_CONFIRMING)
+            return await self._confirm(
+                page, video_url, note, text, account, before_keys, notices_before, throttled
+            )
+        finally:
+            page.remove_listener("response", on_response)
 
     async def _confirm(
         self,
@@ -452,6 +461,7 @@ class PlatformAgent:
         account: str | None,
         before_keys: set[tuple[str | None, str | None, str]],
         notices_before: set[str],
+        throttled: list[float | None],
     ) -> PostOutcome:
         """Wait (on page changes, up to confirm_s) for the comment or the platform's answer."""
         sel = self.selectors
@@ -466,12 +476,13 @@ class PlatformAgent:
             if new:
                 return self._outcome(note, new[0], video_url, already_present=False)
             message = await self._fresh_text(page, sel.rate_limited, notices_before)
-            if message is not None:
+            if message is not None or (throttled and not new):
+                retry_after = next((t for t in throttled if t is not None), None)
                 raise _BatchStop(
                     AutomationError(
                         E.RATE_LIMITED,
-                        f"{self.label}: {message or 'posting too quickly'}",
-                        retry_after=_seconds_in(message),
+                        f"{self.label}: {message or 'answered 429 (too many requests)'}",
+                        retry_after=retry_after or _seconds_in(message or ""),
                     )
                 )
             if await self._fresh_text(page, sel.held_notice, notices_before) is not None:

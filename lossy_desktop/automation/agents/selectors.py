@@ -115,9 +115,7 @@ class PlatformSelectors:
     post_error: tuple[Find, ...]
 
 
-_RATE_TEXT = re.compile(
-    r"posting (comments )?too (quickly|fast|often)|slow down|too many comments|rate limit", re.I
-)
+_RATE_TEXT = re.compile(r"too (quickly|fast|often)|slow down|too many comments|rate limit", re.I)
 _HELD_TEXT = "held for review|pending (review|approval)|awaiting (approval|moderation)"
 _DISABLED_TEXT = re.compile(
     r"comments are (turned off|disabled|off)|comments (have been )?disabled", re.I
@@ -190,7 +188,7 @@ YOUTUBE = PlatformSelectors(
         Find(role="article"),
     ),
     comment_text=("#content-text", "yt-attributed-string#content-text", "[id*=content-text]"),
-    comment_author=("#author-text", "a[href*='/@']", "[id*=author]"),
+    comment_author=("#author-text", "a[id*=author]", "a[href*='/@']", "a[href*='%40']"),
     comment_link=("#published-time-text a", "a[href*='lc=']"),
     held_in_item=("[data-held='true']", ".held-for-review", "#held-for-review"),
     held_text=_HELD_TEXT,
@@ -290,7 +288,11 @@ AIR = PlatformSelectors(
     account_attrs=("data-account", "aria-label", "alt"),
     video_unavailable=(
         Find(css="[data-testid='asset-not-found']"),
-        Find(text=re.compile(r"(asset|page) (was )?not found|no longer available", re.I)),
+        Find(
+            text=re.compile(
+                r"(asset|page) (was )?not found|no longer available|asset doesn't exist", re.I
+            )
+        ),
     ),
     player=css("video[data-testid='asset-video']", "[data-testid='video-player'] video", "video"),
     comments_section=css("[data-testid='comments-panel']", "[data-testid='comments']"),

@@ -1,0 +1,484 @@
+"""The platform agents against the offline sandbox, in a real headless Chromium over CDP.
+
+One Chromium (a plain process, as the app starts it) and one sandbox serve the module; every
+test gets a fresh browser context (own cookies) and a reset sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from playwright.async_api import Browser, Page, Playwright, async_playwright
+
+from lossy_desktop.automation.agents import (
+    STEP_CONFIRMING,
+    STEP_SEEKING,
+    STEP_SUBMITTING,
+    STEP_TYPING,
+    NoteToPost,
+    PostOutcome,
+    Timeouts,
+    agent_for,
+    format_comment,
+)
+from lossy_desktop.automation.chromium import BrowserNotFound, ChromiumProcess, find_browser
+from lossy_desktop.sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.browser
+
+PLATFORMS = ("youtube", "vimeo", "air")
+ACCOUNT = "Reviewer One"
+# Short enough that a missing element fails the test quickly, long enough for a busy machine.
+FAST = Timeouts(navigation_s=30.0, element_s=4.0, confirm_s=8.0)
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromiumProcess]:
+    try:
+        find_browser()
+    except BrowserNotFound as exc:
+        pytest.skip(str(exc))
+    proc = ChromiumProcess.start(tmp_path_factory.mktemp("agents-profile"), headless=True)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def sb(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()
+
+
+class _Driver:
+    """One Playwright instance and one CDP connection on a loop thread, shared by the module
+    (starting Playwright costs ~2 s; the app's AutomationEngine does the same)."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.pw: Playwright | None = None
+        self.browser: Browser | None = None
+        self.call(self._start(ws_url))
+
+    async def _start(self, ws_url: str) -> None:
+        self.pw = await async_playwright().start()
+        self.browser = await self.pw.chromium.connect_over_cdp(ws_url)
+
+    async def _stop(self) -> None:
+        if self.browser is not None:
+            await self.browser.close()
+        if self.pw is not None:
+            await self.pw.stop()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    def close(self) -> None:
+        try:
+            self.call(self._stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def driver(chromium: ChromiumProcess) -> Iterator[_Driver]:
+    d = _Driver(chromium.browser_ws_url)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+@pytest.fixture
+def in_browser(driver: _Driver, sb: SandboxServer) -> Callable[..., Any]:
+    """Run `scenario(page)` in a fresh context; `login` sets the platform's session cookie."""
+
+    def run(scenario: Callable[[Page], Awaitable[T]], *, login: str | None = None) -> T:
+        async def main() -> T:
+            assert driver.browser is not None
+            context = await driver.browser.new_context()
+            try:
+                if login is not None:
+                    await context.add_cookies([sb.login_cookie(login, ACCOUNT)])  # type: ignore[list-item]
+                page = await context.new_page()
+                return await scenario(page)
+            finally:
+                await context.close()
+
+        return driver.call(main())
+
+    return run
+
+
+def _notes(start_id: int = 1) -> list[NoteToPost]:
+    return [
+        NoteToPost(start_id, "Cut is late here", 83.0),
+        NoteToPost(start_id + 1, "Colour shifts — check the grade", 245.4),
+        NoteToPost(start_id + 2, "Audio pops after the title", 3723.0),
+    ]
+
+
+def _post(
+    in_browser: Callable[..., Any],
+    sb: SandboxServer,
+    platform: str,
+    video: str,
+    notes: list[NoteToPost],
+    artifacts: Path,
+    steps: list[tuple[int, str]] | None = None,
+    *,
+    login: bool = True,
+    loads: list[str] | None = None,
+) -> list[PostOutcome]:
+    agent = agent_for(platform, FAST)
+    url = sb.video_url(platform, video)
+    sb.set_video(platform, video, duration=7200)
+
+    async def scenario(page: Page) -> list[PostOutcome]:
+        if loads is not None:
+            page.on(
+                "request",
+                lambda r: loads.append(r.url) if r.resource_type == "document" else None,
+            )
+        return await agent.post(
+            page,
+            url,
+            notes,
+            artifacts_dir=artifacts,
+            on_step=(lambda i, s: steps.append((i, s)))
+            if steps is not None
+            else (lambda i, s: None),
+        )
+
+    return in_browser(scenario, login=platform if login else None)
+
+
+def _kinds(outcomes: list[PostOutcome]) -> list[str | None]:
+    return [o.error.kind if o.error else None for o in outcomes]
+
+
+# ---- login --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_check_login_both_ways(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any]
+) -> None:
+    agent = agent_for(platform, FAST)
+    url = sb.video_url(platform, "loginvid")
+
+    async def check(page: Page) -> Any:
+        await page.goto(url)
+        return await agent.check_login(page)
+
+    logged_in = in_browser(check, login=platform)
+    assert logged_in.logged_in
+    assert logged_in.account == ACCOUNT
+    logged_out = in_browser(check)
+    assert not logged_out.logged_in
+    assert logged_out.account is None
+
+
+# ---- posting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_post_three_notes_in_one_page_load(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    steps: list[tuple[int, str]] = []
+    loads: list[str] = []
+    notes = _notes()
+    outcomes = _post(in_browser, sb, platform, "vid1", notes, tmp_path, steps, loads=loads)
+
+    assert [o.posted for o in outcomes] == [True, True, True], _kinds(outcomes)
+    assert not any(o.already_present for o in outcomes)
+    comments = sb.comments(platform, "vid1")
+    assert len(comments) == 3
+    by_text = {c["text"]: c for c in comments}
+    for note, outcome in zip(notes, outcomes, strict=True):
+        expected = format_comment(note.timestamp_seconds, note.text)
+        comment = by_text[expected]  # exactly once, with the timecode first
+        assert comment["author"] == ACCOUNT
+        assert outcome.comment_id == comment["id"]
+        assert outcome.permalink is not None and comment["id"] in outcome.permalink
+        assert outcome.permalink == comment["permalink"]
+        # The player was at the note's moment when the comment was written.
+        assert comment["player_time"] == pytest.approx(note.timestamp_seconds, abs=1)
+    assert [s for i, s in steps if i == notes[0].note_id][-4:] == [
+        STEP_SEEKING,
+        STEP_TYPING,
+        STEP_SUBMITTING,
+        STEP_CONFIRMING,
+    ]
+    assert loads == [sb.video_url(platform, "vid1")]  # one page load for the batch
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_already_present_is_not_posted_twice(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    notes = _notes()[:2]
+    first = _post(in_browser, sb, platform, "vid2", notes, tmp_path)
+    assert [o.posted for o in first] == [True, True]
+
+    again = _post(in_browser, sb, platform, "vid2", notes, tmp_path)
+    assert [o.posted for o in again] == [True, True]
+    assert [o.already_present for o in again] == [True, True]
+    assert [o.comment_id for o in again] == [o.comment_id for o in first]
+    assert [o.permalink for o in again] == [o.permalink for o in first]
+    assert len(sb.comments(platform, "vid2")) == 2
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_same_text_from_another_account_is_not_ours(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    note = _notes()[0]
+    sb.set_video(platform, "vid3", duration=7200)
+    sb.add_comment(
+        platform, "vid3", format_comment(note.timestamp_seconds, note.text), author="Someone Else"
+    )
+    outcomes = _post(in_browser, sb, platform, "vid3", [note], tmp_path)
+    assert outcomes[0].posted and not outcomes[0].already_present
+    authors = sorted(c["author"] for c in sb.comments(platform, "vid3"))
+    assert authors == [ACCOUNT, "Someone Else"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_text_too_long_never_touches_the_page(
+    platform: str, sb: SandboxServer, tmp_path: Path
+) -> None:
+    agent = agent_for(platform, FAST)
+    long_note = NoteToPost(9, "x" * agent.comment_limit, 10.0)
+
+    class NoPage:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"the page was used ({name})")
+
+    outcomes = asyncio.run(
+        agent.post(NoPage(), sb.video_url(platform, "v"), [long_note], artifacts_dir=tmp_path)  # type: ignore[arg-type]
+    )
+    assert _kinds(outcomes) == ["text_too_long"]
+    assert not outcomes[0].posted
+
+
+# ---- faults -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_logged_out_fails_every_note_as_not_logged_in(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "logged_out")
+    outcomes = _post(in_browser, sb, platform, "vid4", _notes(), tmp_path)
+    assert _kinds(outcomes) == ["not_logged_in"] * 3
+    assert all(o.error is not None and o.error.holds for o in outcomes)
+    assert sb.comments(platform, "vid4") == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_no_login_at_all_is_not_logged_in(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    outcomes = _post(in_browser, sb, platform, "vid4b", _notes()[:1], tmp_path, login=False)
+    assert _kinds(outcomes) == ["not_logged_in"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_session_expired_is_told_apart(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "session_expired")
+    outcomes = _post(in_browser, sb, platform, "vid5", _notes()[:2], tmp_path)
+    assert _kinds(outcomes) == ["session_expired"] * 2
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_rate_limited_stops_the_batch(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    # The first comment goes through, the second is refused, the third is not attempted.
+    notes = _notes()
+    sb.set_video(platform, "vid6", duration=7200)
+    sb.set_fault(platform, "rate_limited", retry_after=45)
+    outcomes = _post(in_browser, sb, platform, "vid6", notes, tmp_path)
+    assert _kinds(outcomes) == ["rate_limited"] * 3
+    assert outcomes[0].error is not None and outcomes[0].error.retry_after == 45
+    assert all(o.error is not None and o.error.retryable for o in outcomes)
+    assert sb.comments(platform, "vid6") == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_rate_limit_in_the_middle_of_a_batch(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    notes = _notes()
+    steps: list[tuple[int, str]] = []
+    sb.set_video(platform, "vid6b", duration=7200)
+    # Let one comment through, then rate-limit: post one note first, then set the fault.
+    first = _post(in_browser, sb, platform, "vid6b", notes[:1], tmp_path)
+    assert first[0].posted
+    sb.set_fault(platform, "rate_limited", count=1)
+    outcomes = _post(in_browser, sb, platform, "vid6b", notes, tmp_path, steps)
+    assert outcomes[0].already_present
+    assert _kinds(outcomes) == [None, "rate_limited", "rate_limited"]
+    assert "not attempted" in (outcomes[2].error.message if outcomes[2].error else "")
+    assert not any(i == notes[2].note_id for i, _ in steps)
+    assert len(sb.comments(platform, "vid6b")) == 1
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_comments_disabled(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "comments_disabled")
+    outcomes = _post(in_browser, sb, platform, "vid7", _notes()[:2], tmp_path)
+    assert _kinds(outcomes) == ["comments_disabled"] * 2
+    assert not any(o.error is not None and o.error.retryable for o in outcomes)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_held_for_review(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "held_for_review", count=1)
+    outcomes = _post(in_browser, sb, platform, "vid8", _notes()[:2], tmp_path)
+    assert _kinds(outcomes) == ["held_for_review", None]
+    held = [c for c in sb.comments(platform, "vid8") if c["held"]]
+    assert len(held) == 1
+    assert outcomes[0].comment_id == held[0]["id"]
+    assert outcomes[1].posted
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_changed_ids_fall_back_to_roles_and_names(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "changed_selectors", variant="ids")
+    notes = _notes()[:2]
+    outcomes = _post(in_browser, sb, platform, "vid9", notes, tmp_path)
+    assert [o.posted for o in outcomes] == [True, True], _kinds(outcomes)
+    comments = sb.comments(platform, "vid9")
+    assert sorted(o.comment_id or "" for o in outcomes) == sorted(c["id"] for c in comments)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_changed_selectors_without_roles_is_selector_failed_with_a_screenshot(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "changed_selectors", variant="ids_and_roles")
+    notes = _notes()[:2]
+    outcomes = _post(in_browser, sb, platform, "vid10", notes, tmp_path)
+    assert _kinds(outcomes) == ["selector_failed"] * 2
+    for note, outcome in zip(notes, outcomes, strict=True):
+        assert outcome.error is not None and outcome.error.artifact_path
+        shot = Path(outcome.error.artifact_path)
+        assert shot.suffix == ".png" and shot.stat().st_size > 1000
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert shot.name.startswith(f"note-{note.note_id}-")
+        info = shot.with_suffix(".txt").read_text()
+        assert sb.video_url(platform, "vid10") in info
+    assert sb.comments(platform, "vid10") == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_slow_page_still_posts(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "slow_page", delay=2)
+    outcomes = _post(in_browser, sb, platform, "vid11", _notes()[:1], tmp_path)
+    assert outcomes[0].posted, _kinds(outcomes)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("on", ["page", "post"])
+def test_dropped_connection_is_a_network_error(
+    platform: str, on: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "dropped_connection", on=on)
+    outcomes = _post(in_browser, sb, platform, "vid12", _notes()[:2], tmp_path)
+    assert _kinds(outcomes) == ["network_error"] * 2
+    assert outcomes[0].error is not None and outcomes[0].error.retryable
+    assert outcomes[0].error.artifact_path  # evidence kept
+    assert sb.comments(platform, "vid12") == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_dropped_after_commit_then_retry_does_not_post_twice(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The platform saved the comment but the answer never came (a crash between submit and
+    save looks the same): the retry finds it and records it as posted."""
+    note = _notes()[0]
+    sb.set_fault(platform, "dropped_connection", on="post", after_commit=True, count=1)
+    first = _post(in_browser, sb, platform, "vid13", [note], tmp_path)
+    # Chromium itself re-sends a POST whose reused keep-alive socket was reset before any
+    # answer byte, so the first attempt may have "succeeded" (and the sandbox may hold the
+    # comment twice — the browser's doing, reported to the sandbox's owner). Either way:
+    assert _kinds(first) in (["network_error"], [None])
+    saved_before = sb.comments(platform, "vid13")
+    assert saved_before
+
+    retry = _post(in_browser, sb, platform, "vid13", [note], tmp_path)
+    assert retry[0].posted and retry[0].already_present
+    saved = sb.comments(platform, "vid13")
+    assert len(saved) == len(saved_before)  # the retry added nothing
+    assert retry[0].comment_id in {c["id"] for c in saved}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_server_error_on_post_is_a_network_error(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_fault(platform, "server_error", on="post")
+    outcomes = _post(in_browser, sb, platform, "vid14", _notes()[:1], tmp_path)
+    assert _kinds(outcomes) == ["network_error"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_missing_video_is_invalid_video(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_video(platform, "gone", exists=False)
+    agent = agent_for(platform, FAST)
+
+    async def scenario(page: Page) -> list[PostOutcome]:
+        return await agent.post(
+            page, sb.video_url(platform, "gone"), _notes()[:1], artifacts_dir=tmp_path
+        )
+
+    outcomes = in_browser(scenario, login=platform)
+    assert _kinds(outcomes) == ["invalid_video"]
+
+
+def test_long_text_is_typed_whole(
+    sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    body = " ".join(f"word{i}" for i in range(1500))  # ~12,000 chars is over; ~9,000 fits
+    body = body[:9000].rsplit(" ", 1)[0]
+    outcomes = _post(in_browser, sb, "youtube", "long", [NoteToPost(1, body, 61)], tmp_path)
+    assert outcomes[0].posted, _kinds(outcomes)
+    (comment,) = sb.comments("youtube", "long")
+    assert comment["text"] == format_comment(61, body)
+    assert re.match(r"^1:01 — word0 word1", comment["text"])

@@ -172,13 +172,18 @@ def user_message(kind: str, platform: str | None = None) -> str:
     return policy(kind).message.format(platform=label)
 
 
-def rate_limit_snooze(attempt: int, retry_after: float | None = None) -> float:
+def rate_limit_snooze(
+    attempt: int, retry_after: float | None = None, base_s: float | None = None
+) -> float:
     """Seconds to snooze the n-th (1-based) rate limit in a row: 30, 90, 270 (then 270).
 
+    `base_s` (the `rate_limit_snooze_base_s` setting) scales the steps: base, 3·base, 9·base.
     A `retry_after` the platform or API gave wins when it is longer.
     """
     index = min(max(attempt, 1), len(RATE_LIMIT_SNOOZES)) - 1
     base = RATE_LIMIT_SNOOZES[index]
+    if base_s is not None:
+        base = base * base_s / RATE_LIMIT_SNOOZES[0]
     return max(base, retry_after) if retry_after is not None else base
 
 

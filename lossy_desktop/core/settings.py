@@ -140,6 +140,22 @@ SPECS: dict[str, SettingSpec] = {
         ),
         SettingSpec("max_attempts", int, 3, "Attempts before a posting job gives up.", 1, 20),
         SettingSpec(
+            "retry_backoff_base_s",
+            float,
+            30.0,
+            "First retry delay after a failed job, seconds (then ×3 per attempt).",
+            0.01,
+            3600,
+        ),
+        SettingSpec(
+            "rate_limit_snooze_base_s",
+            float,
+            30.0,
+            "First wait after a platform's rate limit, seconds (then ×3 per limit in a row).",
+            0.01,
+            3600,
+        ),
+        SettingSpec(
             "keepalive_cron",
             str,
             "0 3 * * *",

@@ -84,9 +84,13 @@ def _file_lock(db: Database) -> threading.Lock:
         return _FILE_LOCKS.setdefault(key, threading.Lock())
 
 
-def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
-    """30·3^(attempt−1) seconds (30, 90, 270, ...) with up to ±10 % jitter."""
-    base = BACKOFF_BASE_S * BACKOFF_FACTOR ** (max(attempt, 1) - 1)
+def backoff_seconds(
+    attempt: int, rng: random.Random | None = None, base_s: float = BACKOFF_BASE_S
+) -> float:
+    """base·3^(attempt−1) seconds (30, 90, 270, ... by default) with up to ±10 % jitter.
+
+    `base_s` is the `retry_backoff_base_s` setting."""
+    base = base_s * BACKOFF_FACTOR ** (max(attempt, 1) - 1)
     jitter = (rng or random).uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
     return base * (1.0 + jitter)
 
@@ -250,6 +254,10 @@ class JobQueue:
     @property
     def db(self) -> Database:
         return self._db
+
+    def backoff_base(self) -> float:
+        """The first retry delay (`retry_backoff_base_s`, 30 s by default)."""
+        return float(self._settings.get("retry_backoff_base_s"))
 
     @contextmanager
     def _conn(self) -> Iterator[PoolProxiedConnection]:
@@ -654,7 +662,7 @@ class JobQueue:
                 return {"state": "discarded", "discarded_at": now, "errors": errors}
             return {
                 "state": "retryable",
-                "scheduled_at": now + backoff_seconds(job.attempt, self._rng),
+                "scheduled_at": now + backoff_seconds(job.attempt, self._rng, self.backoff_base()),
                 "errors": errors,
             }
 

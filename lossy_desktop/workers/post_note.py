@@ -178,7 +178,11 @@ class PostNoteWorker:
             return self._hold_all([(job, view)], error, platform)[job.id]
         if error.kind == RATE_LIMITED:
             snoozes = int(job.meta.get("snoozed", 0)) + 1
-            seconds = rate_limit_snooze(snoozes, error.retry_after)
+            seconds = rate_limit_snooze(
+                snoozes,
+                error.retry_after,
+                float(self.services.settings.get("rate_limit_snooze_base_s")),
+            )
             notes.mark_retrying(
                 view.id,
                 kind=error.kind,
@@ -193,7 +197,8 @@ class PostNoteWorker:
                 view.id,
                 kind=error.kind,
                 message=message,
-                next_attempt_at=self.services.clock() + backoff_seconds(job.attempt),
+                next_attempt_at=self.services.clock()
+                + backoff_seconds(job.attempt, base_s=self.services.queue.backoff_base()),
             )
             return Error(error.message, kind=error.kind)
         notes.mark_failed(

@@ -129,7 +129,7 @@ class CronSchedule:
             if expression is None:
                 continue
             slot = self.last_slot(expression, now)
-            with self._queue.db.write() as s:
+            with self._queue.write() as s:
                 last = s.execute(
                     select(func.max(CRON_RUNS.c.scheduled_for)).where(
                         CRON_RUNS.c.name == entry.name

@@ -78,7 +78,6 @@ class Tray(QObject):
         return self.icon.isVisible()
 
     # -- state ------------------------------------------
-    @Slot()
     def refresh(self, *_args: Any) -> None:
         counts = self.model.counts()
         done, total = self.controller.progress

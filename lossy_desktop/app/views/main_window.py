@@ -357,7 +357,6 @@ class MainWindow(QMainWindow):
         )
         self.table.selectionModel().select(selection, flags)
 
-    @Slot()
     def _update_actions(self, *_args: Any) -> None:
         notes = self.selected_notes()
         states = [status_key(n) for n in notes]
@@ -625,7 +624,6 @@ class MainWindow(QMainWindow):
             self._apply_video()
 
     # -- status ------------------------------------------
-    @Slot()
     def _update_status(self, *_args: Any) -> None:
         counts = self.model.counts()
         total = self.model.rowCount()

@@ -275,7 +275,6 @@ class SidePanel(QWidget):
         self.finished_empty.setVisible(not self.finished)
         self.finished_list.setVisible(bool(self.finished))
 
-    @Slot()
     def _refresh_state(self, *_args: Any) -> None:
         done, total = self.controller.progress
         if self.controller.paused:

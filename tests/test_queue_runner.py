@@ -352,3 +352,16 @@ def test_start_runs_missed_cron_on_the_maintenance_queue(svc: Services, make_run
 def test_worker_names_must_be_unique(svc: Services) -> None:
     with pytest.raises(ValueError, match="two workers"):
         Runner(svc.queue, [FnWorker(ok_all), FnWorker(ok_all)], svc.settings)
+
+
+def test_insert_in_a_caller_transaction_wakes_the_runner_after_commit(
+    svc: Services, make_runner
+) -> None:
+    runner, events = make_runner([FnWorker(ok_all)])
+    runner.start()
+    events.wait_count("idle", 1)
+    with svc.db.write() as session:
+        job = svc.queue.insert("w", {"note_id": 9}, session=session)
+        assert job is not None
+    events.wait(lambda: "completed" in events.kinds(job.id))
+    assert events.kinds(job.id)[0] == "inserted"

@@ -175,6 +175,12 @@ _EDITOR_VALUE_JS = """
 """
 
 
+# Labels that name a control, not the account (then the account is unknown: None).
+_GENERIC_ACCOUNT = re.compile(
+    r"^(avatar( image)?|account( menu)?|profile( picture| image)?|your profile|me|user)$", re.I
+)
+
+
 class _BatchStop(Exception):
     """Ends the batch: the remaining notes get `error` (not attempted)."""
 
@@ -468,15 +474,15 @@ class PlatformAgent:
         deadline = time.monotonic() + self.timeouts.confirm_s
         while True:
             comments = await self._read_comments(page)
+            # A comment with our text that was not there before the submit is ours (the author
+            # is not compared: the page's author label may not spell the account as its sign).
             new = [
-                c
-                for c in self._matching(comments, text, account)
-                if self._key(c) not in before_keys
+                c for c in self._matching(comments, text, None) if self._key(c) not in before_keys
             ]
             if new:
                 return self._outcome(note, new[0], video_url, already_present=False)
             message = await self._fresh_text(page, sel.rate_limited, notices_before)
-            if message is not None or (throttled and not new):
+            if message is not None or throttled:
                 retry_after = next((t for t in throttled if t is not None), None)
                 raise _BatchStop(
                     AutomationError(
@@ -636,10 +642,10 @@ class PlatformAgent:
             first = loc.first
             for attr in sel.account_attrs:
                 value = await first.get_attribute(attr)
-                if value and value.strip():
+                if value and value.strip() and not _GENERIC_ACCOUNT.match(value.strip()):
                     return value.strip()
             text = normalize_text(await first.inner_text())
-            if text:
+            if text and not _GENERIC_ACCOUNT.match(text):
                 return text
         return None
 

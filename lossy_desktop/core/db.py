@@ -155,17 +155,17 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read transaction (deferred). Commits nothing."""
-        with self._translated(), self._read_sessions() as session:
+        with self.translated_errors(), self._read_sessions() as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction opened with BEGIN IMMEDIATE; committed on success."""
-        with self._translated(), self._write_sessions() as session, session.begin():
+        with self.translated_errors(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
-    def _translated(self) -> Iterator[None]:
+    def translated_errors(self) -> Iterator[None]:
         """Locked / read-only / full / corrupt → DatabaseUnavailable; constraint errors pass."""
         from lossy_desktop.core.errors import DatabaseUnavailable
 

@@ -264,7 +264,7 @@ class JobQueue:
         """A BEGIN IMMEDIATE transaction on a pooled DBAPI connection, after this process's
         other queue writers: the hot paths (insert, claim, complete) skip SQLAlchemy's
         session and transaction machinery. Committed on success, rolled back on error."""
-        with self._write_lock, self._db._translated():
+        with self._write_lock, self._db.translated_errors():
             conn = self._db.engine.raw_connection()
             try:
                 _q(conn, "BEGIN IMMEDIATE")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import hmac
 import json
 import logging
@@ -108,6 +109,16 @@ class IntakeServer:
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.port: int | None = None
+        # Database and keyring calls run on our own plain threads (not the loop's default
+        # executor: under qasync that is a QThread pool nobody would stop at quit).
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="lossy-intake"
+            )
+        return self._executor
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -123,7 +134,7 @@ class IntakeServer:
         """Read the token again (after Regenerate in settings). Keyring calls run off-loop."""
         loop = asyncio.get_running_loop()
         try:
-            self._token = await loop.run_in_executor(None, self._token_source)
+            self._token = await loop.run_in_executor(self._pool(), self._token_source)
             self._token_error = None if self._token else secrets.NO_BACKEND
         except LossyError as error:
             self._token, self._token_error = None, str(error)
@@ -157,6 +168,10 @@ class IntakeServer:
             await runner.cleanup()
             log.info("recorder intake stopped")
         self.port = None
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            # Its threads end once their (short) database call does; don't block the loop.
+            executor.shutdown(wait=False)
 
     @property
     def running(self) -> bool:
@@ -262,7 +277,9 @@ class IntakeServer:
             return _error(422, f"at most {self.max_notes} notes per request", field="notes")
         loop = asyncio.get_running_loop()
         try:
-            created, duplicates = await loop.run_in_executor(None, self._validate_and_create, items)
+            created, duplicates = await loop.run_in_executor(
+                self._pool(), self._validate_and_create, items
+            )
         except ValidationError as error:
             index = error.line - 1 if error.line is not None else None
             where = f"note {index}: " if index is not None else ""

@@ -16,6 +16,7 @@ import pytest
 from lossy_desktop.app.views.connect_dialog import (
     DISCONNECT_MARKER,
     ConnectDialog,
+    viewable,
     wrapper_html,
 )
 from lossy_desktop.automation.chromium import ChromiumProcess
@@ -195,6 +196,14 @@ def test_the_session_ending_is_noticed(qtbot: Any, services: Services) -> None:
     dialog.retry_button.click()
     qtbot.waitUntil(lambda: len(flows) == 2, timeout=5000)
     dialog.close()
+
+
+def test_local_devtools_view_asks_for_the_page_screencast() -> None:
+    url = "http://127.0.0.1:9222/devtools/inspector.html?ws=127.0.0.1:9222/devtools/page/AB"
+    assert viewable(url) == url + "&remoteFrontend=true"
+    assert viewable(url + "&remoteFrontend=true") == url + "&remoteFrontend=true"
+    live = "https://www.browserbase.com/devtools-fullscreen/inspector.html?wss=x&navbar=false"
+    assert viewable(live) == live
 
 
 def test_wrapper_page_escapes_the_url_and_reports_only_the_marker() -> None:

@@ -13,7 +13,7 @@ import keyring
 import keyring.backend
 import pytest
 
-from lossy_desktop.app.intake import IntakeController, IntakeServer, RateLimiter
+from lossy_desktop.app.intake import IntakeServer, RateLimiter
 from lossy_desktop.core import secrets
 from lossy_desktop.services import Services
 
@@ -355,63 +355,85 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_controller_follows_the_port_setting_on_the_qt_loop(
-    qtbot: Any, qapp: Any, services: Services
-) -> None:
-    import qasync
+CONTROLLER_SCENARIO = """
+import asyncio, socket, sys
+import httpx, qasync
+from PySide6.QtWidgets import QApplication
+from lossy_desktop.app.intake import IntakeController
+from lossy_desktop.services import Services
 
-    loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
+TOKEN = sys.argv[2]
+app = QApplication([])
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+with Services.open(sys.argv[1]) as services:
     controller = IntakeController(services, token=lambda: TOKEN)
-    states: list[str] = []
+    states, received = [], []
     controller.stateChanged.connect(states.append)
-    received: list[list[int]] = []
     controller.notesReceived.connect(received.append)
-    try:
-        port = _free_port()
+
+    async def post(port):
+        async with httpx.AsyncClient() as client:
+            return await client.post(
+                f"http://127.0.0.1:{port}/v1/notes",
+                json={"video_url": "https://www.youtube.com/watch?v=x", "timestamp_seconds": 3,
+                      "text": "from the recorder"},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+
+    async def main():
+        port = free_port()
         services.settings.set("intake_port", port)
-        loop.run_until_complete(controller.apply())
-        assert controller.port == port
-        assert states[-1] == f"Listening on 127.0.0.1:{port}"
-
-        async def post() -> httpx.Response:
-            async with httpx.AsyncClient() as client:
-                return await client.post(
-                    f"http://127.0.0.1:{port}/v1/notes", json=note(), headers=AUTH
-                )
-
-        response = loop.run_until_complete(post())
-        assert response.status_code == 201
-        assert received == [[response.json()["created"][0]["id"]]]
-
+        await controller.apply()
+        assert controller.port == port, states
+        assert states[-1] == f"Listening on 127.0.0.1:{port}", states
+        response = await post(port)
+        assert response.status_code == 201, response.text
+        assert received == [[response.json()["created"][0]["id"]]], received
         # A port someone else holds: said in plain words, nothing crashes.
         with socket.socket() as blocker:
             blocker.bind(("127.0.0.1", 0))
             blocker.listen()
-            taken = blocker.getsockname()[1]
-            services.settings.set("intake_port", taken)
-            loop.run_until_complete(controller.apply())
-            assert "in use" in states[-1]
+            services.settings.set("intake_port", blocker.getsockname()[1])
+            await controller.apply()
+            assert "in use" in states[-1], states
             assert controller.port is None
-
         services.settings.set("intake_port", 0)
-        loop.run_until_complete(controller.apply())
-        assert states[-1] == "Off"
-        assert controller.port is None
-    finally:
-        loop.run_until_complete(controller.aclose())
-        asyncio.set_event_loop(None)
-        loop.close()
+        await controller.apply()
+        assert states[-1] == "Off" and controller.port is None, states
+        await controller.aclose()
+
+    with loop:
+        loop.run_until_complete(main())
+print("scenario ok")
+"""
 
 
-def test_sending_the_same_notes_again_stores_them_once(services: Services) -> None:
-    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
-        batch = [note(external_id="rec-1"), note(text="no id", timestamp_seconds=5)]
-        first = await client.post("/v1/notes", json=batch, headers=AUTH)
-        assert first.status_code == 201
-        again = await client.post("/v1/notes", json=batch, headers=AUTH)
-        assert again.status_code == 200
-        assert again.json() == {"created": [], "duplicates": [0, 1]}
-        assert services.notes.count() == 2
+def test_controller_follows_the_port_setting_on_the_qt_loop(tmp_path: Any) -> None:
+    """On a real qasync loop, in its own process as in the app (one QApplication, one loop):
+    start, serve, a port in use said in plain words, off; no QThread left running at exit."""
+    import os
+    import subprocess
+    import sys
 
-    run_with_server(services, body)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", CONTROLLER_SCENARIO, str(tmp_path / "data"), TOKEN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "scenario ok" in out.stdout
+    assert "QThread" not in out.stderr

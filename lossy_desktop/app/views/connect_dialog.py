@@ -59,6 +59,15 @@ window.addEventListener("message", function (event) {{
 """
 
 
+def viewable(live_view_url: str) -> str:
+    """Chromium's own DevTools front end shows the page itself (a screencast with an address
+    bar, clicks and typing go through) only in its remote-front-end mode: ask for it."""
+    if "/devtools/inspector.html" in live_view_url and "remoteFrontend=" not in live_view_url:
+        joiner = "&" if "?" in live_view_url else "?"
+        return f"{live_view_url}{joiner}remoteFrontend=true"
+    return live_view_url
+
+
 def wrapper_html(live_view_url: str) -> str:
     """The page that frames the live view and reports its 'browserbase-disconnected' message."""
     return WRAPPER.format(src=html.escape(live_view_url, quote=True), marker=DISCONNECT_MARKER)
@@ -102,7 +111,7 @@ def live_view_class() -> Any:
             self._page.renderProcessTerminated.connect(self._crashed)
 
         def show_live_view(self, url: str) -> None:
-            self.setHtml(wrapper_html(url), QUrl("http://127.0.0.1/"))
+            self.setHtml(wrapper_html(viewable(url)), QUrl("http://127.0.0.1/"))
 
         def clear(self) -> None:
             self.setHtml("<html><body style='background:#1f2937'></body></html>")

@@ -965,24 +965,12 @@ class SettingsWindow(QDialog):
 
     @Slot(str, object)
     def _committed(self, key: str, value: object) -> None:
+        """The app shell listens to settingChanged (it writes the autostart file, etc.)."""
         if key == "browser_path":
             self._show_browser_found()
         if key in ("intake_port", "recorder_origin") and self._intake is not None:
             self._intake.apply()
-        if key == "autostart":
-            self._apply_autostart(bool(value))
         self.settingChanged.emit(key, value)
-
-    def _apply_autostart(self, enabled: bool) -> None:
-        try:
-            from lossy_desktop.app import autostart  # type: ignore[attr-defined]
-        except ImportError:
-            return
-        try:
-            autostart.set_enabled(enabled)
-        except OSError as error:
-            self.fields["autostart"].error_label.setText(f"Could not change autostart: {error}")
-            self.fields["autostart"].error_label.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock.stop()

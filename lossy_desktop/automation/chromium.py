@@ -62,6 +62,10 @@ BASE_ARGS = (
 LOCK_NAMES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
 PORT_FILE = "DevToolsActivePort"
 STDERR_FILE = "lossy-chromium.log"
+# Who started the browser on this profile: {"browser_pid", "owner_pid", "owner_started",
+# "detached"}. A browser that was not detached belongs to the process that started it; when
+# that process is gone (SIGKILL, a crash) the browser is an orphan (see `orphaned`).
+OWNER_FILE = "lossy-owner.json"
 _BROWSER_PROCESS_WORDS = ("chrom", "msedge", "edge", "brave")
 
 
@@ -337,6 +341,7 @@ class ChromiumProcess:
         self.headless = headless
         self._popen = popen
         self._stopped = False
+        self.owner: dict[str, Any] | None = None  # the OWNER_FILE record (attach() reads it)
 
     # -- starting
 
@@ -437,6 +442,7 @@ class ChromiumProcess:
             headless=headless,
             popen=None if detached else popen,
         )
+        _write_owner(profile_dir, popen.pid, detached)
         if detached:
             # Nobody will wait() for it from here; a reaper thread avoids a zombie while we live.
             threading.Thread(target=popen.wait, name="chromium-reaper", daemon=True).start()
@@ -461,7 +467,7 @@ class ChromiumProcess:
         if not ws_url:
             return None
         headless = "Headless" in str(version.get("User-Agent", ""))
-        return cls(
+        proc = cls(
             pid=pid,
             profile_dir=profile_dir,
             port=port,
@@ -469,6 +475,18 @@ class ChromiumProcess:
             executable=None,
             headless=headless,
         )
+        proc.owner = _read_owner(profile_dir, pid)
+        return proc
+
+    @property
+    def orphaned(self) -> bool:
+        """True for an attached browser that its starter meant to stop (not detached) while
+        that starter is gone: it was SIGKILLed or crashed with the browser still running. Such
+        a browser may hold half-done pages; stop it and start a fresh one."""
+        owner = self.owner
+        if not owner or owner.get("detached"):
+            return False
+        return not _process_alive(int(owner["owner_pid"]), owner.get("owner_started"))
 
     # -- facts
 
@@ -562,12 +580,13 @@ class ChromiumProcess:
                 return True
             except subprocess.TimeoutExpired:
                 return False
-        try:
-            psutil.Process(self._pid).wait(seconds)
-        except psutil.TimeoutExpired:
-            return False
-        except psutil.NoSuchProcess:
-            pass
+        # Not our child (attached): it may stay a zombie until its new parent reaps it (some
+        # containers' init never does), so wait for "not alive" rather than for the pid to go.
+        deadline = time.monotonic() + seconds
+        while self.alive:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
         return True
 
     def _reap(self, seconds: float) -> None:
@@ -599,6 +618,52 @@ def _browser_ws_url(port: int, deadline: float) -> str | None:
                 if time.monotonic() >= deadline:
                     return None
                 time.sleep(0.05)
+
+
+def _process_alive(pid: int, started: float | None = None) -> bool:
+    """Whether `pid` runs (not a zombie) and, given its start time, is still that process."""
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started is None or abs(proc.create_time() - float(started)) < 1.0
+    except psutil.AccessDenied:
+        return True
+    except psutil.Error:
+        return False
+
+
+def _write_owner(profile_dir: Path, browser_pid: int, detached: bool) -> None:
+    try:
+        started = psutil.Process(os.getpid()).create_time()
+    except psutil.Error:
+        started = None
+    record = {
+        "browser_pid": browser_pid,
+        "owner_pid": os.getpid(),
+        "owner_started": started,
+        "detached": detached,
+    }
+    path = profile_dir / OWNER_FILE
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as error:
+        log.warning("could not record the browser's owner in %s: %s", path, error)
+
+
+def _read_owner(profile_dir: Path, browser_pid: int) -> dict[str, Any] | None:
+    """The OWNER_FILE record when it describes this browser pid, else None."""
+    try:
+        record = json.loads((profile_dir / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("browser_pid") != browser_pid:
+        return None
+    if not isinstance(record.get("owner_pid"), int):
+        return None
+    return record
 
 
 def _kill_leftovers(profile_dir: Path) -> None:

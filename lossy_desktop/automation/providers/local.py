@@ -92,6 +92,16 @@ class LocalProvider:
         # A login browser left running on this profile (the command line's `connections add`)
         # holds the live login: use it rather than fail on its profile lock.
         proc = await asyncio.to_thread(ChromiumProcess.attach, profile)
+        if proc is not None and proc.orphaned:
+            # Left running by an app process that was killed or crashed mid-session: its pages
+            # may be half-way through a post. Stop it and start clean.
+            log.warning(
+                "stopping browser pid %s on profile %s: the process that started it is gone",
+                proc.pid,
+                profile,
+            )
+            await asyncio.to_thread(proc.stop, 10.0)
+            proc = None
         if proc is None:
             show = not headless and has_display()
             try:

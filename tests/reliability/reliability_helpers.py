@@ -1,0 +1,92 @@
+"""Shared helpers of the reliability tests: figures, live browser processes, connecting a
+platform in the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+FULL = os.environ.get("LOSSY_RELIABILITY_FULL", "") not in ("", "0")
+REPO = Path(__file__).resolve().parents[2]
+FIGURES_DIR = Path(os.environ.get("LOSSY_RELIABILITY_OUT", REPO / "bench" / "out"))
+
+
+def size(ci: int, full: int) -> int:
+    return full if FULL else ci
+
+
+def report(name: str, figures: dict[str, Any], tmp_dir: Path | None = None) -> None:
+    """Print the figures (visible with -s and in the captured output of a failure) and write
+    them as JSON to bench/out/reliability-<name>.json (and the test's tmp dir)."""
+    record = {"test": name, "full": FULL, "at": time.time(), **figures}
+    text = json.dumps(record, indent=2, sort_keys=True, default=str)
+    print(f"\n[reliability] {name}: {text}")
+    targets = [FIGURES_DIR / f"reliability-{name}.json"]
+    if tmp_dir is not None:
+        targets.append(tmp_dir / f"reliability-{name}.json")
+    for target in targets:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text + "\n", encoding="utf-8")
+        except OSError:
+            pass
+
+
+def live_browsers(under: Path) -> list[psutil.Process]:
+    """Live (not zombie) processes whose --user-data-dir is inside `under`."""
+    prefix = f"--user-data-dir={under.resolve()}"
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = proc.info["cmdline"] or []
+            mine = any(arg.startswith(prefix) for arg in cmdline)
+            if mine and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def kill_all(procs: list[psutil.Process]) -> None:
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+
+
+def connect(services: Any, engine: Any, sandbox: Any, platform: str, account: str) -> None:
+    """Log `account` in to `platform` through the app's LoginFlow on the local provider."""
+    from lossy_desktop.workers.connect import LoginFlow
+
+    flow = LoginFlow(services, engine, platform, provider="local", headless=True)
+    flow.start()
+
+    async def log_in(page: Any) -> None:
+        await page.goto(sandbox.login_url(platform))
+        await page.locator("input[name=account]").fill(account)
+        await page.locator("form [type=submit]").first.click()
+        await page.wait_for_load_state()
+
+    flow.drive(log_in)
+    assert flow.verify().logged_in
+    flow.finish()
+    assert services.connections.get(platform).status == "active"

@@ -1,0 +1,117 @@
+"""A posting process killed with SIGKILL leaves its Chromium running (own session, so the
+signal does not reach it). The next start must not reuse that browser's half-done pages nor
+fail on its profile lock: it stops the orphan and starts a fresh browser. A detached login
+browser (its starter exits on purpose) is still reused."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+from reliability_helpers import kill_all, live_browsers, wait_for
+
+from lossy_desktop.automation.chromium import (
+    BrowserNotFound,
+    ChromiumProcess,
+    find_browser,
+)
+from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.automation.providers import session_scope
+from lossy_desktop.automation.providers.local import LocalProvider
+from lossy_desktop.core.paths import DataDir
+
+try:
+    find_browser()
+except BrowserNotFound:
+    pytest.skip("no Chromium installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+STARTER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from lossy_desktop.automation.chromium import ChromiumProcess
+    proc = ChromiumProcess.start(Path(sys.argv[1]), headless=True, detached=sys.argv[2] == "1")
+    print(proc.pid, flush=True)
+    if sys.argv[2] != "1":
+        sys.stdin.read()  # stay until killed
+    """
+)
+
+
+class Conn:
+    platform = "youtube"
+    provider = "local"
+    browserbase_context_id = None
+    browserbase_session_id = None
+    local_profile_path = None
+
+
+def _start_in_child(profile: Path, detached: bool) -> tuple[subprocess.Popen[str], int]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(profile), "1" if detached else "0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    assert line.strip().isdigit(), line
+    return child, int(line)
+
+
+def test_orphan_of_a_killed_process_is_stopped_and_replaced(tmp_path: Path) -> None:
+    data = DataDir(tmp_path / "data")
+    profile = data.profiles / "youtube"
+    child, orphan_pid = _start_in_child(profile, detached=False)
+    try:
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert psutil.Process(orphan_pid).is_running()  # the browser outlived its starter
+        found = ChromiumProcess.attach(profile)
+        assert found is not None and found.pid == orphan_pid and found.orphaned
+
+        provider = LocalProvider(data)
+
+        async def use(pw):  # type: ignore[no-untyped-def]
+            async with session_scope(provider, pw, Conn(), purpose="post") as session:
+                await session.page.goto("about:blank")
+                return session.extra["process"].pid
+
+        with AutomationEngine() as engine:
+            new_pid = engine.run(use, 60)
+        assert new_pid != orphan_pid
+        assert not _alive(orphan_pid)
+        # the fresh browser was ours: stopped when the session ended; nothing left on the profile
+        wait_for(lambda: not live_browsers(data.profiles), 10, "the profile's browsers to end")
+    finally:
+        kill_all(live_browsers(data.profiles))
+        child.stdin.close()  # type: ignore[union-attr]
+
+
+def test_detached_login_browser_is_not_an_orphan(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    child, pid = _start_in_child(profile, detached=True)
+    try:
+        child.wait(20)
+        found = ChromiumProcess.attach(profile)
+        assert found is not None and found.pid == pid
+        assert not found.orphaned  # its starter left on purpose: reuse it (login hand-off)
+        found.stop(10)
+        assert not _alive(pid)
+    finally:
+        kill_all(live_browsers(tmp_path))
+        child.stdin.close()  # type: ignore[union-attr]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

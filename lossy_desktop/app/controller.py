@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger("lossy.app")
@@ -109,8 +110,13 @@ class TaskRelay(QObject):
         callback = self._on_success if ok else self._on_error
         self._on_success = self._on_error = None
         self.deleteLater()
-        if callback is not None:
-            callback(value)
+        if callback is None:
+            return
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+            log.debug("a background result arrived after its receiver was deleted")
+            return
+        callback(value)
 
 
 def run_in_background(

@@ -139,6 +139,7 @@ class LossyApp(QObject):
         controller: Any = None,
         demo: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
+        exit_app: bool = True,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -157,6 +158,7 @@ class LossyApp(QObject):
         self.settings_window: Any = None
         self.intake: Any = None
         self.loop = loop
+        self._exit_app = exit_app
         self._quitting = False
         self._tray_tries = 0
 
@@ -273,7 +275,7 @@ class LossyApp(QObject):
     def _done(self) -> None:
         self.finished.emit()
         app = QApplication.instance()
-        if app is not None:
+        if app is not None and self._exit_app:
             app.quit()
 
     @property

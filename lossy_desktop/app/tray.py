@@ -171,8 +171,10 @@ class Tray(QObject):
         menu.addSeparator()
         quit_action = menu.addAction("Quit")
         quit_action.triggered.connect(self.quitRequested)
+        self.quit_action = quit_action
         if self._report_path:
             self._report({"event": "menu", "entries": self.entries()})
+            QTimer.singleShot(300, self._report_menu_geometry)
 
     def entries(self) -> list[str]:
         return [a.text() for a in self.menu.actions() if not a.isSeparator()]
@@ -210,6 +212,13 @@ class Tray(QObject):
                 "tooltip": self.icon.toolTip(),
             }
         )
+
+    @Slot()
+    def _report_menu_geometry(self) -> None:
+        if not self.menu.isVisible():
+            return
+        center = self.menu.mapToGlobal(self.menu.actionGeometry(self.quit_action).center())
+        self._report({"event": "menu_shown", "quit_at": [center.x(), center.y()]})
 
     def _report(self, data: dict[str, Any]) -> None:
         if not self._report_path:

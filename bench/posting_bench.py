@@ -1,0 +1,589 @@
+"""Posting benchmark: our batched pipeline vs the original plan's process-per-note, side by side.
+
+Both variants post the same 60 notes over 6 videos (YouTube, Vimeo, Air: 2 videos each, 10
+notes per video) on the same in-process offline sandbox (`lossy_desktop.sandbox`), with the same
+platform agents and the same browser provider code, logged in to the sandbox the same way.
+
+- ours:      Services on a fresh data folder; notes created through `services.notes` (queued
+             automatically); `build_runner(services, engine).run_until_idle()`. The post_note
+             worker posts all the queued notes of a video through ONE browser session and ONE
+             page load. Browser-seconds: the `browser_usage` rows of the posting sessions.
+- baseline:  what SPRINT_04's "Python bridge" + "post_note.py" did: for EVERY note, Oban runs
+             a NEW `python` process that opens a browser session on the connection's logged-in
+             profile/context (the same provider code), connects over CDP, opens the video, posts
+             that one note with the same agent, and exits. Like our queue, up to 3 at once
+             (automation concurrency) and one at a time per platform connection (a profile or
+             Browserbase context serves one session at a time). Browser-seconds: each
+             session's duration as its provider measured it (the same UsageRecord).
+
+After each variant the sandbox must show every note exactly once (the sandbox is reset between
+variants). Prints notes per minute and browser-seconds per note, the ratios, and writes them to
+bench/out/posting.json. Targets: ours >= 5x the baseline's notes per minute, and <= 1/5 of its
+browser-seconds per note. Exit code 1 when a target is missed or a check fails.
+
+Run:  .venv/bin/python bench/posting_bench.py [--providers local,browserbase] [--notes-per-video 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PLATFORMS = ("youtube", "vimeo", "air")
+VIDEOS_PER_PLATFORM = 2
+VIDEO_DURATION_S = 600
+ACCOUNT = "Bench Reviewer"
+TARGET_RATE_RATIO = 5.0
+TARGET_SECONDS_RATIO = 5.0
+OUT = ROOT / "bench" / "out" / "posting.json"
+RATE_ALLOWED = 1000  # the politeness limit (default 10 per 60 s), raised for the benchmark
+BASELINE_TIMEOUT_S = 180.0
+
+
+# --------------------------------------------------------------------------------------------
+# The workload
+
+
+@dataclass(frozen=True)
+class BenchNote:
+    key: int
+    platform: str
+    video: str
+    seconds: int
+    text: str
+
+    def comment(self) -> str:
+        from lossy_desktop.automation.agents import format_comment
+
+        return format_comment(self.seconds, self.text)
+
+
+def workload(notes_per_video: int) -> list[BenchNote]:
+    notes: list[BenchNote] = []
+    for platform in PLATFORMS:
+        for v in range(VIDEOS_PER_PLATFORM):
+            video = f"bench{platform[:2]}{v + 1}"
+            for i in range(notes_per_video):
+                seconds = 5 + (i * 57 + v * 13) % (VIDEO_DURATION_S - 10)
+                text = f"Bench note {i + 1} on {video}: check the cut here"
+                notes.append(BenchNote(len(notes) + 1, platform, video, seconds, text))
+    return notes
+
+
+def prepare_sandbox(sandbox: Any, notes: list[BenchNote]) -> None:
+    sandbox.reset()
+    for platform, video in sorted({(n.platform, n.video) for n in notes}):
+        sandbox.set_video(platform, video, title=f"Bench {video}", duration=VIDEO_DURATION_S)
+
+
+def verify(sandbox: Any, notes: list[BenchNote]) -> list[str]:
+    """Every note on the sandbox exactly once, nothing else; the problems found (none: [])."""
+    problems: list[str] = []
+    all_comments = sandbox.comments()
+    for note in notes:
+        want = note.comment()
+        found = [c for c in sandbox.comments(note.platform, note.video) if c["text"] == want]
+        if len(found) != 1:
+            problems.append(f"{note.platform}/{note.video}: {want!r} found {len(found)} times")
+        elif found[0]["author"] != ACCOUNT:
+            problems.append(f"{want!r} posted by {found[0]['author']!r}")
+    if len(all_comments) != len(notes):
+        problems.append(f"the sandbox has {len(all_comments)} comments for {len(notes)} notes")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Setting up a data folder with logged-in connections (both variants use this)
+
+
+def open_services(data_dir: Path, sandbox: Any) -> Any:
+    from lossy_desktop.services import Services
+
+    services = Services.open(data_dir)
+    services.settings.set("platform_base", sandbox.base_url)
+    services.settings.set("automation_rate_allowed", RATE_ALLOWED)
+    logging.getLogger("lossy").setLevel(logging.WARNING)  # Services.open sets up INFO logs
+    return services
+
+
+def connect_all(services: Any, engine: Any, sandbox: Any, provider: str) -> None:
+    """Log each platform in the way the app does (LoginFlow), driving the login page."""
+    from lossy_desktop.workers.connect import LoginFlow
+
+    for platform in PLATFORMS:
+        flow = LoginFlow(services, engine, platform, provider=provider, headless=True)
+        flow.start()
+
+        async def log_in(page: Any, platform: str = platform) -> None:
+            await page.goto(sandbox.login_url(platform))
+            await page.locator("input[name=account]").fill(ACCOUNT)
+            await page.locator("form [type=submit]").first.click()
+            await page.wait_for_load_state()
+
+        flow.drive(log_in)
+        if not flow.verify().logged_in:
+            flow.cancel()
+            raise RuntimeError(f"could not log in to the {platform} sandbox ({provider})")
+        flow.finish()
+        if services.connections.get(platform).status != "active":
+            raise RuntimeError(f"the {platform} connection is not active after login")
+
+
+@dataclass
+class Result:
+    variant: str
+    provider: str
+    notes: int
+    wall_s: float
+    sessions: int
+    browser_s: float
+    posted: int
+    problems: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notes_per_min(self) -> float:
+        return self.posted / self.wall_s * 60.0 if self.wall_s > 0 else 0.0
+
+    @property
+    def browser_s_per_note(self) -> float:
+        return self.browser_s / self.posted if self.posted else float("inf")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "provider": self.provider,
+            "notes": self.notes,
+            "posted": self.posted,
+            "wall_s": round(self.wall_s, 2),
+            "notes_per_min": round(self.notes_per_min, 1),
+            "sessions": self.sessions,
+            "browser_s": round(self.browser_s, 2),
+            "browser_s_per_note": round(self.browser_s_per_note, 3),
+            "verified": not self.problems,
+            "problems": self.problems[:20],
+            **self.extra,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# (a) ours
+
+
+def run_ours(sandbox: Any, provider: str, notes: list[BenchNote], work: Path) -> Result:
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.core.models import BrowserUsage
+    from lossy_desktop.core.notes import validate_note
+    from lossy_desktop.workers import build_runner
+
+    prepare_sandbox(sandbox, notes)
+    data_dir = work / f"ours-{provider}"
+    services = open_services(data_dir, sandbox)
+    engine = AutomationEngine()
+    try:
+        connect_all(services, engine, sandbox, provider)
+        inputs = [
+            validate_note(
+                {
+                    "platform": n.platform,
+                    "video_url": sandbox.video_url(n.platform, n.video),
+                    "video_duration": VIDEO_DURATION_S,
+                    "timestamp_seconds": n.seconds,
+                    "text": n.text,
+                    "confidence": 0.9,
+                },
+                services.settings,
+            )
+            for n in notes
+        ]
+        runner = build_runner(services, engine)
+        started_clock = services.clock()
+        t0 = time.perf_counter()
+        views = [services.notes.create(i) for i in inputs]  # each is queued as it is created
+        queued = sum(1 for v in views if v.queued)
+        try:
+            runner.run_until_idle(timeout=900)
+        finally:
+            runner.stop()
+        wall = time.perf_counter() - t0
+
+        from sqlalchemy import select
+
+        with services.db.read() as session:
+            rows = session.scalars(
+                select(BrowserUsage).where(
+                    BrowserUsage.purpose == "post", BrowserUsage.started_at >= started_clock
+                )
+            ).all()
+            seconds = [float(r.seconds) for r in rows]
+            billed = sum(float(r.billed_seconds) for r in rows)
+        statuses = [services.notes.get(v.id) for v in views]
+        posted = sum(1 for s in statuses if s.status == "posted")
+        problems = verify(sandbox, notes)
+        problems += [
+            f"note {s.id} is {s.status} ({s.error_kind}: {s.error})"
+            for s in statuses
+            if s.status != "posted"
+        ]
+        if queued != len(notes):
+            problems.append(f"only {queued} of {len(notes)} notes were queued on creation")
+        return Result(
+            "ours",
+            provider,
+            len(notes),
+            wall,
+            len(seconds),
+            sum(seconds),
+            posted,
+            problems,
+            {"billed_s": round(billed, 1), "session_s": _spread(seconds)},
+        )
+    finally:
+        engine.close()
+        services.close()
+
+
+# --------------------------------------------------------------------------------------------
+# (b) the baseline: one new Python process (and browser session) per note
+
+
+def run_baseline(
+    sandbox: Any, provider: str, notes: list[BenchNote], work: Path, concurrency: int
+) -> Result:
+    from lossy_desktop.automation.engine import AutomationEngine
+
+    prepare_sandbox(sandbox, notes)
+    data_dir = work / f"baseline-{provider}"
+    services = open_services(data_dir, sandbox)
+    engine = AutomationEngine()
+    try:
+        connect_all(services, engine, sandbox, provider)
+        connections = {p: services.connections.get(p) for p in PLATFORMS}
+    finally:
+        engine.close()
+    jobs = [
+        {
+            "platform": n.platform,
+            "provider": provider,
+            "data_dir": str(data_dir),
+            "local_profile_path": connections[n.platform].local_profile_path,
+            "browserbase_context_id": connections[n.platform].browserbase_context_id,
+            "video_url": sandbox.video_url(n.platform, n.video),
+            "note_id": n.key,
+            "timestamp": n.seconds,
+            "text": n.text,
+        }
+        for n in notes
+    ]
+    services.close()
+
+    outcomes: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    slots = threading.Semaphore(concurrency)
+
+    def per_platform(platform: str) -> None:
+        for job in (j for j in jobs if j["platform"] == platform):
+            with slots:
+                outcome = _spawn(job)
+            with lock:
+                outcomes.append(outcome)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=per_platform, args=(p,)) for p in PLATFORMS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+
+    seconds = [float(o["usage"]["seconds"]) for o in outcomes if o.get("usage")]
+    billed = sum(float(o["usage"]["billed_seconds"]) for o in outcomes if o.get("usage"))
+    posted = sum(1 for o in outcomes if o.get("posted"))
+    problems = verify(sandbox, notes)
+    problems += [f"note {o.get('note_id')}: {o.get('error')}" for o in outcomes if not o["posted"]]
+    process_s = [float(o["process_s"]) for o in outcomes]
+    return Result(
+        "baseline",
+        provider,
+        len(notes),
+        wall,
+        len(seconds),
+        sum(seconds),
+        posted,
+        problems,
+        {
+            "billed_s": round(billed, 1),
+            "session_s": _spread(seconds),
+            "process_s": _spread(process_s),
+        },
+    )
+
+
+def _spawn(job: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--one-note"],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=BASELINE_TIMEOUT_S,
+            cwd=str(ROOT),
+        )
+    except subprocess.TimeoutExpired:
+        return {"note_id": job["note_id"], "posted": False, "error": "timed out", "process_s": 0}
+    elapsed = time.perf_counter() - started
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        error = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {
+            "note_id": job["note_id"],
+            "posted": False,
+            "error": f"exit {proc.returncode}: {error[0][:300]}",
+            "process_s": elapsed,
+        }
+    outcome: dict[str, Any] = json.loads(lines[-1])
+    outcome["process_s"] = elapsed
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """What a provider reads from a connection (ConnectionLike), passed on the command line."""
+
+    platform: str
+    provider: str
+    browserbase_context_id: str | None
+    browserbase_session_id: str | None
+    local_profile_path: str | None
+
+
+def one_note_main() -> int:
+    """The baseline's per-note process (the plan's post_note.py): read one job from stdin, open
+    a session, connect over CDP, open the video, post the note, close, print JSON, exit."""
+    job = json.loads(sys.stdin.read())
+
+    async def main() -> dict[str, Any]:
+        from playwright.async_api import async_playwright
+
+        from lossy_desktop.automation.agents import NoteToPost, agent_for
+        from lossy_desktop.automation.providers import provider_for, session_scope
+        from lossy_desktop.core.usage import UsageRecord
+
+        connection = _Connection(
+            platform=job["platform"],
+            provider=job["provider"],
+            browserbase_context_id=job["browserbase_context_id"],
+            browserbase_session_id=None,
+            local_profile_path=job["local_profile_path"],
+        )
+        provider = provider_for(connection, None, Path(job["data_dir"]))
+        usage: list[UsageRecord] = []
+        async with async_playwright() as playwright:
+            try:
+                async with session_scope(
+                    provider, playwright, connection, purpose="post", on_usage=usage.append
+                ) as session:
+                    outcomes = await agent_for(job["platform"]).post(
+                        session.page,
+                        job["video_url"],
+                        [NoteToPost(job["note_id"], job["text"], float(job["timestamp"]))],
+                        artifacts_dir=Path(job["data_dir"]) / "artifacts",
+                    )
+                    session.notes_posted = sum(1 for o in outcomes if o.posted)
+                error = outcomes[0].error
+                return {
+                    "note_id": job["note_id"],
+                    "posted": outcomes[0].posted,
+                    "error": str(error) if error else None,
+                    "usage": usage[0].as_dict() if usage else None,
+                }
+            except Exception as exc:
+                return {
+                    "note_id": job["note_id"],
+                    "posted": False,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "usage": usage[0].as_dict() if usage else None,
+                }
+
+    print(json.dumps(asyncio.run(main())))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+    }
+
+
+def compare(ours: Result, base: Result) -> dict[str, Any]:
+    rate_ratio = ours.notes_per_min / base.notes_per_min if base.notes_per_min else float("inf")
+    seconds_ratio = (
+        base.browser_s_per_note / ours.browser_s_per_note if ours.browser_s_per_note else 0.0
+    )
+    return {
+        "provider": ours.provider,
+        "notes_per_min_ratio_ours_over_baseline": round(rate_ratio, 2),
+        "browser_s_per_note_ratio_baseline_over_ours": round(seconds_ratio, 2),
+        "rate_target_met": rate_ratio >= TARGET_RATE_RATIO,
+        "browser_seconds_target_met": seconds_ratio >= TARGET_SECONDS_RATIO,
+        "verified": not ours.problems and not base.problems,
+    }
+
+
+def print_table(results: list[Result], comparisons: list[dict[str, Any]]) -> None:
+    head = (
+        f"{'variant':<9} {'provider':<12} {'posted':>7} {'wall s':>8} {'notes/min':>10} "
+        f"{'sessions':>8} {'browser s':>10} {'browser s/note':>15} {'verified':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        print(
+            f"{r.variant:<9} {r.provider:<12} {r.posted:>4}/{r.notes:<2} {r.wall_s:>8.1f} "
+            f"{r.notes_per_min:>10.1f} {r.sessions:>8} {r.browser_s:>10.1f} "
+            f"{r.browser_s_per_note:>15.2f} {'yes' if not r.problems else 'NO':>9}"
+        )
+    print()
+    for c in comparisons:
+        print(
+            f"{c['provider']}: notes/min ours/baseline = "
+            f"{c['notes_per_min_ratio_ours_over_baseline']:.1f}x (target >= "
+            f"{TARGET_RATE_RATIO:g}x: {'met' if c['rate_target_met'] else 'MISSED'}); "
+            f"browser-s/note baseline/ours = "
+            f"{c['browser_s_per_note_ratio_baseline_over_ours']:.1f}x (target >= "
+            f"{TARGET_SECONDS_RATIO:g}x: {'met' if c['browser_seconds_target_met'] else 'MISSED'})"
+        )
+    for r in results:
+        for problem in r.problems[:10]:
+            print(f"  CHECK FAILED [{r.variant}/{r.provider}]: {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--providers",
+        default="local,browserbase",
+        help="comma-separated: local (this machine's Chromium), browserbase (the sandbox's "
+        "fake Browserbase, which runs real Chromium)",
+    )
+    parser.add_argument("--notes-per-video", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=3, help="automation concurrency")
+    parser.add_argument("--json", type=Path, default=OUT, help="where to write the results")
+    parser.add_argument("--one-note", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one_note:
+        return one_note_main()
+
+    providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    bad = [p for p in providers if p not in ("local", "browserbase")]
+    if bad or not providers:
+        parser.error(f"unknown provider(s) {bad}: use local and/or browserbase")
+    if args.notes_per_video < 1:
+        parser.error("--notes-per-video must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from lossy_desktop.sandbox.server import SandboxServer
+
+    notes = workload(args.notes_per_video)
+    work = Path(tempfile.mkdtemp(prefix="lossy-posting-bench-"))
+    results: list[Result] = []
+    comparisons: list[dict[str, Any]] = []
+    saved_env = {k: os.environ.get(k) for k in ("BROWSERBASE_API_KEY", "BROWSERBASE_BASE_URL")}
+    print(
+        f"{len(notes)} notes over {len(notes) // args.notes_per_video} videos "
+        f"({', '.join(PLATFORMS)}; {args.notes_per_video} per video); automation concurrency "
+        f"{args.concurrency}; rate limit raised to {RATE_ALLOWED} starts per period for the "
+        f"benchmark (a politeness setting; the default is 10 per 60 s)",
+        flush=True,
+    )
+    try:
+        with SandboxServer(port=0, max_sessions=max(3, args.concurrency)) as sandbox:
+            for provider in providers:
+                if provider == "browserbase":
+                    os.environ["BROWSERBASE_API_KEY"] = sandbox.browserbase_api_key
+                    os.environ["BROWSERBASE_BASE_URL"] = sandbox.base_url
+                pair: list[Result] = []
+                for runner in (run_ours, run_baseline):
+                    kwargs: dict[str, Any] = {}
+                    if runner is run_baseline:
+                        kwargs["concurrency"] = args.concurrency
+                    label = "ours" if runner is run_ours else "baseline"
+                    print(f"running {label} ({provider}) ...", flush=True)
+                    result = _run(runner, sandbox, provider, notes, work, **kwargs)
+                    pair.append(result)
+                    results.append(result)
+                    print(
+                        f"  {result.posted}/{result.notes} posted in {result.wall_s:.1f} s, "
+                        f"{result.sessions} sessions, {result.browser_s:.1f} browser-s",
+                        flush=True,
+                    )
+                comparisons.append(compare(pair[0], pair[1]))
+                sandbox.reset()
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(work, ignore_errors=True)
+
+    print()
+    print_table(results, comparisons)
+    report = {
+        "notes": len(notes),
+        "videos": len(notes) // args.notes_per_video,
+        "notes_per_video": args.notes_per_video,
+        "concurrency": args.concurrency,
+        "rate_limit_raised_to": RATE_ALLOWED,
+        "cpus": os.cpu_count(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "results": [r.as_dict() for r in results],
+        "comparisons": comparisons,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    ok = all(
+        c["rate_target_met"] and c["browser_seconds_target_met"] and c["verified"]
+        for c in comparisons
+    )
+    return 0 if ok else 1
+
+
+def _run(runner: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    try:
+        return runner(*args, **kwargs)
+    except Exception as exc:
+        variant = "ours" if runner is run_ours else "baseline"
+        return Result(variant, args[1], len(args[2]), 0.0, 0, 0.0, 0, [f"crashed: {exc!r}"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

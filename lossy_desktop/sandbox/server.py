@@ -595,6 +595,13 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except DroppedConnection:
         if request.transport is not None:
+            # Start an answer, then cut it: a browser silently re-sends a request whose
+            # connection closed before any byte came back (which would hide the fault, or post
+            # twice after a commit); a truncated answer is a real, visible failure.
+            request.transport.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 4096\r\n\r\n{"
+            )
             request.transport.abort()
         raise web.HTTPInternalServerError()  # never sent: the connection is gone
     except _HTTPJSON as error:

@@ -343,3 +343,17 @@ def test_geometry_is_remembered(qtbot, controller, services):
     assert (second.width(), second.height()) == (760, 500)
     assert isinstance(services.app_state.get("main_window_geometry"), str)
     assert Path(services.data.database).exists()
+
+
+def test_large_lists_load_in_two_steps_without_reset(qtbot, controller, add_notes, monkeypatch):
+    monkeypatch.setattr(NotesModel, "FIRST_PAGE", 3)
+    add_notes(7)
+    model = NotesModel()
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    with qtbot.waitSignal(model.fullyLoaded, timeout=5000):
+        with qtbot.waitSignal(model.loaded, timeout=5000):
+            model.load(controller)
+        assert model.rowCount() in (3, 7)  # the first page shows before the rest arrives
+    assert model.rowCount() == 7 and resets == [1]
+    assert [n.id for n in model.notes()] == sorted(n.id for n in model.notes())

@@ -112,7 +112,8 @@ _SORT_KEYS: dict[int, Callable[[Any], Any]] = {
 class NotesModel(QAbstractTableModel):
     """Rows are NoteView snapshots; `note(id)`, `row_of(id)`, `notes()` for lookups."""
 
-    loaded = Signal()
+    loaded = Signal()  # the first rows are in (the rest may still be loading)
+    fullyLoaded = Signal()  # every note is in
     loadFailed = Signal(str)
     countsChanged = Signal()
     videosChanged = Signal()
@@ -134,16 +135,42 @@ class NotesModel(QAbstractTableModel):
         self._resort.setInterval(0)
         self._resort.timeout.connect(self._apply_sort)
         self._haystacks: dict[int, str] = {}
+        self._loading_rest = False
+        self._removed_while_loading: set[int] = set()
+        self._controller: Any = None
 
     # -- loading -----------------------------------------------------------------------------
+    FIRST_PAGE = 500
+
     def load(self, controller: Any) -> None:
-        """Fetch every note on the controller's pool; `loaded` fires when the rows are in."""
+        """Fetch the notes on the controller's pool: the first FIRST_PAGE rows (shown at once,
+        `loaded` fires), then the rest, appended with one beginInsertRows (`fullyLoaded`)."""
         notes = controller.services.notes
-        controller.call(notes.list, self._on_loaded, self._on_load_failed)
+        self._controller = controller
+        first = self.FIRST_PAGE
+        controller.call(lambda: notes.list(limit=first), self._on_loaded, self._on_load_failed)
 
     @Slot(object)
     def _on_loaded(self, views: list[Any]) -> None:
+        self._removed_while_loading = set()
         self.set_notes(views)
+        if len(views) < self.FIRST_PAGE:
+            self.fullyLoaded.emit()
+            return
+        self._loading_rest = True
+        notes = self._controller.services.notes
+        first = self.FIRST_PAGE
+        self._controller.call(
+            lambda: notes.list(offset=first), self._on_rest_loaded, self._on_load_failed
+        )
+
+    @Slot(object)
+    def _on_rest_loaded(self, views: list[Any]) -> None:
+        gone = self._removed_while_loading
+        self.apply([v for v in views if v.id not in gone])
+        self._removed_while_loading = set()
+        self._loading_rest = False
+        self.fullyLoaded.emit()
 
     @Slot(object)
     def _on_load_failed(self, error: object) -> None:
@@ -244,6 +271,8 @@ class NotesModel(QAbstractTableModel):
             for note_id in note_ids:
                 self._pending.pop(note_id, None)
             return
+        if self._loading_rest:
+            self._removed_while_loading.update(note_ids)
         rows = sorted({self._row_of[i] for i in note_ids if i in self._row_of})
         if not rows:
             return

@@ -1,0 +1,276 @@
+"""Desktop app benchmark: cold start to window shown, idle RSS before QtWebEngine loads, time to
+show 10,000 notes, and the longest GUI-thread stall while 3 notes post through the sandbox.
+
+    .venv/bin/python bench/app_bench.py            # all four (offscreen; needs Chromium)
+    .venv/bin/python bench/app_bench.py --no-posting
+
+Targets: window <= 1.5 s, <= 250 MB RSS idle, 10,000 notes <= 1 s, no stall over 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+TARGETS = {"start_s": 1.5, "idle_rss_mb": 250.0, "show_10k_s": 1.0, "max_stall_ms": 50.0}
+
+
+# -- 1 + 2: cold start and idle memory (a fresh process each time) ----------------------------
+def child_start(data_dir: str) -> int:
+    """Runs in a fresh interpreter: open the app, report when the window is on screen."""
+    import psutil
+    from PySide6.QtCore import QTimer
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.main import LossyApp, make_application
+    from lossy_desktop.services import Services
+
+    app = make_application()
+    services = Services.open(data_dir)
+    services.settings.set("intake_port", 0)
+    shell = LossyApp(services, controller=QueueController(services, workers=[]), exit_app=False)
+    shell.start(start_minimized=False)
+
+    def shown() -> None:
+        at = time.time()
+        app.processEvents()
+        rss = psutil.Process().memory_info().rss / 2**20
+        webengine = any(m.startswith("PySide6.QtWebEngine") for m in sys.modules)
+        print(json.dumps({"shown_at": at, "rss_mb": rss, "webengine_loaded": webengine}))
+        sys.stdout.flush()
+        shell.quit()
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+    app.exec()
+    services.close()
+    return 0
+
+
+def measure_start(runs: int = 3) -> dict[str, Any]:
+    starts, rss, webengine = [], [], False
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as data:
+            # A first run migrates the database; measure the second (the everyday start).
+            subprocess.run(
+                [sys.executable, __file__, "--child-start", data],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            t0 = time.time()
+            out = subprocess.run(
+                [sys.executable, __file__, "--child-start", data],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ).stdout
+            line = json.loads(out.strip().splitlines()[-1])
+            starts.append(line["shown_at"] - t0)
+            rss.append(line["rss_mb"])
+            webengine = webengine or line["webengine_loaded"]
+    return {
+        "start_s": sorted(starts)[len(starts) // 2],
+        "start_all_s": [round(s, 3) for s in starts],
+        "idle_rss_mb": max(rss),
+        "webengine_loaded_at_start": webengine,
+    }
+
+
+# -- 3: 10,000 notes ------------------------------------------------------------------------------
+def measure_10k(app: Any, count: int = 10_000) -> dict[str, Any]:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.views.main_window import MainWindow
+    from lossy_desktop.core.notes import validate_note
+    from lossy_desktop.services import Services
+
+    with tempfile.TemporaryDirectory() as data:
+        services = Services.open(data)
+        logging.getLogger("lossy").setLevel(logging.WARNING)
+        services.settings.set("auto_post_threshold", 1.0)
+        inputs = [
+            validate_note(
+                {
+                    "platform": "youtube",
+                    "video_url": f"https://www.youtube.com/watch?v=v{i % 40}",
+                    "video_title": f"Video {i % 40}",
+                    "timestamp_seconds": i % 3000,
+                    "text": f"Note {i}: the transition at this point feels abrupt",
+                    "category": "edit",
+                    "confidence": 0.5,
+                },
+                services.settings,
+            )
+            for i in range(count)
+        ]
+        services.notes.create_many(inputs)
+        controller = QueueController(services, workers=[])
+        window = MainWindow(controller)
+        window.show()
+        app.processEvents()
+        done = []
+        window.model.fullyLoaded.connect(lambda: done.append(time.perf_counter()))
+        t0 = time.perf_counter()
+        window.model.load(controller)
+        while not window.model.is_loaded:
+            app.processEvents()
+        window.table.viewport().repaint()
+        app.processEvents()
+        shown = time.perf_counter() - t0
+        while not done:
+            app.processEvents()
+        window.table.viewport().repaint()
+        app.processEvents()
+        all_rows = time.perf_counter() - t0
+        assert window.model.rowCount() == count
+        # responsiveness once loaded: one note changes, a search over all rows
+        t1 = time.perf_counter()
+        services.notes.post_now([window.model.notes()[5000].id])
+        while window.model.counts()["queued"] != 1:
+            app.processEvents()
+        update = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        window.proxy.set_search("note 9999:")
+        search = time.perf_counter() - t2
+        rows = window.proxy.rowCount()
+        window.close()
+        controller.stop()
+        services.close()
+    return {
+        "show_10k_s": shown,
+        "all_10k_in_model_s": all_rows,
+        "one_change_s": update,
+        "search_10k_s": search,
+        "search_rows": rows,
+    }
+
+
+# -- 4: GUI stalls while 3 notes post (sandbox + local Chromium) ------------------------------
+def measure_posting(app: Any) -> dict[str, Any]:
+    from posting_bench import BenchNote, connect_all, open_services, prepare_sandbox
+    from PySide6.QtCore import QTimer
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.main import LossyApp
+    from lossy_desktop.core.notes import validate_note
+    from lossy_desktop.sandbox.server import SandboxServer
+
+    notes = [
+        BenchNote(i + 1, "youtube", f"stall{i + 1}", 10 + i * 7, f"Stall bench note {i + 1}")
+        for i in range(3)
+    ]
+    with tempfile.TemporaryDirectory() as data, SandboxServer(port=0, max_sessions=3) as sandbox:
+        prepare_sandbox(sandbox, notes)
+        services = open_services(Path(data), sandbox)
+        services.settings.set("intake_port", 0)
+        controller = QueueController(services)
+        connect_all(services, controller.ensure_engine(), sandbox, "local")
+        shell = LossyApp(services, controller=controller, exit_app=False)
+        shell.start(start_minimized=False)
+        while not shell.window.model.is_loaded:
+            app.processEvents()
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        timer = QTimer()
+        timer.setInterval(2)
+        timer.timeout.connect(tick)
+        timer.start()
+        t0 = time.perf_counter()
+        url = f"{sandbox.base_url}/youtube/watch?v="
+        created = services.notes.create_many(
+            [
+                validate_note(
+                    {
+                        "platform": "youtube",
+                        "video_url": url + n.video,
+                        "timestamp_seconds": n.seconds,
+                        "text": n.text,
+                        "confidence": 0.95,
+                    },
+                    services.settings,
+                )
+                for n in notes
+            ]
+        )
+        ids = {v.id for v in created}
+        model = shell.window.model
+
+        def finished() -> bool:  # the model's copy: no database reads on the GUI thread
+            notes = [model.note(i) for i in ids]
+            return all(n is not None and n.status in ("posted", "failed") for n in notes)
+
+        deadline = time.time() + 180
+        while time.time() < deadline and not finished():
+            app.processEvents()
+        wall = time.perf_counter() - t0
+        timer.stop()
+        final = [services.notes.get(i).status for i in ids]
+        shell.quit()
+        services.close()
+    return {
+        "max_stall_ms": max(gaps) * 1000 if gaps else float("nan"),
+        "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)] * 1000 if gaps else float("nan"),
+        "posting_wall_s": wall,
+        "posted": final.count("posted"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child-start", metavar="DATA", help=argparse.SUPPRESS)
+    parser.add_argument("--no-posting", action="store_true", help="skip the sandbox posting run")
+    args = parser.parse_args(argv)
+    if args.child_start:
+        return child_start(args.child_start)
+    logging.basicConfig(level=logging.WARNING)
+    figures: dict[str, Any] = {}
+    figures.update(measure_start())
+    from lossy_desktop.app.main import make_application
+
+    app = make_application()
+    figures.update(measure_10k(app))
+    if not args.no_posting:
+        figures.update(measure_posting(app))
+    print(
+        json.dumps(
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}, indent=2
+        )
+    )
+    print()
+    failed = False
+    for key, target in TARGETS.items():
+        if key not in figures:
+            continue
+        value = figures[key]
+        unit = "ms" if key.endswith("_ms") else "MB" if key.endswith("_mb") else "s"
+        ok = value <= target
+        failed |= not ok
+        print(
+            f"{key:<14} {value:9.3f} {unit:<2}  target <= {target:g} {unit}  "
+            f"{'ok' if ok else 'MISSED'}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -46,8 +46,8 @@ def test_side_panel_follows_a_post_from_start_to_finish(qtbot, live, add_notes, 
     panel = live.window.side_panel
     qtbot.waitUntil(lambda: note and len(panel.cards) == 1, timeout=10000)
     card = next(iter(panel.cards.values()))
-    assert "note 0" in card.title.text()
     qtbot.waitUntil(lambda: card.step.text().startswith("Typing"), timeout=5000)
+    assert "note 0" in card.title.text()
     assert card.step.text() == "Typing  (4 of 6)"
     assert card.attempt.text() == "Attempt 1 of 3"
     assert panel.timer.isActive()

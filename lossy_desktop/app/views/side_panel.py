@@ -51,6 +51,8 @@ class JobCard(QFrame):
             " border-radius: 6px; }"
         )
         self.job_id = event.job_id
+        self.placeholder = False
+        self.event: Any = None
         self.started = time.monotonic()
         self.title = QLabel(title)
         self.title.setWordWrap(True)
@@ -85,7 +87,13 @@ class JobCard(QFrame):
         layout.addWidget(meta)
         self.update_from(event)
 
+    def set_title(self, title: str, subtitle: str, *, placeholder: bool) -> None:
+        self.title.setText(title)
+        self.subtitle.setText(subtitle)
+        self.placeholder = placeholder
+
     def update_from(self, event: Any) -> None:
+        self.event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
         if step in STEPS:
             number = STEPS.index(step) + 1
@@ -162,6 +170,7 @@ class SidePanel(QWidget):
         controller.pausedChanged.connect(self._refresh_state)
         controller.progressChanged.connect(self._refresh_state)
         model.loaded.connect(self._seed_from_model)
+        model.rowsInserted.connect(self._refresh_placeholders)
         for event in list(getattr(controller, "running", {}).values()):
             self.on_job_event(event)
         self._refresh_state()
@@ -176,11 +185,15 @@ class SidePanel(QWidget):
             if card is None:
                 title, subtitle = self._describe(event)
                 card = JobCard(event, title, subtitle, self)
+                card.placeholder = self._is_placeholder(event)
                 self.cards[event.job_id] = card
                 self.cards_box.addWidget(card)
                 card.tick(time.monotonic())
             else:
                 card.update_from(event)
+                if card.placeholder:  # the note reached the model after its job started
+                    title, subtitle = self._describe(event)
+                    card.set_title(title, subtitle, placeholder=self._is_placeholder(event))
             if not self.timer.isActive():
                 self.timer.start()
         elif kind in ("completed", "retrying", "snoozed", "discarded", "cancelled"):
@@ -194,6 +207,16 @@ class SidePanel(QWidget):
                 self.timer.stop()
         self._refresh_visibility()
         self._refresh_state()
+
+    def _refresh_placeholders(self, *_args: Any) -> None:
+        for card in self.cards.values():
+            if card.placeholder and card.event is not None:
+                title, subtitle = self._describe(card.event)
+                card.set_title(title, subtitle, placeholder=self._is_placeholder(card.event))
+
+    def _is_placeholder(self, event: Any) -> bool:
+        note_id = (event.args or {}).get("note_id")
+        return note_id is not None and self.model.note(note_id) is None
 
     def _describe(self, event: Any) -> tuple[str, str]:
         note_id = (event.args or {}).get("note_id")

@@ -802,10 +802,14 @@ class JobQueue:
         return new
 
     # -- maintenance ------------------------------------------------------------------------
-    def rescue_orphans(self) -> int:
+    def rescue_orphans(self, *, refund_attempts: bool = False, max_rescues: int = 25) -> int:
         """Start-up: jobs still executing were cut off by a crash. Back to available, or
         discarded when their attempt was the last. Only call when no runner is working on
-        this database (a desktop app is the only process on it)."""
+        this database (a desktop app is the only process on it).
+
+        `refund_attempts`: the app being killed is not the job's failure, so the cut-off
+        attempt is given back (as a snooze does) and counted in `meta["rescued"]`; a job
+        rescued more than `max_rescues` times is discarded (it may be what crashes the app)."""
         now = self._clock()
         message = "the app stopped while this job was running"
         with self.write() as s:
@@ -813,12 +817,26 @@ class JobQueue:
             for row in rows:
                 job = _record(row)
                 errors = self._error_entry(job, now, message, "orphaned")
-                if job.attempt >= job.max_attempts:
-                    values: dict[str, Any] = {
-                        "state": "discarded",
-                        "discarded_at": now,
-                        "errors": errors,
-                    }
+                if refund_attempts:
+                    meta = dict(job.meta)
+                    meta["rescued"] = int(meta.get("rescued", 0)) + 1
+                    if meta["rescued"] > max_rescues:
+                        values: dict[str, Any] = {
+                            "state": "discarded",
+                            "discarded_at": now,
+                            "errors": errors,
+                            "meta": meta,
+                        }
+                    else:
+                        values = {
+                            "state": "available",
+                            "scheduled_at": now,
+                            "errors": errors,
+                            "attempt": max(job.attempt - 1, 0),
+                            "meta": meta,
+                        }
+                elif job.attempt >= job.max_attempts:
+                    values = {"state": "discarded", "discarded_at": now, "errors": errors}
                 else:
                     values = {"state": "available", "scheduled_at": now, "errors": errors}
                 s.execute(update(JOBS).where(JOBS.c.id == job.id).values(**values))

@@ -59,7 +59,9 @@ def recover_interrupted(services: Services) -> int:
     follow their job — queued again when it will run again, failed when it gave up.
 
     Only call while no runner works on this database (the app is its only process)."""
-    rescued = services.queue.rescue_orphans()
+    # A killed app is not the job's failure: the cut-off attempt is given back.
+    rescued = services.queue.rescue_orphans(refund_attempts=True)
+    stopped = stop_orphaned_browsers(services)
     from lossy_desktop.workers.scheduling import note_key
 
     fixed = 0
@@ -80,6 +82,31 @@ def recover_interrupted(services: Services) -> int:
                 message="Interrupted (the app closed while posting) and out of attempts — retry it",
             )
         fixed += 1
-    if rescued or fixed:
-        log.info("start-up recovery: %d orphaned job(s), %d interrupted note(s)", rescued, fixed)
+    if rescued or fixed or stopped:
+        log.info(
+            "start-up recovery: %d orphaned job(s), %d interrupted note(s), %d orphaned browser(s)",
+            rescued,
+            fixed,
+            stopped,
+        )
     return fixed
+
+
+def stop_orphaned_browsers(services: Services) -> int:
+    """Browsers a killed app process left running on the local profiles are stopped, so they
+    do not hold the profile (or run on) after it; a detached login browser stays."""
+    from pathlib import Path
+
+    from lossy_desktop.automation.providers.local import stop_orphaned_browsers as stop
+
+    profiles: set[Path] = set()
+    if services.data.profiles.is_dir():
+        profiles.update(p for p in services.data.profiles.iterdir() if p.is_dir())
+    for connection in services.connections.list():
+        if connection.local_profile_path:
+            profiles.add(Path(connection.local_profile_path))
+    try:
+        return stop(sorted(profiles))
+    except Exception:  # never let a cleanup stop the app from starting
+        log.exception("stopping orphaned browsers failed")
+        return 0

@@ -53,6 +53,15 @@ def live_browsers(under: Path) -> list[psutil.Process]:
     return found
 
 
+def main_browsers(under: Path) -> list[psutil.Process]:
+    """The browser processes themselves (not their renderers/helpers) among live_browsers."""
+    return [
+        p
+        for p in live_browsers(under)
+        if not any(a.startswith("--type=") for a in (p.info.get("cmdline") or []))
+    ]
+
+
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while True:

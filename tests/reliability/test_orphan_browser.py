@@ -115,3 +115,23 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_start_up_recovery_stops_an_orphan_even_with_nothing_to_post(tmp_path: Path) -> None:
+    from lossy_desktop.services import Services
+    from lossy_desktop.workers import recover_interrupted
+
+    data_dir = tmp_path / "data"
+    with Services.open(data_dir) as services:
+        profile = services.data.profiles / "vimeo"
+        child, orphan_pid = _start_in_child(profile, detached=False)
+        try:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+            assert _alive(orphan_pid)
+            recover_interrupted(services)
+            assert not _alive(orphan_pid)
+            assert live_browsers(services.data.profiles) == []
+        finally:
+            kill_all(live_browsers(data_dir))
+            child.stdin.close()  # type: ignore[union-attr]

@@ -42,3 +42,23 @@ def test_rate_limit_snooze_scales() -> None:
     assert [rate_limit_snooze(n) for n in (1, 2, 3, 4)] == [30, 90, 270, 270]
     assert [rate_limit_snooze(n, None, 0.1) for n in (1, 2, 3)] == pytest.approx([0.1, 0.3, 0.9])
     assert rate_limit_snooze(1, 5.0, 0.1) == 5.0  # the platform's Retry-After still wins
+
+
+def test_rescue_after_a_kill_gives_the_attempt_back(fake_services: Services) -> None:
+    """A job cut off by a killed app keeps its attempts (the app's stop is not its failure);
+    one rescued again and again is eventually discarded."""
+    queue = fake_services.queue
+    fake_services.settings.set("automation_rate_allowed", 1000)
+    job = queue.insert("w", {}, max_attempts=1)
+    assert job is not None
+    for n in range(1, 4):
+        [[claimed]] = queue.claim("automation", 1)
+        assert claimed.attempt == 1
+        assert queue.rescue_orphans(refund_attempts=True, max_rescues=3) == 1
+        again = queue.get(job.id)
+        assert again is not None and again.state == "available" and again.attempt == 0
+        assert again.meta["rescued"] == n and again.last_error_kind == "orphaned"
+    queue.claim("automation", 1)
+    assert queue.rescue_orphans(refund_attempts=True, max_rescues=3) == 1
+    gone = queue.get(job.id)
+    assert gone is not None and gone.state == "discarded"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -233,6 +234,23 @@ class LocalProvider:
             return
         await asyncio.to_thread(shutil.rmtree, target, True)
         log.info("deleted browser profile %s", target)
+
+
+def stop_orphaned_browsers(profiles: Iterable[Path]) -> int:
+    """Start-up: stop browsers that an app process killed or crashed mid-session left running
+    on these profile folders (detached login browsers stay). How many were stopped."""
+    stopped = 0
+    for profile in profiles:
+        if not profile.is_dir():
+            continue
+        proc = ChromiumProcess.attach(profile)
+        if proc is not None and proc.orphaned:
+            log.warning(
+                "stopping browser pid %s left running on %s by a killed app", proc.pid, profile
+            )
+            proc.stop(10.0)
+            stopped += 1
+    return stopped
 
 
 def _watch_disconnect(browser: Browser, session: BrowserSession) -> None:

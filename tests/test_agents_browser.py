@@ -482,3 +482,26 @@ def test_long_text_is_typed_whole(
     (comment,) = sb.comments("youtube", "long")
     assert comment["text"] == format_comment(61, body)
     assert re.match(r"^1:01 — word0 word1", comment["text"])
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_note_past_the_end_of_the_video_is_invalid_video_and_the_batch_goes_on(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    sb.set_video(platform, "short", duration=600)
+    agent = agent_for(platform, FAST)
+    notes = [NoteToPost(1, "After the end", 3723.0), NoteToPost(2, "Inside the video", 83.0)]
+
+    async def scenario(page: Page) -> list[PostOutcome]:
+        return await agent.post(
+            page, sb.video_url(platform, "short"), notes, artifacts_dir=tmp_path
+        )
+
+    outcomes = in_browser(scenario, login=platform)
+    past, inside = outcomes
+    assert past.error is not None and not past.posted
+    assert past.error.kind == "invalid_video"
+    assert not past.error.retryable  # a later attempt cannot succeed: no retry
+    assert past.error.message == ("the note's time 1:02:03 is past the end of the video (10:00)")
+    assert inside.posted, _kinds(outcomes)
+    assert [c["text"] for c in sb.comments(platform, "short")] == ["1:23 — Inside the video"]

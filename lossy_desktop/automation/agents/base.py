@@ -121,8 +121,24 @@ def normalize_account(name: str | None) -> str:
     return normalize_text(name).lstrip("@").casefold()
 
 
+# Reads the comments AND, in the same JS task, the page's mutation counter (a MutationObserver
+# installed on first use). `_WAIT_FOR_CHANGE_JS` then waits for the counter to move past that
+# reading: a change landing between the read and the wait is not missed (which used to cost a
+# full wait period per note).
 _READ_COMMENTS_JS = """
-(els, a) => els.map(el => {
+(els, a) => {
+ const w = window;
+ if (!w.__lossyObserver) {
+   w.__lossyTick = 0;
+   w.__lossyWaiters = [];
+   w.__lossyObserver = new MutationObserver(() => {
+     w.__lossyTick++;
+     w.__lossyWaiters.splice(0).forEach(f => f());
+   });
+   w.__lossyObserver.observe(document, {subtree: true, childList: true, characterData: true,
+                                         attributes: true});
+ }
+ const items = els.map(el => {
   const pick = (sels) => {
     for (const s of sels) {
       try { const f = el.querySelector(s); if (f) return f; } catch (e) {}
@@ -145,15 +161,25 @@ _READ_COMMENTS_JS = """
     dataId: el.getAttribute('data-comment-id'),
     held: held,
   };
-})
+ });
+ return {items: items, tick: w.__lossyTick};
+}
 """
 
+# Resolves once the page changed after the reading that returned `since` (at once if it already
+# has), or after `ms` at most.
 _WAIT_FOR_CHANGE_JS = """
-(ms) => new Promise(resolve => {
-  const done = () => { obs.disconnect(); clearTimeout(timer); resolve(true); };
-  const obs = new MutationObserver(done);
-  obs.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-  const timer = setTimeout(done, ms);
+([since, ms]) => new Promise(resolve => {
+  const w = window;
+  if (!w.__lossyObserver || w.__lossyTick !== since) { resolve(true); return; }
+  let timer = null;
+  const done = () => { clearTimeout(timer); resolve(true); };
+  w.__lossyWaiters.push(done);
+  timer = setTimeout(() => {
+    const i = w.__lossyWaiters.indexOf(done);
+    if (i >= 0) w.__lossyWaiters.splice(i, 1);
+    resolve(false);
+  }, ms);
 })
 """
 
@@ -183,6 +209,15 @@ _GENERIC_ACCOUNT = re.compile(
 
 class _BatchStop(Exception):
     """Ends the batch: the remaining notes get `error` (not attempted)."""
+
+    def __init__(self, error: AutomationError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _PastTheEnd(Exception):
+    """The note's time is past the video's end: this note fails (not retried), the batch goes
+    on."""
 
     def __init__(self, error: AutomationError) -> None:
         super().__init__(error.message)
@@ -419,7 +454,10 @@ class PlatformAgent:
         on_step: StepCallback,
     ) -> PostOutcome:
         on_step(note.note_id, STEP_SEEKING)
-        await self._seek(page, note.timestamp_seconds)
+        try:
+            await self._seek(page, note.timestamp_seconds)
+        except _PastTheEnd as past:
+            return self._failed(note, past.error)
 
         before = await self._read_comments(page)
         mine = self._matching(before, text, account)
@@ -473,7 +511,7 @@ class PlatformAgent:
         sel = self.selectors
         deadline = time.monotonic() + self.timeouts.confirm_s
         while True:
-            comments = await self._read_comments(page)
+            comments, tick = await self._read_comments_tick(page)
             # A comment with our text that was not there before the submit is ours (the author
             # is not compared: the page's author label may not spell the account as its sign).
             new = [
@@ -510,7 +548,7 @@ class PlatformAgent:
                     f"{self.timeouts.confirm_s:g} s",
                 )
             # Wait for the page to change (or at most a short while), then look again.
-            await page.evaluate(_WAIT_FOR_CHANGE_JS, int(min(remaining, 0.5) * 1000))
+            await page.evaluate(_WAIT_FOR_CHANGE_JS, [tick, int(min(remaining, 0.5) * 1000)])
 
     def _outcome(
         self, note: NoteToPost, seen: SeenComment, video_url: str, *, already_present: bool
@@ -546,14 +584,30 @@ class PlatformAgent:
         if result is None:
             raise AutomationError(E.SELECTOR_FAILED, f"{self.label}: the player cannot seek")
         handle = await player.element_handle(timeout=self._ms(self.timeouts.element_s))
-        await page.wait_for_function(
+        # Done when the player is at the note's time — or when it cannot get there because the
+        # note's time is past the end of the video (the player stops at its duration).
+        reached = await page.wait_for_function(
             """([el, t]) => {
                  const v = el.tagName === 'VIDEO' ? el : el.querySelector('video');
-                 return !v || Math.abs(v.currentTime - t) < 1;
+                 if (!v || Math.abs(v.currentTime - t) < 1) return {ok: true};
+                 const d = v.duration;
+                 if (Number.isFinite(d) && d > 0 && t >= d + 1) return {ok: false, duration: d};
+                 return false;
                }""",
             arg=[handle, seconds],
             timeout=self._ms(self.timeouts.element_s),
         )
+        state = await reached.json_value()
+        if isinstance(state, dict) and not state.get("ok"):
+            duration = float(state["duration"])
+            raise _PastTheEnd(
+                AutomationError(
+                    E.INVALID_VIDEO,
+                    f"the note's time {format_timecode(seconds)} is past the end of the video "
+                    f"({format_timecode(duration)})",
+                    retryable=False,
+                )
+            )
 
     async def _open_editor(self, page: Page) -> Locator:
         sel = self.selectors
@@ -589,9 +643,13 @@ class PlatformAgent:
     # ---- reading comments ------------------------------------------------------------------
 
     async def _read_comments(self, page: Page) -> list[SeenComment]:
+        return (await self._read_comments_tick(page))[0]
+
+    async def _read_comments_tick(self, page: Page) -> tuple[list[SeenComment], int]:
+        """The comments on the page and the page's change counter at that moment."""
         sel = self.selectors
         items = self._any(page, sel.comment_item)
-        raw: list[dict[str, Any]] = await items.evaluate_all(
+        result: dict[str, Any] = await items.evaluate_all(
             _READ_COMMENTS_JS,
             {
                 "text": list(sel.comment_text),
@@ -601,7 +659,8 @@ class PlatformAgent:
                 "heldText": sel.held_text,
             },
         )
-        return [
+        raw: list[dict[str, Any]] = result["items"]
+        comments = [
             SeenComment(
                 text=r["text"] if r["text"] is not None else r["whole"],
                 author=r["author"],
@@ -613,6 +672,7 @@ class PlatformAgent:
             )
             for r in raw
         ]
+        return comments, int(result["tick"])
 
     @staticmethod
     def _matching(comments: list[SeenComment], text: str, account: str | None) -> list[SeenComment]:

@@ -392,6 +392,9 @@ class ChromiumProcess:
             kwargs["creationflags"] = flags
         else:
             kwargs["start_new_session"] = True  # our signals (Ctrl+C) don't hit it directly
+        # Recorded before the start (browser pid still unknown) and again after it: this
+        # process may be killed at any moment, also while the browser is being started.
+        _write_owner(profile_dir, None, detached)
         with open(stderr_path, "wb") as stderr:
             popen = subprocess.Popen(
                 args,
@@ -401,6 +404,8 @@ class ChromiumProcess:
                 close_fds=True,
                 **kwargs,
             )
+        # Recorded at once: this process may be killed while the browser is still starting.
+        _write_owner(profile_dir, popen.pid, detached)
         log.info(
             "started %s (pid %s, %s) on profile %s",
             exe.name,
@@ -442,7 +447,6 @@ class ChromiumProcess:
             headless=headless,
             popen=None if detached else popen,
         )
-        _write_owner(profile_dir, popen.pid, detached)
         if detached:
             # Nobody will wait() for it from here; a reaper thread avoids a zombie while we live.
             threading.Thread(target=popen.wait, name="chromium-reaper", daemon=True).start()
@@ -633,7 +637,7 @@ def _process_alive(pid: int, started: float | None = None) -> bool:
         return False
 
 
-def _write_owner(profile_dir: Path, browser_pid: int, detached: bool) -> None:
+def _write_owner(profile_dir: Path, browser_pid: int | None, detached: bool) -> None:
     try:
         started = psutil.Process(os.getpid()).create_time()
     except psutil.Error:
@@ -654,12 +658,13 @@ def _write_owner(profile_dir: Path, browser_pid: int, detached: bool) -> None:
 
 
 def _read_owner(profile_dir: Path, browser_pid: int) -> dict[str, Any] | None:
-    """The OWNER_FILE record when it describes this browser pid, else None."""
+    """The OWNER_FILE record when it describes this browser pid (or a start that was cut off
+    before the pid was known), else None."""
     try:
         record = json.loads((profile_dir / OWNER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("browser_pid") != browser_pid:
+    if not isinstance(record, dict) or record.get("browser_pid") not in (None, browser_pid):
         return None
     if not isinstance(record.get("owner_pid"), int):
         return None

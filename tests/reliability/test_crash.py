@@ -160,6 +160,7 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
         rc = final.finish(900)
     finally:
         leftovers = live_browsers(data_dir / "profiles")
+        described = [_describe(p) for p in leftovers][:10]
         kill_all(leftovers)
     elapsed = time.monotonic() - started
 
@@ -184,6 +185,7 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
         "posted_when_killed": posted_before_kill,
         "orphan_browsers_seen_after_kills": orphans_after_kill,
         "browsers_left_at_end": len(leftovers),
+        "leftover_processes": described,
         "seconds": round(elapsed, 1),
     }
     report("crash", figures, tmp_path)
@@ -198,3 +200,12 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
         assert views[note_id].external_comment_id == by_mark[i]["id"]
     assert all(c["author"] == ACCOUNT for c in comments)
     assert leftovers == [], "a browser survived the runs"
+
+
+def _describe(proc) -> str:  # type: ignore[no-untyped-def]
+    try:
+        cmd = proc.info.get("cmdline") or []
+        kind = next((a for a in cmd if a.startswith("--type=")), "browser")
+        return f"pid {proc.pid} ppid {proc.ppid()} {kind} {proc.status()}"
+    except Exception as error:
+        return f"pid {proc.pid}: {error}"

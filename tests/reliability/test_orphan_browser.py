@@ -5,6 +5,7 @@ browser (its starter exits on purpose) is still reused."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from reliability_helpers import kill_all, live_browsers, wait_for
 
 from lossy_desktop.automation.chromium import (
+    OWNER_FILE,
     BrowserNotFound,
     ChromiumProcess,
     find_browser,
@@ -76,6 +78,12 @@ def test_orphan_of_a_killed_process_is_stopped_and_replaced(tmp_path: Path) -> N
         assert psutil.Process(orphan_pid).is_running()  # the browser outlived its starter
         found = ChromiumProcess.attach(profile)
         assert found is not None and found.pid == orphan_pid and found.orphaned
+        # Killed between starting the browser and learning its pid: the record written
+        # before the start (no browser pid yet) still names the dead owner.
+        record = json.loads((profile / OWNER_FILE).read_text())
+        (profile / OWNER_FILE).write_text(json.dumps({**record, "browser_pid": None}))
+        again = ChromiumProcess.attach(profile)
+        assert again is not None and again.orphaned
 
         provider = LocalProvider(data)
 

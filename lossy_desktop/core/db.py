@@ -38,10 +38,17 @@ def _explain(error: BaseException, path: Path) -> str:
             f"The database {path} is locked by another program (is Lossy Desktop already "
             "running?). Close it and try again."
         )
-    if "readonly" in text or "read-only" in text or "attempt to write" in text:
+    if (
+        "readonly" in text
+        or "read-only" in text
+        or "attempt to write" in text
+        or ("unable to open" in text and _exists_read_only(path))
+    ):
+        # (SQLite says "unable to open" when it can't create the -wal/-shm files beside a
+        # database on a read-only disk or folder.)
         return (
-            f"The database {path} is read-only. Give your user write permission on it "
-            "and its folder, then try again."
+            f"The database {path} is read-only (the file, its folder or the disk holding "
+            "it). Give your user write permission on them, then try again."
         )
     if "disk is full" in text or "database or disk is full" in text or "no space" in text:
         return f"The disk holding {path} is full. Free some space, then try again."
@@ -53,6 +60,14 @@ def _explain(error: BaseException, path: Path) -> str:
     if "unable to open" in text:
         return f"The database {path} can't be opened: check the folder exists and is writable."
     return f"The database {path} can't be used: {error}"
+
+
+def _exists_read_only(path: Path) -> bool:
+    """The file is there but can't be written (permissions, immutable, read-only mount)."""
+    try:
+        return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    except OSError:
+        return False
 
 
 class Database:

@@ -41,6 +41,8 @@ EVENT_KINDS = (
     "idle",
 )
 PRUNE_EVERY_S = 3600.0
+# How long a finished job's result is retried while the database is locked or full.
+RECORD_RETRY_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -424,11 +426,31 @@ class Runner:
             self._finished(queue, ids)
 
     def _record(self, job: JobRecord, result: Result) -> None:
-        try:
-            record = self._queue.apply(job.id, result)
-        except Exception:
-            log.exception("could not record the result of job %s; it will be rescued", job.id)
-            return
+        from lossy_desktop.core.errors import DatabaseUnavailable
+
+        # A database locked (or full) for longer than busy_timeout is usually a passing
+        # state: keep the result and try again for a while, rather than strand the job as
+        # `executing` until the next start rescues it (and runs it a second time).
+        delay, deadline = 0.25, time.monotonic() + RECORD_RETRY_S
+        while True:
+            try:
+                record = self._queue.apply(job.id, result)
+                break
+            except DatabaseUnavailable as error:
+                if time.monotonic() >= deadline or self._stopping.is_set():
+                    log.error(
+                        "could not record the result of job %s (%s); it will be "
+                        "rescued at the next start",
+                        job.id,
+                        error,
+                    )
+                    return
+                log.warning("recording the result of job %s failed (%s); retrying", job.id, error)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+            except Exception:
+                log.exception("could not record the result of job %s; it will be rescued", job.id)
+                return
         if record is None:
             return  # cancelled or changed meanwhile
         now = self.clock()

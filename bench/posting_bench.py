@@ -119,7 +119,6 @@ def open_services(data_dir: Path, sandbox: Any) -> Any:
     services = Services.open(data_dir)
     services.settings.set("platform_base", sandbox.base_url)
     services.settings.set("automation_rate_allowed", RATE_ALLOWED)
-    logging.getLogger("lossy").setLevel(logging.WARNING)  # Services.open sets up INFO logs
     return services
 
 
@@ -166,6 +165,11 @@ class Result:
     def browser_s_per_note(self) -> float:
         return self.browser_s / self.posted if self.posted else float("inf")
 
+    @property
+    def billed_per_note(self) -> float:
+        """Browserbase bills each session at least a minute (the local browser: nothing)."""
+        return float(self.extra.get("billed_s", 0.0)) / self.posted if self.posted else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "variant": self.variant,
@@ -177,6 +181,7 @@ class Result:
             "sessions": self.sessions,
             "browser_s": round(self.browser_s, 2),
             "browser_s_per_note": round(self.browser_s_per_note, 3),
+            "billed_s_per_note": round(self.billed_per_note, 2),
             "verified": not self.problems,
             "problems": self.problems[:20],
             **self.extra,
@@ -460,7 +465,8 @@ def compare(ours: Result, base: Result) -> dict[str, Any]:
 def print_table(results: list[Result], comparisons: list[dict[str, Any]]) -> None:
     head = (
         f"{'variant':<9} {'provider':<12} {'posted':>7} {'wall s':>8} {'notes/min':>10} "
-        f"{'sessions':>8} {'browser s':>10} {'browser s/note':>15} {'verified':>9}"
+        f"{'sessions':>8} {'browser s':>10} {'browser s/note':>15} {'billed s/note':>14} "
+        f"{'verified':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -468,7 +474,8 @@ def print_table(results: list[Result], comparisons: list[dict[str, Any]]) -> Non
         print(
             f"{r.variant:<9} {r.provider:<12} {r.posted:>4}/{r.notes:<2} {r.wall_s:>8.1f} "
             f"{r.notes_per_min:>10.1f} {r.sessions:>8} {r.browser_s:>10.1f} "
-            f"{r.browser_s_per_note:>15.2f} {'yes' if not r.problems else 'NO':>9}"
+            f"{r.browser_s_per_note:>15.2f} {r.billed_per_note:>14.1f} "
+            f"{'yes' if not r.problems else 'NO':>9}"
         )
     print()
     for c in comparisons:
@@ -508,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.notes_per_video < 1:
         parser.error("--notes-per-video must be at least 1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the data folders' log files keep the INFO
+        handler.setLevel(logging.WARNING)
 
     from lossy_desktop.sandbox.server import SandboxServer
 

@@ -270,6 +270,8 @@ class IntakeServer:
             payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             return _error(400, f"body is not valid JSON: {error}")
+        except (ValueError, RecursionError):  # an integer of > 4300 digits; nesting too deep
+            return _error(400, "body is not usable JSON (a number too long or nesting too deep)")
         items = payload if isinstance(payload, list) else [payload]
         if not items:
             return _error(422, "no notes in the request", index=None, field="notes")

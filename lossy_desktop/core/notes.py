@@ -247,12 +247,16 @@ def _number(field: str, value: Any) -> float:
     if isinstance(value, bool):
         raise ValidationError(field, f"must be a number (got {value!r})")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            raise ValidationError(field, "must be a finite number (got a huge one)") from None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
-            raise ValidationError(field, f"must be a number (got {value!r})") from None
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            raise ValidationError(field, f"must be a number (got {shown!r})") from None
     else:
         raise ValidationError(field, f"must be a number (got {type(value).__name__})")
     if not math.isfinite(number):

@@ -14,6 +14,7 @@ import psutil
 
 FULL = os.environ.get("LOSSY_RELIABILITY_FULL", "") not in ("", "0")
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = 1000 if FULL else 60  # hypothesis examples per property (times a per-test factor)
 FIGURES_DIR = Path(os.environ.get("LOSSY_RELIABILITY_OUT", REPO / "bench" / "out"))
 
 

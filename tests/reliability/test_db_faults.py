@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from reliability_helpers import report, wait_for
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from lossy_desktop.core.errors import DatabaseUnavailable
 from lossy_desktop.core.notes import validate_note
@@ -365,10 +365,3 @@ def test_runner_survives_a_lock_longer_than_busy_timeout(tmp_path: Path) -> None
          "final_states": states, "runs_per_job": 1},
         tmp_path,
     )  # fmt: skip
-
-
-def test_database_file_has_no_text_sql_leak(tmp_path: Path) -> None:
-    """Sanity for the fixtures above: a fresh data folder opens and writes (guards the modes
-    from leaving state behind)."""
-    with Services.open(tmp_path / "data") as services, services.db.write() as s:
-        s.execute(text("SELECT 1"))

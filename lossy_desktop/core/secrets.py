@@ -41,8 +41,12 @@ def keyring_available() -> bool:
     except Exception:
         return False
     priority = getattr(backend, "priority", 0)
-    name = type(backend).__name__
-    return bool(priority and priority > 0) and name not in ("Keyring", "FailKeyring")
+    # Every backend class is called `Keyring` (SecretService.Keyring, kwallet.DBusKeyring's
+    # siblings, fail.Keyring): tell them apart by module.
+    module = type(backend).__module__
+    if module in ("keyring.backends.fail", "keyring.backends.null"):
+        return False
+    return bool(priority and priority > 0)
 
 
 def backend_name() -> str:

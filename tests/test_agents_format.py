@@ -83,3 +83,20 @@ def test_selector_tables_are_complete_and_air_is_marked_unconfirmed() -> None:
 def test_normalizing_texts_and_accounts() -> None:
     assert normalize_text(" 1:23 —\u00a0a\n  b ") == "1:23 — a b"
     assert normalize_account("@Alice ") == normalize_account("alice")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0:12 The logo stutters",
+        "0:12 — The logo stutters",
+        "[0:12] - The logo stutters",
+        "(0:12): The logo stutters",
+    ],
+)
+def test_a_timecode_the_recorder_already_wrote_is_not_doubled(text):
+    assert format_comment(12.5, text) == "0:12 — The logo stutters"
+
+
+def test_a_different_leading_timecode_is_kept():
+    assert format_comment(12, "1:40 looks like 0:12") == "0:12 — 1:40 looks like 0:12"

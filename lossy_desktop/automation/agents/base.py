@@ -106,7 +106,16 @@ def format_comment(timestamp_seconds: float, text: str) -> str:
     body = (text or "").strip()
     if not body:
         raise ValueError("the note's text is empty")
-    return f"{format_timecode(timestamp_seconds)} — {body}"
+    timecode = format_timecode(timestamp_seconds)
+    # A recorder that already wrote the same timecode first ("0:12 text", "[0:12] - text")
+    # does not get it twice.
+    lead = _LEADING_TIMECODE.match(body)
+    if lead and lead.group("tc") == timecode and body[lead.end() :].strip():
+        body = body[lead.end() :].strip()
+    return f"{timecode} — {body}"
+
+
+_LEADING_TIMECODE = re.compile(r"^[\[(]?(?P<tc>(?:\d+:)?\d{1,2}:\d{2})[\])]?\s*[—–:-]?\s+")
 
 
 def normalize_text(text: str | None) -> str:

@@ -24,11 +24,12 @@ def size(ci: int, full: int) -> int:
 
 def report(name: str, figures: dict[str, Any], tmp_dir: Path | None = None) -> None:
     """Print the figures (visible with -s and in the captured output of a failure) and write
-    them as JSON to bench/out/reliability-<name>.json (and the test's tmp dir)."""
+    them as JSON to bench/out/reliability-<name>[-full].json (and the test's tmp dir)."""
     record = {"test": name, "full": FULL, "at": time.time(), **figures}
     text = json.dumps(record, indent=2, sort_keys=True, default=str)
     print(f"\n[reliability] {name}: {text}")
-    targets = [FIGURES_DIR / f"reliability-{name}.json"]
+    suffix = "-full" if FULL else ""
+    targets = [FIGURES_DIR / f"reliability-{name}{suffix}.json"]
     if tmp_dir is not None:
         targets.append(tmp_dir / f"reliability-{name}.json")
     for target in targets:

@@ -171,6 +171,11 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
     with Services.open(data_dir) as services:
         views = {v.id: v for v in services.notes.list()}
     statuses = Counter(v.status for v in views.values())
+    log_text = "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in (data_dir / "logs").glob("*.log*")
+    )
+    # A kill between "submit" and "save": the next run found the comment and recorded it.
+    found_on_page = log_text.count("is already on the page")
     figures = {
         "notes": n_notes,
         "videos": len(VIDEOS),
@@ -183,6 +188,7 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
         "note_statuses": dict(statuses),
         "notes_left_posting_at_kills": interrupted_states.get("posting", 0),
         "posted_when_killed": posted_before_kill,
+        "found_already_on_the_page_after_a_kill": found_on_page,
         "orphan_browsers_seen_after_kills": orphans_after_kill,
         "browsers_left_at_end": len(leftovers),
         "leftover_processes": described,

@@ -152,3 +152,26 @@ def test_start_up_recovery_requeues_notes_left_posting(wired, sandbox):
     assert recover_interrupted(services) == 1
     view = services.notes.get(note.id)
     assert view.status == "ghost" and view.queued
+
+
+def test_note_past_the_end_of_the_video_fails_at_once_and_is_not_retried(wired, sandbox, engine):
+    from lossy_desktop.workers.scheduling import note_key
+
+    services = wired
+    connect(services, engine, sandbox, "youtube")
+    sandbox.set_video("youtube", "vidShort", duration=600)
+    late = add_note(services, sandbox, "youtube", "vidShort", 3723, "After the end")
+    fine = add_note(services, sandbox, "youtube", "vidShort", 83, "Inside the video")
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=120)
+    finally:
+        runner.stop()
+    view = services.notes.get(late.id)
+    assert view.status == "failed" and not view.queued
+    assert view.error_kind == "invalid_video"
+    assert "the note's time 1:02:03 is past the end of the video (10:00)" in (view.error or "")
+    jobs = services.queue.jobs_for(note_key(late.id))
+    assert [(j.state, j.attempt) for j in jobs] == [("discarded", 1)]  # no retry
+    assert services.notes.get(fine.id).status == "posted"
+    assert [c["text"] for c in sandbox.comments("youtube")] == ["1:23 — Inside the video"]

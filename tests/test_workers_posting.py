@@ -175,3 +175,26 @@ def test_note_past_the_end_of_the_video_fails_at_once_and_is_not_retried(wired, 
     assert [(j.state, j.attempt) for j in jobs] == [("discarded", 1)]  # no retry
     assert services.notes.get(fine.id).status == "posted"
     assert [c["text"] for c in sandbox.comments("youtube")] == ["1:23 — Inside the video"]
+
+
+def test_each_note_is_saved_as_posted_the_moment_it_is_seen(wired, sandbox, engine):
+    """In a batch, note 1 is already `posted` in the database while note 2 is being typed."""
+    services = wired
+    connect(services, engine, sandbox, "air")
+    first = add_note(services, sandbox, "air", "vidF", 10, "First of the batch")
+    second = add_note(services, sandbox, "air", "vidF", 20, "Second of the batch")
+    order: list[str] = []
+    services.notes.add_listener(
+        lambda views: order.extend(f"posted:{v.id}" for v in views if v.status == "posted")
+    )
+    runner = build_runner(services, engine)
+    runner.add_listener(
+        lambda e: order.append(f"{e.step}:{e.args['note_id']}") if e.kind == "step" else None
+    )
+    try:
+        runner.run_until_idle(timeout=120)
+    finally:
+        runner.stop()
+    assert f"posted:{first.id}" in order and f"posted:{second.id}" in order
+    assert order.index(f"posted:{first.id}") < order.index(f"typing:{second.id}")
+    assert len(sandbox.comments("air", "vidF")) == 2

@@ -102,11 +102,20 @@ class PostNoteWorker:
                 ctx.step(job.id, step)
 
         video_url = posting[0][1].video_url
+        saved: set[int] = set()
+
+        def on_posted(outcome: PostOutcome) -> None:
+            # Saved the moment it is seen on the page: a crash later in the batch loses nothing.
+            notes.mark_posted(
+                outcome.note_id, permalink=outcome.permalink, comment_id=outcome.comment_id
+            )
+            saved.add(outcome.note_id)
+
         try:
             views = [v for _, v in posting]
             with connection_lock(platform):
                 outcomes = self.engine.run(
-                    lambda pw: self._post(pw, connection, video_url, views, on_step),
+                    lambda pw: self._post(pw, connection, video_url, views, on_step, on_posted),
                     timeout=SESSION_TIMEOUT_S,
                 )
         except Exception as exc:  # the whole batch failed before or around the agent
@@ -123,9 +132,10 @@ class PostNoteWorker:
                 err = AutomationError(SCRIPT_FAILED, "the agent reported nothing for this note")
                 results[job.id] = self._failure(job, view, err, platform)
             elif outcome.posted:
-                notes.mark_posted(
-                    view.id, permalink=outcome.permalink, comment_id=outcome.comment_id
-                )
+                if view.id not in saved:
+                    notes.mark_posted(
+                        view.id, permalink=outcome.permalink, comment_id=outcome.comment_id
+                    )
                 results[job.id] = Ok()
             else:
                 err = outcome.error or AutomationError(SCRIPT_FAILED, "not posted")
@@ -140,6 +150,7 @@ class PostNoteWorker:
         video_url: str,
         views: list[NoteView],
         on_step: Callable[[int, str], None],
+        on_posted: Callable[[PostOutcome], None],
     ) -> list[PostOutcome]:
         from lossy_desktop.automation.agents import NoteToPost, agent_for
         from lossy_desktop.automation.providers import provider_for, session_scope
@@ -160,6 +171,7 @@ class PostNoteWorker:
                 to_post,
                 artifacts_dir=self.services.data.artifacts,
                 on_step=on_step,
+                on_posted=on_posted,
             )
             session.notes_posted = sum(1 for o in outcomes if o.posted)
         self.services.connections.mark_used(connection.platform)

@@ -283,8 +283,12 @@ class PlatformAgent:
         *,
         artifacts_dir: Path,
         on_step: StepCallback = _no_step,
+        on_posted: Callable[[PostOutcome], None] | None = None,
     ) -> list[PostOutcome]:
-        """Post every note of one video in one page load; one outcome per note, in order."""
+        """Post every note of one video in one page load; one outcome per note, in order.
+
+        `on_posted` hears of each note the moment it is seen on the page, so the caller can
+        save it before the batch ends (a crash later in the batch then loses nothing)."""
         outcomes: dict[int, PostOutcome] = {}
         todo: list[tuple[NoteToPost, str]] = []
         for note in notes:
@@ -307,7 +311,9 @@ class PlatformAgent:
             todo.append((note, text))
 
         if todo:
-            await self._post_batch(page, video_url, todo, outcomes, artifacts_dir, on_step)
+            await self._post_batch(
+                page, video_url, todo, outcomes, artifacts_dir, on_step, on_posted
+            )
         return [outcomes[n.note_id] for n in notes]
 
     # ---- the batch -------------------------------------------------------------------------
@@ -320,6 +326,7 @@ class PlatformAgent:
         outcomes: dict[int, PostOutcome],
         artifacts_dir: Path,
         on_step: StepCallback,
+        on_posted: Callable[[PostOutcome], None] | None = None,
     ) -> None:
         first = todo[0][0]
         started = time.monotonic()
@@ -334,9 +341,16 @@ class PlatformAgent:
 
         for index, (note, text) in enumerate(todo):
             try:
-                outcomes[note.note_id] = await self._post_one(
+                outcome = outcomes[note.note_id] = await self._post_one(
                     page, video_url, note, text, account, on_step
                 )
+                if on_posted is not None and outcome.posted:
+                    try:
+                        on_posted(outcome)
+                    except Exception:  # the caller saves it again from the batch's outcomes
+                        log.exception(
+                            "%s: early save of note %d failed", self.platform, note.note_id
+                        )
             except _BatchStop as stop:
                 error = await self._with_artifact(stop.error, page, artifacts_dir, note.note_id)
                 self._fail_rest(todo, index, error, outcomes, artifacts_dir, attempted=True)

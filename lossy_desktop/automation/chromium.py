@@ -563,6 +563,9 @@ class ChromiumProcess:
             with contextlib.suppress(psutil.Error):
                 if child.is_running():
                     child.kill()
+        # A kill is not instant: return only once the children are really gone.
+        with contextlib.suppress(psutil.Error):
+            psutil.wait_procs(children, timeout=3.0)
         self._reap(1.0)
         _kill_leftovers(self.profile_dir)
         with contextlib.suppress(OSError):

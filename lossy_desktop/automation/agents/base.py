@@ -96,6 +96,9 @@ class SeenComment:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+HELD_ITEM_WAIT_S = 1.5
+
+
 def format_comment(timestamp_seconds: float, text: str) -> str:
     """The comment as posted: the timecode first, then the note ("1:23 — text"; H:MM:SS past
     an hour), which every platform turns into a link to that moment."""
@@ -533,6 +536,7 @@ class PlatformAgent:
         """Wait (on page changes, up to confirm_s) for the comment or the platform's answer."""
         sel = self.selectors
         deadline = time.monotonic() + self.timeouts.confirm_s
+        held_until: float | None = None  # the held notice came: a short wait for the item
         while True:
             comments, tick = await self._read_comments_tick(page)
             # A comment with our text that was not there before the submit is ours (the author
@@ -552,7 +556,13 @@ class PlatformAgent:
                         retry_after=retry_after or _seconds_in(message or ""),
                     )
                 )
-            if await self._fresh_text(page, sel.held_notice, notices_before) is not None:
+            if held_until is None and (
+                await self._fresh_text(page, sel.held_notice, notices_before) is not None
+            ):
+                # The notice may come before the held comment is drawn (with its id): look
+                # for the comment a little longer, then settle for the notice alone.
+                held_until = time.monotonic() + HELD_ITEM_WAIT_S
+            if held_until is not None and time.monotonic() >= held_until:
                 return PostOutcome(
                     note.note_id,
                     posted=False,
@@ -571,7 +581,10 @@ class PlatformAgent:
                     f"{self.timeouts.confirm_s:g} s",
                 )
             # Wait for the page to change (or at most a short while), then look again.
-            await page.evaluate(_WAIT_FOR_CHANGE_JS, [tick, int(min(remaining, 0.5) * 1000)])
+            pause = min(remaining, 0.5)
+            if held_until is not None:
+                pause = max(0.0, min(pause, held_until - time.monotonic()))
+            await page.evaluate(_WAIT_FOR_CHANGE_JS, [tick, int(pause * 1000)])
 
     def _outcome(
         self, note: NoteToPost, seen: SeenComment, video_url: str, *, already_present: bool

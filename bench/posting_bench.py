@@ -124,23 +124,17 @@ def open_services(data_dir: Path, sandbox: Any) -> Any:
 
 def connect_all(services: Any, engine: Any, sandbox: Any, provider: str) -> None:
     """Log each platform in the way the app does (LoginFlow), driving the login page."""
-    from lossy_desktop.workers.connect import LoginFlow
+    from lossy_desktop.workers.connect import connect_with_login_form
 
     for platform in PLATFORMS:
-        flow = LoginFlow(services, engine, platform, provider=provider, headless=True)
-        flow.start()
-
-        async def log_in(page: Any, platform: str = platform) -> None:
-            await page.goto(sandbox.login_url(platform))
-            await page.locator("input[name=account]").fill(ACCOUNT)
-            await page.locator("form [type=submit]").first.click()
-            await page.wait_for_load_state()
-
-        flow.drive(log_in)
-        if not flow.verify().logged_in:
-            flow.cancel()
-            raise RuntimeError(f"could not log in to the {platform} sandbox ({provider})")
-        flow.finish()
+        connect_with_login_form(
+            services,
+            engine,
+            platform,
+            login_url=sandbox.login_url(platform),
+            account=ACCOUNT,
+            provider=provider,
+        )
         if services.connections.get(platform).status != "active":
             raise RuntimeError(f"the {platform} connection is not active after login")
 

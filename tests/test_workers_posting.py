@@ -11,7 +11,7 @@ import pytest
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner, recover_interrupted
-from lossy_desktop.workers.connect import LoginFlow
+from lossy_desktop.workers.connect import connect_with_login_form
 
 pytestmark = pytest.mark.browser
 
@@ -33,19 +33,10 @@ def wired(services, sandbox, engine):
 
 
 def connect(services, engine, sandbox, platform: str, account: str = ACCOUNT) -> None:
-    flow = LoginFlow(services, engine, platform, provider="local", headless=True)
-    flow.start()
-    assert not flow.check().logged_in
-
-    async def log_in(page):
-        await page.goto(sandbox.login_url(platform))
-        await page.locator("input[name=account]").fill(account)
-        await page.locator("form [type=submit]").first.click()
-        await page.wait_for_load_state()
-
-    flow.drive(log_in)
-    assert flow.verify().logged_in
-    flow.finish()
+    state = connect_with_login_form(
+        services, engine, platform, login_url=sandbox.login_url(platform), account=account
+    )
+    assert state.logged_in
     assert services.connections.get(platform).status == "active"
 
 

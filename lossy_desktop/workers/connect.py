@@ -197,3 +197,37 @@ def verify_connection(services: Services, engine: AutomationEngine, platform: st
     else:
         services.connections.mark_logged_out(platform, "not logged in")
     return state
+
+
+def connect_with_login_form(
+    services: Services,
+    engine: AutomationEngine,
+    platform: str,
+    *,
+    login_url: str,
+    account: str,
+    provider: str = "local",
+) -> LoginState:
+    """Connect `platform` the way a user does — LoginFlow, log in on the page, verify, release —
+    with a script filling a plain login form (an `account` field and a submit button), as the
+    offline sandbox's login pages have. Used by tests and benchmarks; raises when not logged in.
+    """
+    flow = LoginFlow(services, engine, platform, provider=provider, headless=True)
+    flow.start()
+
+    async def log_in(page: Page) -> None:
+        await page.goto(login_url)
+        await page.locator("input[name=account]").fill(account)
+        await page.locator("form [type=submit]").first.click()
+        await page.wait_for_load_state()
+
+    try:
+        flow.drive(log_in)
+        state = flow.verify()
+    except BaseException:
+        flow.cancel()
+        raise
+    flow.finish()
+    if not state.logged_in:
+        raise AutomationError("not_logged_in", f"could not log in to {platform} at {login_url}")
+    return state

@@ -86,18 +86,9 @@ def kill_all(procs: list[psutil.Process]) -> None:
 
 def connect(services: Any, engine: Any, sandbox: Any, platform: str, account: str) -> None:
     """Log `account` in to `platform` through the app's LoginFlow on the local provider."""
-    from lossy_desktop.workers.connect import LoginFlow
+    from lossy_desktop.workers.connect import connect_with_login_form
 
-    flow = LoginFlow(services, engine, platform, provider="local", headless=True)
-    flow.start()
-
-    async def log_in(page: Any) -> None:
-        await page.goto(sandbox.login_url(platform))
-        await page.locator("input[name=account]").fill(account)
-        await page.locator("form [type=submit]").first.click()
-        await page.wait_for_load_state()
-
-    flow.drive(log_in)
-    assert flow.verify().logged_in
-    flow.finish()
+    connect_with_login_form(
+        services, engine, platform, login_url=sandbox.login_url(platform), account=account
+    )
     assert services.connections.get(platform).status == "active"

@@ -254,7 +254,8 @@ class Runner:
         while True:
             with self._cond:
                 seen = self._loops
-            if self._queue.active_count(self._queues) == 0:
+                busy = bool(self._executing)  # results recorded, events not all sent yet
+            if not busy and self._queue.active_count(self._queues) == 0:
                 return
             remaining = None if real_deadline is None else real_deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -265,7 +266,12 @@ class Runner:
                 )
             wait = self._poll if remaining is None else min(self._poll, remaining)
             with self._cond:
-                self._cond.wait_for(lambda seen=seen: self._loops != seen, wait)  # type: ignore[misc]
+                self._cond.wait_for(
+                    lambda seen=seen, busy=busy: (  # type: ignore[misc]
+                        self._loops != seen or (busy and not self._executing)
+                    ),
+                    wait,
+                )
 
     # -- internals --------------------------------------------------------------------------
     def _max_threads(self) -> int:

@@ -101,14 +101,18 @@ def test_expired_login_holds_notes_and_reconnect_requeues(wired, sandbox, engine
     runner = build_runner(services, engine)
     try:
         runner.run_until_idle(timeout=120)
-        view = services.notes.get(note.id)
-        assert view.status == "ghost" and view.held, (view.status, view.error_kind)
-        assert view.error_kind in ("session_expired", "not_logged_in")
-        assert services.connections.get("youtube").status in ("expired", "logged_out")
-        assert sandbox.comments("youtube") == []
+    finally:
+        runner.stop()
+    view = services.notes.get(note.id)
+    assert view.status == "ghost" and view.held, (view.status, view.error_kind)
+    assert view.error_kind in ("session_expired", "not_logged_in")
+    assert services.connections.get("youtube").status in ("expired", "logged_out")
+    assert sandbox.comments("youtube") == []
 
-        connect(services, engine, sandbox, "youtube")  # reconnect → held notes queue again
-        assert services.notes.get(note.id).queued
+    connect(services, engine, sandbox, "youtube")  # reconnect → held notes queue again
+    assert services.notes.get(note.id).queued
+    runner = build_runner(services, engine)
+    try:
         runner.run_until_idle(timeout=120)
     finally:
         runner.stop()

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lossy.automation")
 
+# Waits between attempts to delete a context still held by a session that is ending.
+CONTEXT_BUSY_RETRIES_S = (0.5, 1.0, 2.0, 3.0, 5.0)
+
 CONNECT_TIMEOUT_MS = 60_000
 LOGIN_TIMEOUT_S = 1800  # a person logging in (2FA, a phone) gets half an hour
 CHECK_TIMEOUT_S = 300  # verify / keep-alive: visit one page
@@ -380,12 +383,20 @@ class BrowserbaseProvider:
         if not context_id:
             return
         async with self.client() as bb:
-            try:
-                await bb.contexts.delete(context_id)
-            except browserbase.NotFoundError:
-                pass
-            except Exception as error:
-                raise api_error(error, "deleting the context") from None
+            # A session that just ended (released, or its connection dropped) may still hold
+            # the context for a few seconds while it saves: 409 until then.
+            for wait in (*CONTEXT_BUSY_RETRIES_S, None):
+                try:
+                    await bb.contexts.delete(context_id)
+                    break
+                except browserbase.NotFoundError:
+                    break
+                except browserbase.ConflictError as error:
+                    if wait is None:
+                        raise api_error(error, "deleting the context") from None
+                    await asyncio.sleep(wait)
+                except Exception as error:
+                    raise api_error(error, "deleting the context") from None
         log.info("Browserbase context %s deleted", context_id)
 
     # -- helpers

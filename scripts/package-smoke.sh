@@ -101,7 +101,9 @@ if [ -n "$shot" ]; then
     sleep 0.25
   done
   [ "$spread" = 1 ] || fail "the window stayed blank for 30 s"
-  cp "$tmp/shot.png" "$root/$shot"
+  case "$shot" in /*) dest="$shot" ;; *) dest="$root/$shot" ;; esac
+  mkdir -p "$(dirname "$dest")"
+  cp "$tmp/shot.png" "$dest"
   kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; app_pid=""
   echo "screenshot: $shot"
 fi

@@ -40,6 +40,8 @@ INVALID_VIDEO: Final = "invalid_video"
 HELD_FOR_REVIEW: Final = "held_for_review"
 BROWSER_UNAVAILABLE: Final = "browser_unavailable"
 AUTH_REJECTED: Final = "auth_rejected"
+BROWSER_CAPACITY: Final = "browser_capacity"
+SITE_CHALLENGE: Final = "site_challenge"
 
 Retry = Literal["never", "backoff", "snooze"]
 
@@ -152,6 +154,23 @@ KIND_POLICY: Final[dict[str, KindPolicy]] = {
             False,
             None,
             "The Browserbase API key was rejected — check it in Settings",
+        ),
+        KindPolicy(
+            BROWSER_CAPACITY,
+            "snooze",
+            False,
+            None,
+            "Browserbase has no free browser right now (your plan's limit on browsers at once "
+            "or started per minute) — will try again when one is free",
+        ),
+        KindPolicy(
+            SITE_CHALLENGE,
+            "never",
+            True,
+            "expired",
+            "{platform} wants you to confirm it's you (a sign-in check, a captcha or a "
+            "cookie consent page) — reconnect {platform} in Settings and finish it in the "
+            "window; the note waits",
         ),
     )
 }

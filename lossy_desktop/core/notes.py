@@ -44,7 +44,7 @@ from lossy_desktop.core.settings import Settings
 log = logging.getLogger("lossy.core")
 
 # Error kinds that mean "the platform connection must be renewed": the note waits (held).
-HOLD_KINDS: tuple[str, ...] = ("session_expired", "not_logged_in")
+HOLD_KINDS: tuple[str, ...] = ("session_expired", "not_logged_in", "site_challenge")
 
 # Bounds of the free-text fields (the database columns and common sense).
 MAX_EXTERNAL_ID = 200

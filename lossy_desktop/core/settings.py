@@ -120,7 +120,12 @@ SPECS: dict[str, SettingSpec] = {
         ),
         SettingSpec("automation_concurrency", int, 3, "Posting jobs running at once.", 1, 10),
         SettingSpec(
-            "automation_rate_allowed", int, 10, "Posting starts allowed per rate period.", 1, 1000
+            "automation_rate_allowed",
+            int,
+            10,
+            "Comments one platform account may post per rate period.",
+            1,
+            1000,
         ),
         SettingSpec(
             "automation_rate_period_s",
@@ -129,6 +134,15 @@ SPECS: dict[str, SettingSpec] = {
             "Length of the posting rate window, seconds.",
             1,
             86400,
+        ),
+        SettingSpec(
+            "comment_interval_s",
+            float,
+            6.0,
+            "Least time between two comments of one platform account, seconds "
+            "(plus up to 50 % random jitter); 0 for none.",
+            0.0,
+            3600,
         ),
         SettingSpec(
             "maintenance_concurrency",
@@ -221,6 +235,28 @@ SPECS: dict[str, SettingSpec] = {
             "Estimated Browserbase price per browser hour, USD (for the usage view).",
             0.0,
             100.0,
+        ),
+        SettingSpec(
+            "browserbase_plan",
+            str,
+            "",
+            "Your Browserbase plan (free, developer, startup, scale); empty: learn it "
+            "from the API's answers.",
+            choices=("", "free", "developer", "startup", "scale"),
+        ),
+        SettingSpec(
+            "browserbase_record_sessions",
+            bool,
+            False,
+            "Record Browserbase sessions so a failed note links to its replay.",
+        ),
+        SettingSpec(
+            "artifact_retention_days",
+            int,
+            30,
+            "Failure screenshots older than this many days are deleted.",
+            1,
+            3650,
         ),
         SettingSpec("notifications", bool, True, "Show desktop notifications."),
         SettingSpec("start_minimized", bool, False, "Start in the tray, without the window."),

@@ -38,19 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Post confident video review notes as timestamped comments.",
     )
     parser.add_argument("--version", action="version", version=f"lossy-desktop {__version__}")
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="data folder (default: LOSSY_DATA_DIR or the OS's per-user data folder)",
-    )
-    parser.add_argument(
-        "--platform-base",
-        metavar="URL",
-        help="serve YouTube, Vimeo and Air "
-        "from URL/youtube, URL/vimeo, URL/air (the sandbox); same as "
-        "LOSSY_PLATFORM_BASE",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
+    _add_global_options(parser, default=None)
     parser.add_argument(
         "--self-test",
         action="store_true",
@@ -66,7 +54,44 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub, parser)
+    _spread_global_options(parser)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """The options that apply to every command. On a subcommand their default is SUPPRESS, so
+    `lossy-desktop demo --data-dir DIR` and `lossy-desktop --data-dir DIR demo` both work and a
+    subcommand that does not name one leaves the value given before it untouched."""
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help="data folder (default: LOSSY_DATA_DIR or the OS's per-user data folder)",
+    )
+    parser.add_argument(
+        "--platform-base",
+        metavar="URL",
+        default=default,
+        help="serve YouTube, Vimeo and Air "
+        "from URL/youtube, URL/vimeo, URL/air (the sandbox); same as "
+        "LOSSY_PLATFORM_BASE",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if default is None else default,
+        help="log debug lines too",
+    )
+
+
+def _spread_global_options(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand (at every depth) the global options."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_global_options(child, default=argparse.SUPPRESS)
+                _spread_global_options(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

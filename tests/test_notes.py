@@ -439,3 +439,106 @@ def test_error_messages_are_stored_without_secrets(notes: NoteService):
     )
     assert "TOPSECRET42" not in (failed.error or "")
     assert len(failed.error or "") <= 2000
+
+
+# -- editing the video, time and text (issue 12) ------------------------------------------------
+@pytest.mark.parametrize("state", ["ghost", "queued", "held", "failed"])
+def test_edit_video_time_and_text_in_every_state_before_posting(
+    notes: NoteService, scheduler: FakeScheduler, state: str
+):
+    view = _in_state(notes, state)
+    other = "https://www.youtube.com/watch?v=other1"
+    edited = notes.edit(view.id, video_url=other, timestamp_seconds="1:05", text="moved")
+    assert (edited.video_url, edited.timestamp_seconds, edited.text) == (other, 65.0, "moved")
+    assert edited.state == state
+    if state == "queued":  # queued again for the new video, the old job cancelled
+        assert view.id in scheduler.cancelled
+        assert scheduler.scheduled[-1] == (view.id, edited.video_id, True)
+    assert YT not in {v.url for v in notes.videos()}, "the emptied video is gone"
+
+
+@pytest.mark.parametrize("state", ["posting", "posted"])
+def test_edit_is_refused_while_posting_or_posted(notes: NoteService, state: str):
+    view = _in_state(notes, state)
+    with pytest.raises(IllegalTransition):
+        notes.edit(view.id, timestamp_seconds=5)
+    assert notes.get(view.id).timestamp_seconds == view.timestamp_seconds
+
+
+def test_edit_checks_each_field(notes: NoteService):
+    view = make(notes, confidence=0.1)
+    with pytest.raises(ValidationError) as info:
+        notes.edit(view.id, video_url="https://vimeo.com/123")
+    assert info.value.field == "video_url"
+    with pytest.raises(ValidationError) as info:
+        notes.edit(view.id, timestamp_seconds="99:99")
+    assert "not a time" in info.value.message and "59" in info.value.message
+    with pytest.raises(ValidationError):
+        notes.edit(view.id, timestamp_seconds=601)  # past the video's 600 s
+    assert notes.get(view.id).video_url == YT
+
+
+def test_note_problems_lists_every_bad_field_at_once(fake_services: Services):
+    from lossy_desktop.core.notes import note_problems
+
+    problems = note_problems(
+        fields(video_url="https://www.youtube.com/wa", timestamp_seconds="99:99", text=" "),
+        fake_services.settings,
+    )
+    assert set(problems) == {"video_url", "timestamp_seconds", "text"}
+    assert "watch?v=" in problems["video_url"]
+    assert note_problems(fields(), fake_services.settings) == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com/wahttps://vimeo.com/1tch?v=abc",
+        "https://www.youtube.com/watch",
+        "https://www.youtube.com/channel/UCabc",
+        "https://vimeo.com/about",
+        "https://app.air.inc/workspace",
+    ],
+)
+def test_addresses_that_are_not_a_video_are_refused(fake_services: Services, url: str):
+    platform = "air" if "air.inc" in url else "vimeo" if "vimeo" in url else "youtube"
+    with pytest.raises(ValidationError) as info:
+        validate_note(fields(platform=platform, video_url=url), fake_services.settings)
+    assert info.value.field == "video_url"
+
+
+@pytest.mark.parametrize(
+    ("platform", "url"),
+    [
+        ("youtube", "https://youtu.be/dQw4w9WgXcQ"),
+        ("youtube", "https://www.youtube.com/shorts/abc_12"),
+        ("vimeo", "https://vimeo.com/channels/staffpicks/123456"),
+        ("vimeo", "https://player.vimeo.com/video/123456"),
+        ("air", "https://app.air.inc/lossy/c/abc1"),
+        ("air", "https://air.inc/a/lossy/assets/5f3c2b"),
+    ],
+)
+def test_every_known_video_address_form_is_accepted(
+    fake_services: Services, platform: str, url: str
+):
+    note = validate_note(fields(platform=platform, video_url=url), fake_services.settings)
+    assert note.video_url == url
+
+
+def test_sandbox_addresses_must_be_video_pages_too(fake_services: Services):
+    fake_services.settings.set("platform_base", "http://127.0.0.1:9")
+    ok = "http://127.0.0.1:9/youtube/watch?v=abc"
+    assert validate_note(fields(video_url=ok), fake_services.settings).video_url == ok
+    bad = "http://127.0.0.1:9/youtube/wahttps://vimeo.com/1tch?v=abc"
+    with pytest.raises(ValidationError):
+        validate_note(fields(video_url=bad), fake_services.settings)
+
+
+def test_video_url_at_uses_each_platforms_time_parameter():
+    from lossy_desktop.core.platforms import video_url_at
+
+    assert video_url_at("youtube", "https://www.youtube.com/watch?v=abc&t=5s", 83.7) == (
+        "https://www.youtube.com/watch?v=abc&t=83s"
+    )
+    assert video_url_at("vimeo", "https://vimeo.com/123", 83) == "https://vimeo.com/123#t=83s"
+    assert video_url_at("air", "https://app.air.inc/w/c/a1", 5) == "https://app.air.inc/w/c/a1#t=5s"

@@ -191,6 +191,45 @@ def user_message(kind: str, platform: str | None = None) -> str:
     return policy(kind).message.format(platform=label)
 
 
+# Kinds whose failure comes back on a retry unless the note (or the video) is changed first.
+PERMANENT_KINDS: Final[tuple[str, ...]] = (COMMENTS_DISABLED, TEXT_TOO_LONG, INVALID_VIDEO)
+
+_TECHNICAL = ("call log:", "net::err_", "page.goto", "locator.", "page.", "traceback", "error:")
+
+
+def plain_error(
+    kind: str | None,
+    message: str | None,
+    platform: str | None = None,
+    *,
+    final: bool = False,
+    attempts: int = 0,
+) -> str:
+    """THE sentence a user sees for a stored note error (list, tooltips, tray, command line).
+
+    The stored message is "<the kind's sentence> (<technical detail>)"; the user gets the
+    sentence only: no internal code, no technical detail, no browser call log (those stay in
+    the log and in `--json`). A message the kind's sentence does not start (e.g. "Interrupted
+    (the app closed while posting) …") is kept when it reads as plain words. `final`: the note
+    failed for good, so a "will try again" becomes how many attempts were made."""
+    known = kind in KIND_POLICY
+    sentence = user_message(kind, platform) if known and kind else ""
+    first = ""
+    if message and message.strip():
+        first = message.strip().splitlines()[0].strip()
+    technical = any(mark in first.lower() for mark in _TECHNICAL)
+    if first and not technical and not (sentence and first.startswith(sentence)):
+        sentence = first
+    if not sentence:
+        sentence = "Something went wrong while posting"
+    if final:
+        cut = sentence.split(" — will try again")[0]
+        if cut != sentence:
+            tries = f" after {attempts} attempts" if attempts > 1 else ""
+            sentence = f"{cut} — gave up{tries}"
+    return sentence
+
+
 def rate_limit_snooze(
     attempt: int, retry_after: float | None = None, base_s: float | None = None
 ) -> float:

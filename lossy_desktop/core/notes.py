@@ -271,6 +271,13 @@ def parse_timestamp(value: Any, field: str = "timestamp_seconds") -> float:
         if match:
             hours, minutes, seconds = match.groups()
             return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+        if ":" in value:
+            shown = value.strip() if len(value.strip()) <= 20 else value.strip()[:20] + "…"
+            raise ValidationError(
+                field,
+                f"{shown!r} is not a time: write M:SS or H:MM:SS with minutes and seconds from "
+                "00 to 59 (1:05, 1:02:03), or the seconds (65)",
+            )
     return _number(field, value)
 
 
@@ -348,11 +355,79 @@ def validate_note(
         raise
 
 
+def note_problems(fields: Mapping[str, Any], settings: Settings) -> dict[str, str]:
+    """Every refused field of a note at once (field -> message), {} when it is valid: what a
+    form shows, all together, instead of one error at a time."""
+    _note, problems = _validate_all(fields, settings)
+    return {p.field: p.message for p in problems}
+
+
 def _validate(fields: Mapping[str, Any], settings: Settings) -> NoteInput:
+    note, problems = _validate_all(fields, settings)
+    if problems:
+        raise problems[0]
+    assert note is not None
+    return note
+
+
+def _validate_all(
+    fields: Mapping[str, Any], settings: Settings
+) -> tuple[NoteInput | None, builtins.list[ValidationError]]:
+    """Check every field, in form order; a field that depends on a refused one is not checked
+    (the text's limit needs the platform). Returns the note, or the problems."""
     if not isinstance(fields, Mapping):
-        raise ValidationError(
-            "note", f"must be an object with fields (got {type(fields).__name__})"
-        )
+        return None, [
+            ValidationError("note", f"must be an object with fields (got {type(fields).__name__})")
+        ]
+    problems: builtins.list[ValidationError] = []
+
+    def check(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except ValidationError as error:
+            problems.append(error)
+            return None
+
+    platform: str | None = check(lambda: _platform_of(fields))
+    video_url: str | None = None
+    if platform is not None:
+        video_url = check(lambda: _video_url_of(fields, platform, settings))
+    video_title = check(lambda: _optional_text(fields, "video_title", maximum=MAX_TITLE))
+    duration: float | None = check(lambda: _duration_of(fields))
+    timestamp: float | None = check(lambda: _timestamp_of(fields, duration))
+    text: str | None = None
+    if platform is not None:
+        text = check(lambda: validate_text(fields.get("text"), platform))
+    elif _blank(fields.get("text")):
+        problems.append(ValidationError("text", "is empty"))
+    category = check(lambda: _optional_text(fields, "category", maximum=MAX_CATEGORY))
+    confidence: float | None = check(lambda: _confidence_of(fields))
+    transcript = check(
+        lambda: _optional_text(fields, "transcript", maximum=MAX_TRANSCRIPT, multiline=True)
+    )
+    external_id = check(lambda: _optional_text(fields, "external_id", maximum=MAX_EXTERNAL_ID))
+    if problems:
+        return None, problems
+    assert platform is not None and video_url is not None and text is not None
+    assert timestamp is not None and confidence is not None
+    return (
+        NoteInput(
+            platform=platform,
+            video_url=video_url,
+            video_title=video_title,
+            video_duration=duration,
+            timestamp_seconds=timestamp,
+            text=text,
+            category=category,
+            confidence=confidence,
+            transcript=transcript,
+            external_id=external_id,
+        ),
+        [],
+    )
+
+
+def _platform_of(fields: Mapping[str, Any]) -> str:
     raw_platform = fields.get("platform")
     if _blank(raw_platform):
         inferred = _infer_platform(fields.get("video_url"))
@@ -360,13 +435,15 @@ def _validate(fields: Mapping[str, Any], settings: Settings) -> NoteInput:
             raise ValidationError(
                 "platform", f"is required ({', '.join(PLATFORMS)}) when the URL does not show it"
             )
-        platform = inferred
-    elif not isinstance(raw_platform, str):
+        return inferred
+    if not isinstance(raw_platform, str):
         raise ValidationError("platform", f"must be text (got {type(raw_platform).__name__})")
-    else:
-        platform = raw_platform.strip().lower()
-        get_platform(platform)
+    platform = raw_platform.strip().lower()
+    get_platform(platform)
+    return platform
 
+
+def _video_url_of(fields: Mapping[str, Any], platform: str, settings: Settings) -> str:
     raw_url = fields.get("video_url")
     if _blank(raw_url):
         raise ValidationError("video_url", "is required")
@@ -374,21 +451,29 @@ def _validate(fields: Mapping[str, Any], settings: Settings) -> NoteInput:
         raise ValidationError("video_url", f"must be text (got {type(raw_url).__name__})")
     if len(raw_url) > MAX_URL:
         raise ValidationError("video_url", f"is longer than {MAX_URL:,} characters")
-    video_url = check_video_url(platform, raw_url, settings)
+    return check_video_url(platform, raw_url, settings)
 
-    video_title = _optional_text(fields, "video_title", maximum=MAX_TITLE)
 
-    duration: float | None = None
-    if not _blank(fields.get("video_duration")):
-        duration = _number("video_duration", fields["video_duration"])
-        if duration <= 0:
-            raise ValidationError("video_duration", "must be more than 0 seconds")
-        if duration > MAX_DURATION:
-            raise ValidationError("video_duration", f"must be at most {MAX_DURATION:g} seconds")
+def _duration_of(fields: Mapping[str, Any]) -> float | None:
+    if _blank(fields.get("video_duration")):
+        return None
+    duration = _number("video_duration", fields["video_duration"])
+    if duration <= 0:
+        raise ValidationError("video_duration", "must be more than 0 seconds")
+    if duration > MAX_DURATION:
+        raise ValidationError("video_duration", f"must be at most {MAX_DURATION:g} seconds")
+    return duration
 
+
+def _timestamp_of(fields: Mapping[str, Any], duration: float | None) -> float:
     if _blank(fields.get("timestamp_seconds")):
         raise ValidationError("timestamp_seconds", "is required")
-    timestamp = parse_timestamp(fields["timestamp_seconds"])
+    return check_timestamp(fields["timestamp_seconds"], duration)
+
+
+def check_timestamp(value: Any, duration: float | None = None) -> float:
+    """A note's time: parsed (seconds or M:SS / H:MM:SS), 0 or more, within the video."""
+    timestamp = parse_timestamp(value)
     if timestamp < 0:
         raise ValidationError("timestamp_seconds", "must be 0 or more")
     if duration is not None and timestamp > duration:
@@ -397,31 +482,16 @@ def _validate(fields: Mapping[str, Any], settings: Settings) -> NoteInput:
         )
     if timestamp > MAX_DURATION:
         raise ValidationError("timestamp_seconds", f"must be at most {MAX_DURATION:g} seconds")
+    return timestamp
 
-    text = validate_text(fields.get("text"), platform)
-    category = _optional_text(fields, "category", maximum=MAX_CATEGORY)
 
-    confidence = 1.0
-    if not _blank(fields.get("confidence")):
-        confidence = _number("confidence", fields["confidence"])
-        if not 0.0 <= confidence <= 1.0:
-            raise ValidationError("confidence", f"must be between 0 and 1 (got {confidence:g})")
-
-    transcript = _optional_text(fields, "transcript", maximum=MAX_TRANSCRIPT, multiline=True)
-    external_id = _optional_text(fields, "external_id", maximum=MAX_EXTERNAL_ID)
-
-    return NoteInput(
-        platform=platform,
-        video_url=video_url,
-        video_title=video_title,
-        video_duration=duration,
-        timestamp_seconds=timestamp,
-        text=text,
-        category=category,
-        confidence=confidence,
-        transcript=transcript,
-        external_id=external_id,
-    )
+def _confidence_of(fields: Mapping[str, Any]) -> float:
+    if _blank(fields.get("confidence")):
+        return 1.0
+    confidence = _number("confidence", fields["confidence"])
+    if not 0.0 <= confidence <= 1.0:
+        raise ValidationError("confidence", f"must be between 0 and 1 (got {confidence:g})")
+    return confidence
 
 
 # ----------------------------------------------------------------------------------------------
@@ -879,16 +949,69 @@ class NoteService:
 
     def edit_text(self, note_id: int, text: str) -> NoteView:
         """Change the text of a note not posted yet (ghost, queued, held or failed)."""
+        return self.edit(note_id, text=text)
 
-        def change(_session: Session, note: Note) -> None:
+    def edit(
+        self,
+        note_id: int,
+        *,
+        video_url: str | None = None,
+        timestamp_seconds: Any = None,
+        text: str | None = None,
+    ) -> NoteView:
+        """Change a note's video address, time and/or text whenever it is not posted or being
+        posted (ghost, queued, held or failed); it keeps its state. A queued note moved to
+        another video is queued again for that video (its waiting job is cancelled)."""
+        moved_while_queued: builtins.list[int] = []
+
+        def change(session: Session, note: Note) -> None:
+            state = state_of(note)
             if note.status not in ("ghost", "failed"):
                 raise IllegalTransition(
-                    f"note {note.id} is {note.status}; its text can only change before posting"
+                    f"note {note.id} is {state}; a note can only be edited before it is posted"
                 )
-            note.text = validate_text(text, note.video.platform)
+            platform = note.video.platform
+            target = note.video
+            if video_url is not None:
+                url = check_video_url(platform, video_url, self._settings)
+                if url != note.video.url:
+                    target = self._videos_by_url(session, {url}).get(url) or Video(
+                        platform=platform, url=url, created_at=self._clock()
+                    )
+                    if target.platform != platform:
+                        raise ValidationError(
+                            "video_url", f"is already known as a {target.platform} video"
+                        )
+            new_time = (
+                check_timestamp(timestamp_seconds, target.duration_seconds)
+                if timestamp_seconds is not None
+                else None
+            )
+            new_text = validate_text(text, platform) if text is not None else None
+            if target is not note.video:
+                old = note.video
+                if target.id is None:
+                    session.add(target)
+                note.video = target
+                session.flush()
+                left = session.scalar(select(func.count(Note.id)).where(Note.video_id == old.id))
+                if not left:
+                    session.delete(old)
+                if state == "queued":
+                    self._transition(note, "ghost")
+                    note.next_attempt_at = None
+                    moved_while_queued.append(note.id)
+            if new_time is not None:
+                note.timestamp_seconds = new_time
+            if new_text is not None:
+                note.text = new_text
             note.updated_at = self._clock()
 
-        return self._change_one(note_id, change)
+        view = self._change_one(note_id, change)
+        if moved_while_queued and self._scheduler is not None:
+            self._scheduler.cancel(note_id)
+            view = self.post_now([note_id])[0]
+        return view
 
     def delete(self, note_id: int) -> None:
         """Delete a note (not while it is being posted), its failure artefact and waiting job."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lossy_desktop.core.errors import ValidationError
 
@@ -74,7 +75,79 @@ def check_video_url(platform: str, url: str, settings: Settings) -> str:
     home = home_url(platform, settings)
     custom_home = settings.platform_base() or home != str(settings.spec(info.home_setting).default)
     if custom_home and url.startswith(home + "/"):
+        rest = urlsplit("http://h" + url[len(home) :])
+        _check_form(info, rest.path, rest.query, url, sandbox=True)
         return url
     if parts.scheme == "https" and parts.hostname.lower() in info.hosts:
+        _check_form(info, parts.path, parts.query, url, sandbox=False)
         return url
     raise ValidationError("video_url", f"is not a {info.label} address ({', '.join(info.hosts)})")
+
+
+# The shapes of a video's address on each platform (the path after the host, or after the
+# sandbox's `<base>/<platform>`), and an example for the message when an address has none.
+_ID = r"[\w-]+"
+VIDEO_FORMS: dict[str, tuple[tuple[re.Pattern[str], ...], str]] = {
+    "youtube": (
+        (
+            re.compile(rf"^/(?:shorts|live|embed)/{_ID}/?$"),
+            re.compile(rf"^/{_ID}/?$"),  # youtu.be/ID (checked against the host below)
+        ),
+        "https://www.youtube.com/watch?v=VIDEO_ID",
+    ),
+    "vimeo": (
+        (
+            re.compile(
+                r"^/(?:video/|channels/[\w-]+/|groups/[\w-]+/videos/|showcase/\d+/video/)?"
+                r"\d+(?:/[0-9a-f]+)?/?$"
+            ),
+        ),
+        "https://vimeo.com/123456789",
+    ),
+    "air": (
+        (
+            re.compile(rf"^/(?:{_ID}/)?c/{_ID}/?$"),
+            re.compile(rf"^/a/{_ID}/assets/{_ID}/?$"),
+        ),
+        "https://app.air.inc/WORKSPACE/c/ASSET_ID",
+    ),
+}
+_SANDBOX_VIMEO = re.compile(rf"^/{_ID}/?$")
+
+
+def _check_form(info: Platform, path: str, query: str, url: str, *, sandbox: bool) -> None:
+    """Refuse an address on the right host that is not a video's address (a typo, two
+    addresses pasted into one)."""
+    if "://" in url.split("://", 1)[1]:
+        raise ValidationError("video_url", "holds two addresses; paste only the video's address")
+    forms, example = VIDEO_FORMS[info.key]
+    ok = False
+    if info.key == "youtube":
+        video = dict(parse_qsl(query)).get("v", "")
+        if path.rstrip("/") == "/watch":
+            ok = bool(re.fullmatch(_ID, video))
+        elif not sandbox:
+            host = (urlsplit(url).hostname or "").lower()
+            short = forms[1].match(path) is not None and host == "youtu.be"
+            ok = short or forms[0].match(path) is not None
+    elif info.key == "vimeo" and sandbox:
+        ok = _SANDBOX_VIMEO.match(path) is not None
+    else:
+        ok = any(form.match(path) for form in forms)
+    if not ok:
+        raise ValidationError(
+            "video_url", f"is not the address of a {info.label} video (like {example})"
+        )
+
+
+def video_url_at(platform: str, url: str, seconds: float) -> str:
+    """The video's address opening at `seconds`, with the platform's own time parameter:
+    YouTube `t=83s` in the query, Vimeo and Air `#t=83s` (the sandbox honours both)."""
+    get_platform(platform)
+    whole = max(0, int(seconds))
+    parts = urlsplit(url)
+    if platform == "youtube":
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", f"{whole}s"))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(fragment=f"t={whole}s"))

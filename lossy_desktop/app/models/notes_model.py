@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 
 from lossy_desktop.core.clock import format_timecode, to_datetime
 from lossy_desktop.core.platforms import PLATFORMS
+from lossy_desktop.core.wording import platform_label, state_help, state_word
 
 log = logging.getLogger("lossy.app")
 
@@ -65,15 +66,36 @@ def _clock_text(ts: float | None) -> str:
 
 
 def status_label(note: Any) -> str:
+    """The state's one word (core.wording), plus when a queued note is due."""
     key = status_key(note)
     if key == "queued":
         when = _clock_text(note.next_attempt_at)
         if note.attempts and when:
-            return f"retry {when}"
+            return f"queued · retry {when}"
         return f"queued · {when}" if when else "queued"
-    if key == "held":
-        return "waiting for login"
-    return key
+    return state_word(key)
+
+
+def error_text(note: Any) -> str:
+    """The plain sentence for a note's stored error (no internal code, no call log)."""
+    if not note.error and not note.error_kind:
+        return ""
+    from lossy_desktop.automation.errors import plain_error
+
+    return plain_error(
+        note.error_kind,
+        note.error,
+        note.platform,
+        final=status_key(note) == "failed",
+        attempts=note.attempts,
+    )
+
+
+def permalink_label(note: Any) -> str:
+    """A short label for the Permalink column; the full address goes in the tooltip."""
+    if not note.external_permalink:
+        return ""
+    return f"View on {platform_label(note.platform)}"
 
 
 def video_label(note: Any) -> str:
@@ -371,9 +393,9 @@ class NotesModel(QAbstractTableModel):
             if column == COL_STATUS:
                 return status_label(note)
             if column == COL_ERROR:
-                return _first_line(note.error or "", 160)
+                return _first_line(error_text(note), 160)
             if column == COL_LINK:
-                return note.external_permalink or ""
+                return permalink_label(note)
             return None
         if role == StatusRole:
             return status_key(note)
@@ -386,11 +408,10 @@ class NotesModel(QAbstractTableModel):
                 return note.text
             if column == COL_STATUS:
                 return _status_tooltip(note)
-            if column == COL_ERROR and note.error:
-                kind = f" ({note.error_kind})" if note.error_kind else ""
-                return f"{note.error}{kind}"
+            if column == COL_ERROR and (note.error or note.error_kind):
+                return error_tooltip(note)
             if column == COL_LINK and note.external_permalink:
-                return note.external_permalink
+                return f"Open the comment (Ctrl+O): {note.external_permalink}"
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (COL_TIME, COL_CONFIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -417,20 +438,32 @@ class NotesModel(QAbstractTableModel):
 
 
 def _status_tooltip(note: Any) -> str:
+    """What the state means (core.wording), then what is known about this note."""
     key = status_key(note)
+    lines = [state_help(key, note.platform)]
     if key == "queued":
         when = to_datetime(note.next_attempt_at)
         attempt = f" (attempt {note.attempts + 1})" if note.attempts else ""
-        return f"Queued: next try at {when:%H:%M:%S}{attempt}" if when else "Queued"
-    if key == "held":
-        return "Waiting for you to reconnect the platform, then it posts by itself"
-    if key == "posted" and note.posted_at:
-        return f"Posted at {to_datetime(note.posted_at):%Y-%m-%d %H:%M}"
-    if key == "failed":
-        return f"Failed after {note.attempts} attempt(s): {note.error or 'unknown error'}"
-    if key == "ghost":
-        return "Not posted (below the auto-post threshold, or cancelled)"
-    return key.capitalize()
+        if when:
+            lines.append(f"Next try at {when:%H:%M:%S}{attempt}.")
+    elif key == "posted" and note.posted_at:
+        lines.append(f"Posted at {to_datetime(note.posted_at):%Y-%m-%d %H:%M}.")
+    elif key == "failed":
+        lines.append(f"Reason: {error_text(note)}.")
+    return "\n".join(lines)
+
+
+def error_tooltip(note: Any) -> str:
+    """The plain sentence, and what to do about it."""
+    from lossy_desktop.automation.errors import PERMANENT_KINDS
+
+    text = error_text(note)
+    key = status_key(note)
+    if key == "failed" and note.error_kind in PERMANENT_KINDS:
+        text += ".\nTrying again as it is will fail the same way: edit the note first."
+    elif key == "failed" and note.failure_artifact_path:
+        text += ".\nShow screenshot (Ctrl+Shift+O) shows the page when it failed."
+    return text
 
 
 def _runs(rows: list[int]) -> Iterable[tuple[int, int]]:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +28,7 @@ from lossy_desktop.app.models.notes_model import (
     StatusRole,
 )
 from lossy_desktop.app.resources import STATUS_COLORS
+from lossy_desktop.app.views.first_run import EmptyState
 
 ROW_HEIGHT = 30
 
@@ -75,70 +72,6 @@ class StatusChipDelegate(QStyledItemDelegate):
     ) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(size.width() + 24, max(size.height(), ROW_HEIGHT))
-
-
-class EmptyState(QWidget):
-    """Shown over the table when there is nothing to show."""
-
-    importRequested = Signal()
-    addRequested = Signal()
-    clearFiltersRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("emptyState")
-        self.title = QLabel()
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.title.setFont(font)
-        self.hint = QLabel()
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(mid);")
-        self.import_button = QPushButton("Import notes…")
-        self.add_button = QPushButton("Add a note…")
-        self.clear_button = QPushButton("Clear filters")
-        self.import_button.clicked.connect(self.importRequested)
-        self.add_button.clicked.connect(self.addRequested)
-        self.clear_button.clicked.connect(self.clearFiltersRequested)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for button in (self.import_button, self.add_button, self.clear_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(self.title)
-        layout.addWidget(self.hint)
-        layout.addSpacing(10)
-        layout.addLayout(buttons)
-        layout.addStretch(2)
-        self.show_no_notes()
-
-    def show_loading(self) -> None:
-        self.title.setText("Loading notes…")
-        self.hint.setText("")
-        for button in (self.import_button, self.add_button, self.clear_button):
-            button.hide()
-
-    def show_no_notes(self) -> None:
-        self.title.setText("No notes yet")
-        self.hint.setText(
-            "Import the notes your recorder saved (JSON, JSON Lines or CSV), or add one by hand. "
-            "Confident notes are posted as timestamped comments by themselves."
-        )
-        self.import_button.show()
-        self.add_button.show()
-        self.clear_button.hide()
-
-    def show_no_match(self) -> None:
-        self.title.setText("No notes match")
-        self.hint.setText("Nothing matches the search and filters above.")
-        self.import_button.hide()
-        self.add_button.hide()
-        self.clear_button.show()
 
 
 class NotesTable(QTableView):

@@ -1,0 +1,47 @@
+"""The words the user sees for a note's state: one word per state, the same in the list, the
+status bar, the tray and the command line, each with a sentence that explains it.
+
+The state keys (ghost, queued, held, posting, posted, failed) stay the contract of `--status`,
+`--json` and the database; only what is shown to a person is worded here."""
+
+from __future__ import annotations
+
+from lossy_desktop.core.platforms import PLATFORMS
+
+STATE_WORDS: dict[str, str] = {
+    "ghost": "ghost",
+    "queued": "queued",
+    "held": "waiting for login",
+    "posting": "posting",
+    "posted": "posted",
+    "failed": "failed",
+}
+
+STATE_HELP: dict[str, str] = {
+    "ghost": "Ghost: a note kept here but not posted: the recorder was not confident enough to "
+    "post it by itself (below the auto-post threshold in Settings), or you cancelled it. "
+    "Choose Post now to post it.",
+    "queued": "Queued: waiting its turn; it is posted by itself, a few seconds apart from other "
+    "comments on the same account.",
+    "held": "Waiting for login: {platform} is not connected, or its login has expired. Connect "
+    "{platform} and the note is posted by itself.",
+    "posting": "Posting: a browser is putting the comment on {platform} right now.",
+    "posted": "Posted: the comment is on {platform}.",
+    "failed": "Failed: the comment was not posted; the reason is in Last error. Fix the note "
+    "(Edit) or try again.",
+}
+
+
+def state_word(state: str) -> str:
+    """The word shown for a state key (`held` -> `waiting for login`)."""
+    return STATE_WORDS.get(state, state)
+
+
+def state_help(state: str, platform: str | None = None) -> str:
+    """The sentence that explains a state, with the platform's label filled in."""
+    label = PLATFORMS[platform].label if platform in PLATFORMS else "the platform"
+    return STATE_HELP.get(state, state).format(platform=label)
+
+
+def platform_label(platform: str | None) -> str:
+    return PLATFORMS[platform].label if platform in PLATFORMS else (platform or "the platform")

@@ -164,6 +164,7 @@ class LossyApp(QObject):
 
         self.window.quitRequested.connect(self.quit)
         self.window.settingsRequested.connect(self.open_settings)
+        self.window.connectRequested.connect(self.connect_platform)
         self.tray.openRequested.connect(self.show_window)
         self.tray.quitRequested.connect(self.quit)
         self.tray.settingsRequested.connect(self.open_settings)
@@ -237,6 +238,13 @@ class LossyApp(QObject):
         window.show()
         window.raise_()
         window.activateWindow()
+
+    @Slot(str)
+    def connect_platform(self, platform: str) -> None:
+        """The first-run guide's and a waiting note's "Connect <platform>": the Settings
+        window's own connect flow."""
+        self.open_settings(platform)
+        self.settings_window.start_connect(platform)
 
     @Slot(str, object)
     def _setting_changed(self, key: str, value: object) -> None:

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.errors import ValidationError
+from lossy_desktop.core.exporter import EXPORT_COLUMNS, export_csv  # noqa: F401  (re-exported)
 from lossy_desktop.core.models import PLATFORMS
 from lossy_desktop.core.notes import STATES, NoteView
-
-# The export's columns: every NoteView field, then the derived ones (import reads it back).
-EXPORT_COLUMNS: tuple[str, ...] = (
-    *NoteView.__dataclass_fields__,
-    "timecode",
-    "queued",
-    "held",
-    "state",
-)
+from lossy_desktop.core.wording import state_word
 
 
 def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
@@ -91,24 +81,37 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--status", choices=STATES)
+    parser.add_argument(
+        "--status",
+        choices=STATES,
+        help="held: waiting for login (the platform must be connected again)",
+    )
     parser.add_argument("--platform", choices=PLATFORMS)
     parser.add_argument("--search", help="text found in the note, transcript, category or title")
 
 
 def _line(view: NoteView) -> str:
+    """One note in plain words: the state's word (core.wording) and the error's sentence;
+    internal codes only in --json."""
     text = " ".join(view.text.split())
     if len(text) > 60:
         text = text[:59] + "…"
     extra = ""
-    if view.state == "failed" and view.error:
-        extra = f"  [{view.error_kind}: {view.error}]"
+    if view.state in ("failed", "held", "queued") and (view.error or view.error_kind):
+        from lossy_desktop.automation.errors import plain_error
+
+        sentence = plain_error(
+            view.error_kind,
+            view.error,
+            view.platform,
+            final=view.state == "failed",
+            attempts=view.attempts,
+        )
+        extra = f"  [{sentence}]"
     elif view.state == "posted" and view.external_permalink:
         extra = f"  {view.external_permalink}"
-    elif view.held and view.error:
-        extra = f"  [{view.error}]"
     return (
-        f"{view.id:>5}  {view.state:<8} {view.platform:<8} "
+        f"{view.id:>5}  {state_word(view.state):<17} {view.platform:<8} "
         f"{format_timecode(view.timestamp_seconds):>8}  {view.confidence:4.2f}  {text}{extra}"
     )
 
@@ -136,7 +139,7 @@ def _list(args: argparse.Namespace, services: Any) -> int:
     if not views:
         print("no notes")
         return 0
-    print(f"{'ID':>5}  {'STATE':<8} {'PLATFORM':<8} {'TIME':>8}  CONF  TEXT")
+    print(f"{'ID':>5}  {'STATE':<17} {'PLATFORM':<8} {'TIME':>8}  CONF  TEXT")
     for view in views:
         print(_line(view))
     return 0
@@ -170,25 +173,25 @@ def _add(args: argparse.Namespace, services: Any) -> int:
     if args.json:
         print_json(view.to_dict())
     else:
-        print(f"note {view.id} added ({view.state})")
+        print(f"note {view.id} added ({state_word(view.state)})")
     return 0
 
 
 def _post(args: argparse.Namespace, services: Any) -> int:
     for view in services.notes.post_now(args.ids):
-        print(f"note {view.id} {view.state}")
+        print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
 def _retry(args: argparse.Namespace, services: Any) -> int:
     view = services.notes.retry(args.id)
-    print(f"note {view.id} {view.state}")
+    print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
 def _cancel(args: argparse.Namespace, services: Any) -> int:
     view = services.notes.cancel(args.id)
-    print(f"note {view.id} {view.state}")
+    print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
@@ -196,27 +199,6 @@ def _delete(args: argparse.Namespace, services: Any) -> int:
     services.notes.delete(args.id)
     print(f"note {args.id} deleted")
     return 0
-
-
-def export_csv(views: list[NoteView], path: Path) -> None:
-    """Write notes as CSV (UTF-8, header row, every field), atomically."""
-    path = path.expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValidationError("file", f"no folder {folder}")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(EXPORT_COLUMNS)
-            for view in views:
-                row = view.to_dict()
-                row["timecode"] = format_timecode(view.timestamp_seconds)
-                writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _export(args: argparse.Namespace, services: Any) -> int:

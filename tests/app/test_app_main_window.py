@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from lossy_desktop.app.models.notes_model import COL_STATUS, COL_TIME, NotesModel, status_key
@@ -112,11 +112,22 @@ def test_sorting_keeps_selection_and_filters_by_status_platform_video_search(
     qtbot.waitUntil(lambda: window.proxy.rowCount() == 7, timeout=2000)
 
 
-def test_empty_state_offers_import_and_add(qtbot, window):
+def test_empty_state_is_a_first_run_guide(qtbot, window):
     assert window.model.rowCount() == 0
-    assert window.table.empty.isVisible()
-    assert window.table.empty.title.text() == "No notes yet"
-    assert window.table.empty.import_button.isVisible()
+    empty = window.table.empty
+    assert empty.isVisible()
+    assert empty.title.text() == "Welcome to Lossy Desktop"
+    assert empty.step_connect.text() == "1. Connect a platform"
+    assert [b.text() for b in empty.connect_buttons.values()] == [
+        "Connect YouTube…",
+        "Connect Vimeo…",
+        "Connect Air…",
+    ]
+    assert all(b.isVisible() for b in empty.connect_buttons.values())
+    assert empty.import_button.isVisible() and empty.add_button.isVisible()
+    with qtbot.waitSignal(window.connectRequested, timeout=2000) as signal:
+        empty.connect_buttons["vimeo"].click()
+    assert signal.args == ["vimeo"]
 
 
 def test_post_now_cancel_retry_delete_through_actions(qtbot, window, add_notes, services):
@@ -185,7 +196,9 @@ def test_permalink_copy_open_and_screenshot(qtbot, window, add_notes, services, 
         notes[0].id, permalink="https://www.youtube.com/watch?v=vid0&lc=abc", comment_id="abc"
     )
     shot = tmp_path / "failure.png"
-    shot.write_bytes(b"\x89PNG\r\n\x1a\n")
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    assert image.save(str(shot))
     services.notes.mark_posting(notes[1].id, 1)
     services.notes.mark_failed(
         notes[1].id, kind="selector_failed", message="No comment box", artifact_path=str(shot)
@@ -205,7 +218,12 @@ def test_permalink_copy_open_and_screenshot(qtbot, window, add_notes, services, 
         window.select_note_ids([notes[1].id])
         assert window.actions_by_name["open_artifact"].isEnabled()
         window.actions_by_name["open_artifact"].trigger()
-        assert catcher.urls[-1] == QUrl.fromLocalFile(str(shot)).toString()
+        dialog = window.screenshot_dialog  # shown inside the app, not by an external viewer
+        assert dialog.isVisible() and dialog.loaded
+        assert dialog.image.pixmap().width() == 40
+        assert dialog.caption.text() == "No comment box."
+        assert catcher.urls == ["https://www.youtube.com/watch?v=vid0&lc=abc"]
+        dialog.close()
     finally:
         for scheme in ("https", "file"):
             QDesktopServices.unsetUrlHandler(scheme)
@@ -216,7 +234,7 @@ def test_context_menu_lists_the_actions(qtbot, window, add_notes):
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
     window.table.selectRow(0)
     window._context_menu(window.table.visualRect(window.proxy.index(0, 0)).center())
-    texts = [a.text() for a in window.context_menu.actions() if not a.isSeparator()]
+    texts = [a.text().split("\t")[0] for a in window.context_menu.actions() if not a.isSeparator()]
     assert "&Post now" in texts and "&Delete" in texts and "Cop&y link" in texts
     window.context_menu.close()
 

@@ -3,34 +3,39 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from lossy_desktop.app.models.notes_model import NotesFilterProxy, NotesModel, status_key
+from lossy_desktop.app.models.notes_model import (
+    STATUS_KEYS as STATUS_ORDER,
+)
+from lossy_desktop.app.models.notes_model import (
+    NotesFilterProxy,
+    NotesModel,
+    status_key,
+)
 from lossy_desktop.app.resources import app_icon
+from lossy_desktop.app.views.keyboard import KEY_HINTS, ReviewKeys
+from lossy_desktop.app.views.message_bar import MessageBar
+from lossy_desktop.app.views.note_actions import EDITABLE, NoteActions
 from lossy_desktop.app.views.notes_view import NotesTable
 from lossy_desktop.app.views.side_panel import SidePanel
+from lossy_desktop.app.views.window_extras import WindowExtras
 from lossy_desktop.core.platforms import PLATFORMS
+from lossy_desktop.core.wording import state_help, state_word
 
 log = logging.getLogger("lossy.app")
 
@@ -44,58 +49,12 @@ STATUS_FILTERS = (
     ("Posted", ("posted",)),
     ("Failed", ("failed",)),
 )
-TRAY_HINT_KEY = "tray_hint_hidden"
-GEOMETRY_KEY = "main_window_geometry"
 
 
-class MessageBar(QFrame):
-    """A one-line message over the table (what an action did, or why it could not)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("messageBar")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self.hide)
-        self.hide()
-
-    def show_message(self, text: str, kind: str = "info") -> None:
-        colors = {
-            "info": ("#e7f0ff", "#1f4f99", "#b6cdf5"),
-            "success": ("#e6f6ea", "#1d6b35", "#b5e0c0"),
-            "error": ("#fdecec", "#a61b1b", "#f2b8b8"),
-        }
-        background, foreground, border = colors.get(kind, colors["info"])
-        self.setStyleSheet(
-            f"#messageBar {{ background: {background}; border: 1px solid {border};"
-            f" border-radius: 6px; }} #messageBar QLabel {{ color: {foreground}; }}"
-        )
-        self.label.setText(text)
-        self.show()
-        if kind == "error":
-            self.timer.stop()
-        else:
-            self.timer.start(10_000)
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-
-class MainWindow(QMainWindow):
+class MainWindow(NoteActions, WindowExtras):
     quitRequested = Signal()
     settingsRequested = Signal(str)  # a platform key, or "" for the whole settings window
+    connectRequested = Signal(str)  # a platform key: start the Settings window's connect flow
 
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,6 +73,7 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.proxy)
         self.side_panel = SidePanel(controller, self.model)
         self.message_bar = MessageBar()
+        self.connections: dict[str, Any] = {}
 
         self._build_filters()
         self._build_actions()
@@ -137,11 +97,16 @@ class MainWindow(QMainWindow):
         self.table.empty.importRequested.connect(self.import_notes)
         self.table.empty.addRequested.connect(self.add_note)
         self.table.empty.clearFiltersRequested.connect(self.clear_filters)
+        self.table.empty.connectRequested.connect(self.connect_platform)
+        controller.connectionChanged.connect(self._connection_changed)
+        self.review_keys = ReviewKeys(self)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
             signal.connect(self._update_status)
         self._restore_geometry()
         self._update_actions()
         self._on_paused(controller.paused)
+        connections = self.services.connections
+        controller.call(connections.list, self._connections_loaded, lambda _e: None)
 
     # -- construction ------------------------------------------
     def _build_filters(self) -> None:
@@ -202,19 +167,40 @@ class MainWindow(QMainWindow):
         a = self._action
         a("add", "&Add note…", self.add_note, QKeySequence.StandardKey.New)
         a("import", "&Import…", self.import_notes, "Ctrl+I", "Import notes from JSON, JSONL or CSV")
-        a("post_now", "&Post now", self.post_now, "Ctrl+Return", "Post the selected notes now")
-        a("retry", "&Retry", self.retry, "Ctrl+R", "Try the selected failed notes again")
+        a("export", "&Export…", self.export_notes, "Ctrl+E", "Write the notes shown to a CSV file")
+        a(
+            "post_now",
+            "&Post now",
+            self.post_now,
+            "Ctrl+Return",
+            "Post the selected ghost notes now",
+        )
+        a(
+            "retry",
+            "&Retry",
+            self.retry,
+            "Ctrl+R",
+            "Try failed notes again, or post notes waiting for login now",
+        )
         a("cancel", "&Cancel posting", self.cancel, "Ctrl+Shift+X", "Stop waiting to post")
-        a("edit", "&Edit text…", self.edit_text, "F2")
+        a("connect", "Co&nnect platform…", self.connect_selected, None, "Log in to the platform")
+        a("edit", "&Edit…", self.edit_text, "F2", "Change the video address, time or text")
         a("delete", "&Delete", self.delete, QKeySequence.StandardKey.Delete)
         a("open_link", "&Open comment", self.open_permalink, "Ctrl+O", "Open the posted comment")
         a("copy_link", "Cop&y link", self.copy_permalink, "Ctrl+Shift+C", "Copy the permalink")
+        a(
+            "open_video",
+            "Open &video at time",
+            self.open_video,
+            "Ctrl+Shift+V",
+            "Open the video in the browser at the note's time",
+        )
         a(
             "open_artifact",
             "Show &screenshot",
             self.open_artifact,
             "Ctrl+Shift+O",
-            "Open the screenshot taken when posting failed",
+            "Show the page as it was when posting failed",
         )
         a("pause", "Pause posting", self.controller.toggle_paused, "Ctrl+Shift+P")
         a("settings", "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
@@ -228,12 +214,20 @@ class MainWindow(QMainWindow):
         self.actions_by_name["settings"].setShortcuts(
             [QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
         )
+        # The list's single keys (keyboard.py) are shown in the menus after a tab.
+        for name, key in KEY_HINTS.items():
+            action = self.actions_by_name[name]
+            shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setIconText(action.text().replace("&", "").replace("…", ""))
+            action.setText(f"{action.text()}\t{key}" + (f", {shown}" if shown else ""))
+            action.setToolTip(f"{action.toolTip()[:-1]}, or {key} in the list)")
+        self.actions_by_name["delete"].setToolTip("Delete the selected notes (Del, or D)")
 
     def _build_menus_and_toolbar(self) -> None:
         act = self.actions_by_name
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for name in ("add", "import", None, "settings", None, "close", "quit"):
+        for name in ("add", "import", "export", None, "settings", None, "close", "quit"):
             file_menu.addSeparator() if name is None else file_menu.addAction(act[name])
         notes_menu = bar.addMenu("&Notes")
         for name in self.selection_action_names(with_separators=True):
@@ -261,12 +255,13 @@ class MainWindow(QMainWindow):
             "post_now",
             "retry",
             "cancel",
+            "connect",
             None,
             "edit",
             "delete",
             None,
+            "open_video",
             "open_link",
-            "copy_link",
             "open_artifact",
         ):
             toolbar.addSeparator() if name is None else toolbar.addAction(act[name])
@@ -323,10 +318,12 @@ class MainWindow(QMainWindow):
             "post_now",
             "retry",
             "cancel",
+            "connect",
             None,
             "edit",
             "delete",
             None,
+            "open_video",
             "open_link",
             "copy_link",
             "open_artifact",
@@ -361,189 +358,45 @@ class MainWindow(QMainWindow):
         notes = self.selected_notes()
         states = [status_key(n) for n in notes]
         act = self.actions_by_name
-        act["post_now"].setEnabled(any(s in ("ghost", "failed") for s in states))
+        act["post_now"].setEnabled("ghost" in states)
         act["retry"].setEnabled(any(s in ("failed", "held") for s in states))
         act["cancel"].setEnabled(any(s in ("queued", "held") for s in states))
-        act["edit"].setEnabled(
-            len(notes) == 1 and states[0] in ("ghost", "failed", "queued", "held")
-        )
+        held = [n for n in notes if status_key(n) == "held"]
+        connect = act["connect"]
+        connect.setEnabled(bool(held))
+        connect.setVisible(bool(held))
+        if held:
+            label = PLATFORMS[held[0].platform].label if held[0].platform in PLATFORMS else ""
+            connect.setText(f"Co&nnect {label}…")
+            connect.setIconText(f"Connect {label}")
+            connect.setToolTip(f"Log in to {label}; the notes waiting for it then post")
+        act["edit"].setEnabled(len(notes) == 1 and states[0] in EDITABLE)
         act["delete"].setEnabled(any(s != "posting" for s in states))
         act["open_link"].setEnabled(any(n.external_permalink for n in notes))
         act["copy_link"].setEnabled(any(n.external_permalink for n in notes))
-        act["open_artifact"].setEnabled(len(notes) == 1 and bool(notes[0].failure_artifact_path))
+        act["open_video"].setEnabled(len(notes) == 1)
+        shot = act["open_artifact"]
+        shot.setEnabled(len(notes) == 1 and bool(notes[0].failure_artifact_path))
+        shot.setToolTip(screenshot_reason(notes))
 
-    # -- note actions ------------------------------------------
-    def _run(self, description: str, work: Any) -> None:
-        """Run `work()` -> (done, problems) on the pool and report it in the message bar."""
-        self._pending_description = description
-        self.controller.call(work, self._action_done, self._action_failed)
-
-    @Slot(object)
-    def _action_done(self, outcome: object) -> None:
-        done, problems = outcome  # type: ignore[misc]
-        if problems:
-            lines = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
-            self.message_bar.show_message(f"{done} done. Not possible: {lines}", "error")
-        elif done:
-            self.message_bar.show_message(done_text(self._pending_description, done), "success")
-        self._update_actions()
+    def _connections_loaded(self, connections: object) -> None:
+        for view in connections or []:  # type: ignore[attr-defined]
+            self.connections[view.platform] = view
+        self.table.empty.set_connections(self.connections)
 
     @Slot(object)
-    def _action_failed(self, error: object) -> None:
-        self.message_bar.show_message(f"{self._pending_description} failed: {error}", "error")
-
-    def _each(self, notes: list[Any], method: str) -> Any:
-        service = self.services.notes
-        ids = [n.id for n in notes]
-
-        def work() -> tuple[int, list[str]]:
-            done, problems = 0, []
-            for note_id in ids:
-                try:
-                    getattr(service, method)(note_id)
-                    done += 1
-                except Exception as error:  # each note's own reason is shown
-                    problems.append(f"note {note_id}: {error}")
-            return done, problems
-
-        return work
-
-    @Slot()
-    def post_now(self) -> None:
-        notes = [n for n in self.selected_notes() if status_key(n) in ("ghost", "failed")]
-        if not notes:
+    def _connection_changed(self, view: Any) -> None:
+        if view is None:
             return
-        service, ids = self.services.notes, [n.id for n in notes]
+        if getattr(view, "removed", False):
+            self.connections.pop(view.platform, None)
+        else:
+            self.connections[view.platform] = view
+        self.table.empty.set_connections(self.connections)
 
-        def work() -> tuple[int, list[str]]:
-            return len(service.post_now(ids)), []
-
-        self._run("post", work)
-
-    @Slot()
-    def retry(self) -> None:
-        notes = [n for n in self.selected_notes() if status_key(n) in ("failed", "held")]
-        if notes:
-            self._run("retry", self._each(notes, "retry"))
-
-    @Slot()
-    def cancel(self) -> None:
-        notes = [n for n in self.selected_notes() if status_key(n) in ("queued", "held")]
-        if notes:
-            self._run("cancel", self._each(notes, "cancel"))
-
-    @Slot()
-    def delete(self) -> None:
-        notes = [n for n in self.selected_notes() if status_key(n) != "posting"]
-        if not notes:
-            return
-        posted = sum(1 for n in notes if n.status == "posted")
-        box = QMessageBox(self)
-        box.setObjectName("confirmDelete")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Delete notes")
-        box.setText(f"Delete {len(notes)} note(s)?")
-        info = "They are removed from Lossy Desktop; this can't be undone."
-        if posted:
-            info += f" {posted} already posted comment(s) stay on the platform."
-        box.setInformativeText(info)
-        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
-        box.setDefaultButton(QMessageBox.StandardButton.Yes)
-        self._delete_targets = notes
-        box.finished.connect(self._delete_confirmed)
-        self.delete_box = box
-        box.open()
-
-    @Slot(int)
-    def _delete_confirmed(self, result: int) -> None:
-        notes, self._delete_targets = self._delete_targets, []
-        if result == QMessageBox.StandardButton.Yes.value:
-            self._run("delete", self._each(notes, "delete"))
-
-    @Slot()
-    def edit_text(self) -> None:
-        from lossy_desktop.app.views.note_dialogs import EditTextDialog
-
-        notes = self.selected_notes()
-        if len(notes) != 1:
-            return
-        dialog = EditTextDialog(self.controller, notes[0], self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(self._edited)
-        self.edit_dialog = dialog
-        dialog.open()
-
-    @Slot(object)
-    def _edited(self, _view: object) -> None:
-        self.message_bar.show_message("Note text saved.", "success")
-
-    @Slot()
-    def add_note(self) -> None:
-        from lossy_desktop.app.views.note_dialogs import AddNoteDialog
-
-        selected = self.selected_notes()
-        dialog = AddNoteDialog(self.controller, self, defaults=selected[0] if selected else None)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.created.connect(self._added)
-        self.add_dialog = dialog
-        dialog.open()
-
-    @Slot(object)
-    def _added(self, view: Any) -> None:
-        queued = " It is queued for posting." if getattr(view, "queued", False) else ""
-        self.message_bar.show_message(f"Note added.{queued}", "success")
-
-    @Slot()
-    def import_notes(self, path: str | None = None) -> None:
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(
-                self,
-                "Import notes",
-                str(Path.home()),
-                "Notes (*.json *.jsonl *.ndjson *.csv);;All files (*)",
-            )
-            if not path:
-                return
-        self.open_import(path)
-
-    def open_import(self, path: str | Path) -> Any:
-        from lossy_desktop.app.views.note_dialogs import ImportDialog
-
-        dialog = ImportDialog(self.controller, path, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.imported.connect(self._imported)
-        self.import_dialog = dialog
-        dialog.open()
-        return dialog
-
-    @Slot(object)
-    def _imported(self, report: Any) -> None:
-        self.message_bar.show_message(report.summary(), "success")
-
-    @Slot()
-    def open_permalink(self) -> None:
-        links = [n.external_permalink for n in self.selected_notes() if n.external_permalink]
-        for link in links[:10]:
-            QDesktopServices.openUrl(QUrl(link))
-
-    @Slot()
-    def copy_permalink(self) -> None:
-        links = [n.external_permalink for n in self.selected_notes() if n.external_permalink]
-        if links:
-            QGuiApplication.clipboard().setText("\n".join(links))
-            self.statusBar().showMessage(f"Copied {len(links)} link(s)", 3000)
-
-    @Slot()
-    def open_artifact(self) -> None:
-        notes = self.selected_notes()
-        if len(notes) != 1 or not notes[0].failure_artifact_path:
-            return
-        path = Path(notes[0].failure_artifact_path)
-        if not path.exists():
-            self.message_bar.show_message(f"The screenshot {path.name} no longer exists.", "error")
-            return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    @Slot(str)
+    def connect_platform(self, platform: str) -> None:
+        self.connectRequested.emit(platform)
 
     @Slot()
     def open_settings(self, platform: str = "") -> None:
@@ -628,15 +481,10 @@ class MainWindow(QMainWindow):
         counts = self.model.counts()
         total = self.model.rowCount()
         parts = [f"{total:,} note(s)"]
-        for key, label in (
-            ("queued", "queued"),
-            ("posting", "posting"),
-            ("posted", "posted"),
-            ("held", "waiting for login"),
-            ("failed", "failed"),
-        ):
+        for key in ("ghost", "queued", "posting", "posted", "held", "failed"):
             if counts.get(key):
-                parts.append(f"{counts[key]:,} {label}")
+                parts.append(f"{counts[key]:,} {state_word(key)}")
+        self.counts_label.setToolTip("\n".join(state_help(key) for key in STATUS_ORDER))
         self.counts_label.setText(" · ".join(parts))
         shown = self.proxy.rowCount()
         self.shown_label.setText(f"{shown:,} of {total:,} shown" if self.proxy.filtering else "")
@@ -671,84 +519,14 @@ class MainWindow(QMainWindow):
     def _on_load_failed(self, message: str) -> None:
         self.message_bar.show_message(f"The notes could not be loaded: {message}", "error")
 
-    def _about(self) -> None:
-        from lossy_desktop import __version__
 
-        QMessageBox.about(
-            self,
-            "About Lossy Desktop",
-            f"<b>Lossy Desktop {__version__}</b><p>Posts your confident video review notes as "
-            "timestamped comments on YouTube, Vimeo and Air.</p>"
-            f"<p>Data folder: {self.services.data.root}</p>",
-        )
-
-    # -- window ------------------------------------------
-    def bring_forward(self) -> None:
-        if self.isMinimized():
-            self.showNormal()
-        self.show()
-        self.raise_()
-        self.activateWindow()
-
-    def _restore_geometry(self) -> None:
-        try:
-            saved = self.services.app_state.get(GEOMETRY_KEY)
-        except Exception:
-            return
-        if isinstance(saved, str) and saved:
-            self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
-
-    def save_geometry(self) -> None:
-        try:
-            data = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
-            self.services.app_state.set(GEOMETRY_KEY, data)
-        except Exception:
-            log.debug("window geometry not saved", exc_info=True)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.save_geometry()
-        if not self.tray_available:
-            event.accept()
-            self.quitRequested.emit()
-            return
-        event.ignore()
-        self.hide()
-        self._tray_hint()
-
-    def _tray_hint(self) -> None:
-        if getattr(self, "_hint_shown", False):
-            return
-        if self.services.app_state.get(TRAY_HINT_KEY, False):
-            return
-        self._hint_shown = True
-        box = QMessageBox(self)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setObjectName("trayHint")
-        box.setWindowTitle("Lossy Desktop keeps running")
-        box.setWindowIcon(app_icon())
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText("Lossy Desktop is still running in the system tray.")
-        box.setInformativeText(
-            "Notes keep posting in the background. Open the window from the tray icon; choose "
-            "Quit there (or press Ctrl+Q) to stop Lossy Desktop."
-        )
-        self.tray_hint_check = QCheckBox("Don't show this again", box)
-        box.setCheckBox(self.tray_hint_check)
-        box.setStandardButtons(QMessageBox.StandardButton.Ok)
-        box.finished.connect(self._tray_hint_done)
-        self.tray_hint_box = box
-        box.open()
-
-    @Slot(int)
-    def _tray_hint_done(self, _result: int) -> None:
-        if self.tray_hint_check.isChecked():
-            self.services.app_state.set(TRAY_HINT_KEY, True)
-
-
-def done_text(description: str, count: int) -> str:
-    return {
-        "post": f"{count} note(s) queued for posting now.",
-        "retry": f"{count} note(s) queued to try again.",
-        "cancel": f"{count} note(s) will not be posted.",
-        "delete": f"{count} note(s) deleted.",
-    }.get(description, f"{description}: {count} done.")
+def screenshot_reason(notes: list[Any]) -> str:
+    """Show screenshot's tooltip: what it shows, or why there is nothing to show."""
+    if len(notes) != 1:
+        return "Show the page as it was when posting failed (select one failed note)"
+    note = notes[0]
+    if note.failure_artifact_path:
+        return "Show the page as it was when posting failed (Ctrl+Shift+O)"
+    if status_key(note) != "failed":
+        return "No screenshot: one is taken only when posting fails"
+    return "No screenshot for this failure: the page could not be captured (no page was open)"

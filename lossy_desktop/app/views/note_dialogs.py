@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -50,7 +51,70 @@ def _message(error: object) -> str:
     return str(error) or type(error).__name__
 
 
-class AddNoteDialog(QDialog):
+TIME_HINT = "When in the video: 1:05 (M:SS), 1:02:03 (H:MM:SS) or 65 (seconds)"
+
+
+def _time_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setPlaceholderText("1:05")
+    field.setToolTip(TIME_HINT)
+    return field
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(mid);")
+    return label
+
+
+def _save_on_ctrl_enter(dialog: QDialog, slot: Any) -> None:
+    """Ctrl+Enter (and Ctrl+Return) saves, even from inside the text box."""
+    for key in ("Ctrl+Return", "Ctrl+Enter"):
+        shortcut = QShortcut(QKeySequence(key), dialog)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(slot)
+
+
+class _FieldErrors:
+    """A refused field's message right under it; every refused field at once."""
+
+    errors: dict[str, QLabel]
+    general_error: QLabel
+
+    def _field_box(self, field: str, *widgets: QWidget) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        for widget in widgets:
+            column.addWidget(widget)
+        error = _error_label()
+        error.setObjectName(f"error_{field}")
+        column.addWidget(error)
+        self.errors[field] = error
+        return box
+
+    def show_errors(self, problems: dict[str, str]) -> None:
+        for label in (*self.errors.values(), self.general_error):
+            label.hide()
+        general = []
+        for field, message in problems.items():
+            label = self.errors.get(field)
+            if label is None:
+                general.append(f"{field}: {message}")
+                continue
+            label.setText(message)
+            label.show()
+        if general:
+            self.general_error.setText("\n".join(general))
+            self.general_error.show()
+
+    def show_error(self, field: str, message: str) -> None:
+        self.show_errors({field: message})
+
+
+class AddNoteDialog(_FieldErrors, QDialog):
     """A note typed by hand. Emits `created(NoteView)` once stored."""
 
     created = Signal(object)
@@ -67,9 +131,8 @@ class AddNoteDialog(QDialog):
         self.video_url.setPlaceholderText("https://www.youtube.com/watch?v=…")
         self.video_title = QLineEdit()
         self.video_title.setPlaceholderText("optional")
-        self.time = QLineEdit()
-        self.time.setPlaceholderText("M:SS, H:MM:SS or seconds")
-        self.time.setMaximumWidth(160)
+        self.time = _time_field()
+        self.time_hint = _hint(TIME_HINT)
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What should the comment say?")
         self.text.setTabChangesFocus(True)
@@ -85,35 +148,35 @@ class AddNoteDialog(QDialog):
         self.confidence.setToolTip(
             "Notes at least as confident as the auto-post threshold are posted by themselves"
         )
+        self.reuse = _hint("")
+        self.reuse.setObjectName("reuseNotice")
+        self.reuse.hide()
+        self.defaults = defaults
         if defaults is not None:
             index = self.platform.findData(defaults.platform)
             if index >= 0:
                 self.platform.setCurrentIndex(index)
             self.video_url.setText(defaults.video_url)
             self.video_title.setText(defaults.video_title or "")
+            self.video_url.textChanged.connect(self._update_reuse)
+            self._update_reuse()
+        self.url_hint = _hint("")
+        self.platform.currentIndexChanged.connect(self._update_url_hint)
+        self._update_url_hint()
 
         self.errors: dict[str, QLabel] = {}
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for field, label, widget in (
-            ("platform", "&Platform", self.platform),
-            ("video_url", "Video &URL", self.video_url),
-            ("video_title", "Video t&itle", self.video_title),
-            ("timestamp_seconds", "&Time", self.time),
-            ("text", "T&ext", self.text),
-            ("category", "&Category", self.category),
-            ("confidence", "C&onfidence", self.confidence),
+        for field, label, widgets in (
+            ("platform", "&Platform", (self.platform,)),
+            ("video_url", "Video &URL", (self.video_url, self.url_hint)),
+            ("video_title", "Video t&itle", (self.video_title,)),
+            ("timestamp_seconds", "&Time", (self.time, self.time_hint)),
+            ("text", "T&ext", (self.text,)),
+            ("category", "&Category", (self.category,)),
+            ("confidence", "C&onfidence", (self.confidence,)),
         ):
-            box = QWidget()
-            column = QVBoxLayout(box)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.setSpacing(2)
-            column.addWidget(widget)
-            error = _error_label()
-            error.setObjectName(f"error_{field}")
-            column.addWidget(error)
-            self.errors[field] = error
-            form.addRow(label, box)
+            form.addRow(label, self._field_box(field, *widgets))
         self.general_error = _error_label()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -122,9 +185,31 @@ class AddNoteDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.reuse)
         layout.addLayout(form)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
+        _save_on_ctrl_enter(self, self.submit)
+
+    @Slot()
+    def _update_reuse(self) -> None:
+        note = self.defaults
+        same = note is not None and self.video_url.text().strip() == note.video_url
+        if same:
+            self.reuse.setText(
+                f"Adding to the selected note's video: {note.video_title or note.video_url}. "
+                "Change the address below to add the note to another video."
+            )
+        self.reuse.setVisible(same)
+
+    @Slot()
+    def _update_url_hint(self) -> None:
+        from lossy_desktop.core.platforms import VIDEO_FORMS
+
+        key = self.platform.currentData()
+        example = VIDEO_FORMS.get(key, ((), ""))[1]
+        self.url_hint.setText(f"The video's page address, like {example}")
+        self.video_url.setPlaceholderText(example)
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -137,30 +222,22 @@ class AddNoteDialog(QDialog):
             "confidence": round(self.confidence.value(), 4),
         }
 
-    def show_error(self, field: str, message: str) -> None:
-        for label in (*self.errors.values(), self.general_error):
-            label.hide()
-        label = self.errors.get(field)
-        if label is None:
-            self.general_error.setText(f"{field}: {message}")
-            self.general_error.show()
-            return
-        label.setText(message)
-        label.show()
-
     @Slot()
     def submit(self) -> None:
-        from lossy_desktop.core.notes import validate_note
+        from lossy_desktop.core.notes import note_problems, validate_note
 
+        if not self.buttons.isEnabled():
+            return
         fields = self.fields()
+        settings = self.controller.services.settings
+        problems = note_problems(fields, settings)
         if not fields["timestamp_seconds"]:
-            self.show_error("timestamp_seconds", "is empty: when in the video is this note?")
+            problems["timestamp_seconds"] = "is empty: when in the video is this note?"
+        if problems:
+            self.show_errors(problems)
             return
-        try:
-            note = validate_note(fields, self.controller.services.settings)
-        except ValidationError as error:
-            self.show_error(error.field, error.message)
-            return
+        self.show_errors({})
+        note = validate_note(fields, settings)
         self.buttons.setEnabled(False)
         notes = self.controller.services.notes
         self.controller.call(lambda: notes.create(note), self._stored, self._refused)
@@ -177,8 +254,8 @@ class AddNoteDialog(QDialog):
         self.show_error(field, _message(error))
 
 
-class EditTextDialog(QDialog):
-    """Change a note's text before it is posted."""
+class EditNoteDialog(_FieldErrors, QDialog):
+    """Change a note's video address, time and text whenever it is not posted or posting."""
 
     saved = Signal(object)
 
@@ -187,31 +264,45 @@ class EditTextDialog(QDialog):
         self.controller = controller
         self.note = note
         self.limit = PLATFORMS[note.platform].comment_limit if note.platform in PLATFORMS else 0
-        self.setWindowTitle("Edit note text")
-        self.setMinimumSize(520, 280)
-        where = QLabel(
-            f"{note.video_title or note.video_url} · {format_timecode(note.timestamp_seconds)}"
+        label = PLATFORMS[note.platform].label if note.platform in PLATFORMS else note.platform
+        self.setWindowTitle("Edit note")
+        self.setMinimumSize(560, 360)
+        where = _hint(
+            f"{label} · {note.video_title or note.video_url}. Saved changes are what gets "
+            "posted; a failed note is tried again only when you choose Retry."
         )
-        where.setStyleSheet("color: palette(mid);")
+        self.video_url = QLineEdit(note.video_url)
+        self.time = _time_field()
+        self.time.setText(format_timecode(note.timestamp_seconds))
+        self.time_hint = _hint(TIME_HINT)
         self.text = QPlainTextEdit(note.text)
         self.text.setTabChangesFocus(True)
         self.counter = QLabel()
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.error = _error_label()
-        self.error.setObjectName("error_text")
+        self.errors: dict[str, QLabel] = {}
+        self.general_error = _error_label()
+        self.general_error.setObjectName("error_general")
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Video &URL", self._field_box("video_url", self.video_url))
+        form.addRow("&Time", self._field_box("timestamp_seconds", self.time, self.time_hint))
+        form.addRow("T&ext", self._field_box("text", self.text, self.counter))
+        self.error = self.errors["text"]  # the text's error label (older tests)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setToolTip("Save (Ctrl+Enter)")
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         self.text.textChanged.connect(self._count)
         layout = QVBoxLayout(self)
         layout.addWidget(where)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.counter)
-        layout.addWidget(self.error)
+        layout.addLayout(form, 1)
+        layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
+        _save_on_ctrl_enter(self, self.submit)
         self._count()
+        self.text.setFocus()
 
     @Slot()
     def _count(self) -> None:
@@ -220,19 +311,44 @@ class EditTextDialog(QDialog):
         over = bool(self.limit) and length > self.limit
         self.counter.setStyleSheet(ERROR_STYLE if over else "color: palette(mid);")
 
+    def fields(self) -> dict[str, Any]:
+        note = self.note
+        return {
+            "platform": note.platform,
+            "video_url": self.video_url.text().strip(),
+            "video_duration": note.video_duration if self._same_video() else None,
+            "timestamp_seconds": self.time.text().strip(),
+            "text": self.text.toPlainText(),
+            "confidence": note.confidence,
+        }
+
+    def _same_video(self) -> bool:
+        return self.video_url.text().strip() == self.note.video_url
+
     @Slot()
     def submit(self) -> None:
-        from lossy_desktop.core.notes import validate_text
+        from lossy_desktop.core.notes import note_problems
 
-        try:
-            text = validate_text(self.text.toPlainText(), self.note.platform)
-        except ValidationError as error:
-            self._refused(error)
+        if not self.buttons.isEnabled():
             return
+        fields = self.fields()
+        problems = note_problems(fields, self.controller.services.settings)
+        if not fields["timestamp_seconds"]:
+            problems["timestamp_seconds"] = "is empty: when in the video is this note?"
+        if problems:
+            self.show_errors(problems)
+            return
+        self.show_errors({})
         self.buttons.setEnabled(False)
         notes = self.controller.services.notes
         note_id = self.note.id
-        self.controller.call(lambda: notes.edit_text(note_id, text), self._stored, self._refused)
+        url = None if self._same_video() else fields["video_url"]
+        time, text = fields["timestamp_seconds"], fields["text"]
+
+        def save() -> Any:
+            return notes.edit(note_id, video_url=url, timestamp_seconds=time, text=text)
+
+        self.controller.call(save, self._stored, self._refused)
 
     @Slot(object)
     def _stored(self, view: object) -> None:
@@ -242,8 +358,15 @@ class EditTextDialog(QDialog):
     @Slot(object)
     def _refused(self, error: object) -> None:
         self.buttons.setEnabled(True)
-        self.error.setText(_message(error))
-        self.error.show()
+        field = error.field if isinstance(error, ValidationError) else "note"
+        if field not in self.errors:
+            self.general_error.setText(_message(error))
+            self.general_error.show()
+            return
+        self.show_error(field, _message(error))
+
+
+EditTextDialog = EditNoteDialog  # the older name
 
 
 class ImportDialog(QDialog):

@@ -17,6 +17,11 @@ from lossy_desktop.core.wording import platform_label
 EDITABLE = ("ghost", "queued", "held", "failed")
 
 
+def open_in_browser(url: str) -> bool:
+    """Hand an address to the desktop's browser; False when none could be started."""
+    return bool(QDesktopServices.openUrl(QUrl(url)))
+
+
 def done_text(description: str, count: int) -> str:
     return {
         "post": f"{count} note(s) queued for posting now.",
@@ -303,7 +308,7 @@ class NoteActions:
 
     # -- links, video, screenshot ------------------------------------------
     def _open_url(self, url: str, what: str) -> bool:
-        if QDesktopServices.openUrl(QUrl(url)):
+        if open_in_browser(url):
             return True
         self.message_bar.show_message(
             f"No web browser could be opened for {what}. Copy the address and paste it into "

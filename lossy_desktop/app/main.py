@@ -166,6 +166,7 @@ class LossyApp(QObject):
         self.window.settingsRequested.connect(self.open_settings)
         self.window.connectRequested.connect(self.connect_platform)
         self.tray.openRequested.connect(self.show_window)
+        self.tray.openNoteRequested.connect(self.show_note)
         self.tray.quitRequested.connect(self.quit)
         self.tray.settingsRequested.connect(self.open_settings)
         self.notifier.reconnectRequested.connect(self.open_settings)
@@ -238,6 +239,13 @@ class LossyApp(QObject):
         window.show()
         window.raise_()
         window.activateWindow()
+
+    @Slot(int)
+    def show_note(self, note_id: int) -> None:
+        """The window, with this note selected and in view (from the tray's failures)."""
+        self.window.clear_filters()
+        self.window.select_note_ids([note_id])
+        self.show_window()
 
     @Slot(str)
     def connect_platform(self, platform: str) -> None:

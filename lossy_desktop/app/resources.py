@@ -43,8 +43,10 @@ def _search_dirs() -> list[Path]:
 
 
 def tray_theme() -> str:
-    """ "dark" (light glyph, for the usual dark panel) unless LOSSY_TRAY_THEME=light."""
-    return "light" if os.environ.get("LOSSY_TRAY_THEME", "").lower() == "light" else "dark"
+    """ "any" (a blue bubble with a white rim: legible on light and dark panels) unless
+    LOSSY_TRAY_THEME=light (a dark glyph) or LOSSY_TRAY_THEME=dark (a light glyph)."""
+    chosen = os.environ.get("LOSSY_TRAY_THEME", "").lower()
+    return chosen if chosen in ("light", "dark") else "any"
 
 
 def find_icon_file(name: str) -> Path | None:

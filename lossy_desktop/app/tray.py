@@ -1,6 +1,6 @@
 """The system tray icon: idle / posting / attention / paused, a tooltip saying what happens
 ("Posting 2 of 5"), and a menu rebuilt each time it opens (Open Lossy, Pause/Resume posting,
-recently posted notes, Quit).
+the notes that need attention (failed, waiting for login), recently posted notes, Quit).
 
 Test hook: with LOSSY_TEST_TRAY_REPORT=<file> the tray appends JSON lines to that file when the
 icon is shown (with its geometry) and when its menu opens (with the menu's entries)."""
@@ -16,7 +16,9 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from lossy_desktop.app.models.notes_model import error_text, status_key
 from lossy_desktop.app.resources import tray_icon
+from lossy_desktop.core.wording import state_word
 
 log = logging.getLogger("lossy.app")
 
@@ -31,6 +33,7 @@ def _short(text: str, limit: int = 48) -> str:
 
 class Tray(QObject):
     openRequested = Signal()
+    openNoteRequested = Signal(int)  # a note id: show the window with that note selected
     quitRequested = Signal()
     settingsRequested = Signal(str)
 
@@ -111,9 +114,9 @@ class Tray(QObject):
         if counts.get("queued"):
             lines.append(f"{counts['queued']} queued")
         if counts.get("failed"):
-            lines.append(f"{counts['failed']} failed — open Lossy to retry")
+            lines.append(f"{counts['failed']} {state_word('failed')} — open Lossy to retry")
         if counts.get("held"):
-            lines.append(f"{counts['held']} waiting for a login")
+            lines.append(f"{counts['held']} {state_word('held')}")
         for platform, status in sorted(self.connection_problems.items()):
             word = "login expired" if status == "expired" else "logged out"
             lines.append(f"{platform.capitalize()}: {word}")
@@ -135,6 +138,12 @@ class Tray(QObject):
         posted.sort(key=lambda n: n.posted_at or 0.0, reverse=True)
         return posted[:RECENT_LIMIT]
 
+    def recent_failed(self) -> list[Any]:
+        """Notes that need the user: failed, then waiting for login (most recent first)."""
+        notes = [n for n in self.model.notes() if status_key(n) in ("failed", "held")]
+        notes.sort(key=lambda n: (status_key(n) != "failed", -(n.updated_at or 0.0)))
+        return notes[:RECENT_LIMIT]
+
     @Slot()
     def rebuild_menu(self) -> None:
         menu = self.menu
@@ -155,6 +164,20 @@ class Tray(QObject):
             reconnect = menu.addAction(f"Reconnect {platform.capitalize()} ({word})…")
             reconnect.setData(platform)
             reconnect.triggered.connect(self._reconnect)
+        failed = self.recent_failed()
+        if failed:
+            menu.addSeparator()
+            counts = self.model.counts()
+            problems = counts.get("failed", 0) + counts.get("held", 0)
+            header = menu.addAction(f"Needs attention ({problems})")
+            header.setEnabled(False)
+            for note in failed:
+                key = status_key(note)
+                why = state_word(key) if key == "held" else error_text(note) or state_word(key)
+                action = menu.addAction(f"   {_short(note.text, 32)} — {_short(why, 40)}")
+                action.setToolTip(error_text(note) or state_word(key))
+                action.setData(note.id)
+                action.triggered.connect(self._open_note)
         recent = self.recent_posted()
         menu.addSeparator()
         if recent:
@@ -184,6 +207,12 @@ class Tray(QObject):
         action = self.sender()
         if isinstance(action, QAction) and action.data():
             QDesktopServices.openUrl(QUrl(str(action.data())))
+
+    @Slot()
+    def _open_note(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction) and action.data() is not None:
+            self.openNoteRequested.emit(int(action.data()))
 
     @Slot()
     def _reconnect(self) -> None:

@@ -246,3 +246,45 @@ def test_tray_icon_and_menu_under_xvfb_with_a_real_tray(tmp_path, data_dir):
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def test_tray_menu_lists_failures_and_opens_the_note(qtbot, services):
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.main import LossyApp
+    from lossy_desktop.app.resources import tray_icon, tray_theme
+    from lossy_desktop.core.notes import validate_note
+
+    controller = QueueController(services, workers=[])
+    shell = LossyApp(services, controller=controller, exit_app=False)
+    qtbot.addWidget(shell.window)
+    shell.start(start_minimized=False)
+    fields = {
+        "platform": "air",
+        "video_url": "https://app.air.inc/lossy/c/abc1",
+        "timestamp_seconds": 5,
+        "text": "Logo flickers",
+        "confidence": 0.2,
+    }
+    note = services.notes.create(validate_note(fields, services.settings))
+    services.notes.post_now([note.id])
+    services.notes.mark_posting(note.id, 1)
+    services.notes.mark_failed(
+        note.id,
+        kind="comments_disabled",
+        message="Comments are turned off for this Air video (Air: comments are turned off)",
+    )
+    qtbot.waitUntil(lambda: shell.window.model.counts()["failed"] == 1, timeout=5000)
+    shell.tray.rebuild_menu()
+    entries = shell.tray.entries()
+    assert "Needs attention (1)" in entries
+    line = next(e for e in entries if "Logo flickers" in e)
+    assert "Comments are turned off" in line and "comments_disabled" not in line
+    assert shell.tray.state == "attention"
+    shell.window.hide()
+    action = next(a for a in shell.tray.menu.actions() if "Logo flickers" in a.text())
+    action.trigger()
+    assert shell.window.isVisible()
+    assert [n.id for n in shell.window.selected_notes()] == [note.id]
+    assert tray_theme() == "any" and not tray_icon("idle").isNull()
+    with qtbot.waitSignal(shell.finished, timeout=10000):
+        shell.window.actions_by_name["quit"].trigger()

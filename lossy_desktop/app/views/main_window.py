@@ -353,6 +353,12 @@ class MainWindow(NoteActions, WindowExtras):
             | QItemSelectionModel.SelectionFlag.Rows
         )
         self.table.selectionModel().select(selection, flags)
+        if not selection.isEmpty():
+            first = selection.indexes()[0]
+            self.table.selectionModel().setCurrentIndex(
+                first, QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+            self.table.scrollTo(first)
 
     def _update_actions(self, *_args: Any) -> None:
         notes = self.selected_notes()

@@ -347,3 +347,18 @@ def test_concurrency_limit_and_timeout(tmp_path: Path) -> None:
         assert psutil.pid_exists(pid)
     # stopping the server stops its browsers
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize(("platform", "video"), [("youtube", "v"), ("vimeo", "1"), ("air", "a")])
+def test_the_video_opens_at_the_notes_time(
+    page: Page, sandbox: SandboxServer, platform: str, video: str
+) -> None:
+    """The app's "Open video at time" address (core.platforms.video_url_at) starts the player
+    at the note's second on each platform."""
+    from lossy_desktop.core.platforms import video_url_at
+
+    page.goto(video_url_at(platform, sandbox.video_url(platform, video), 83.4))
+    wait_until(
+        lambda: page.evaluate("document.querySelector('video').currentTime") == 83,
+        what=f"{platform} player at 83 s",
+    )

@@ -149,8 +149,11 @@
   }
 
   function seekFromHash(video) {
+    // Vimeo and Air: #t=83s; YouTube: ?t=83s (or &t=83) in the query, as on the real sites.
     const m = /^#t=(\d+(?:\.\d+)?)s?$/.exec(location.hash);
+    const q = /^(\d+(?:\.\d+)?)s?$/.exec(new URLSearchParams(location.search).get("t") || "");
     if (m) video.currentTime = Number(m[1]);
+    else if (q) video.currentTime = Number(q[1]);
   }
 
   window.SandboxUtil = { formatTime, attachPlayer, linkify, api, toast, el, seekFromHash };

@@ -19,6 +19,7 @@
     progress.setAttribute("aria-valuetext", U.formatTime(t) + " of " + U.formatTime(SB.duration));
     played.style.width = (100 * t / SB.duration) + "%";
   });
+  U.seekFromHash(video);  // a watch?v=ID&t=83s address starts at 83 s, as on YouTube
   // The real player's JS API (document.getElementById("movie_player").seekTo(t, true)).
   playerEl.seekTo = function (seconds) { video.currentTime = seconds; };
   playerEl.getCurrentTime = function () { return video.currentTime; };

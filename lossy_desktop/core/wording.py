@@ -21,7 +21,7 @@ STATE_HELP: dict[str, str] = {
     "ghost": "Ghost: a note kept here but not posted: the recorder was not confident enough to "
     "post it by itself (below the auto-post threshold in Settings), or you cancelled it. "
     "Choose Post now to post it.",
-    "queued": "Queued: waiting its turn; it is posted by itself, a few seconds apart from other "
+    "queued": "Queued: waiting its turn; it is posted by itself, spaced apart from other "
     "comments on the same account.",
     "held": "Waiting for login: {platform} is not connected, or its login has expired. Connect "
     "{platform} and the note is posted by itself.",

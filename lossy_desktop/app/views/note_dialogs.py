@@ -123,7 +123,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("Add a note")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)
         self.platform = QComboBox()
         for key, info in PLATFORMS.items():
             self.platform.addItem(info.label, key)
@@ -148,8 +148,13 @@ class AddNoteDialog(_FieldErrors, QDialog):
         self.confidence.setToolTip(
             "Notes at least as confident as the auto-post threshold are posted by themselves"
         )
-        self.reuse = _hint("")
+        self.reuse = QLabel()
+        self.reuse.setWordWrap(True)
         self.reuse.setObjectName("reuseNotice")
+        self.reuse.setStyleSheet(
+            "#reuseNotice { background: #e7f0ff; color: #1f4f99; border: 1px solid #b6cdf5;"
+            " border-radius: 6px; padding: 6px 8px; }"
+        )
         self.reuse.hide()
         self.defaults = defaults
         if defaults is not None:
@@ -198,7 +203,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
         if same:
             self.reuse.setText(
                 f"Adding to the selected note's video: {note.video_title or note.video_url}. "
-                "Change the address below to add the note to another video."
+                "To add it to another video, change the Video URL."
             )
         self.reuse.setVisible(same)
 
@@ -208,7 +213,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
 
         key = self.platform.currentData()
         example = VIDEO_FORMS.get(key, ((), ""))[1]
-        self.url_hint.setText(f"The video's page address, like {example}")
+        self.url_hint.setText(f"Like {example}")
         self.video_url.setPlaceholderText(example)
 
     def fields(self) -> dict[str, Any]:
@@ -266,7 +271,7 @@ class EditNoteDialog(_FieldErrors, QDialog):
         self.limit = PLATFORMS[note.platform].comment_limit if note.platform in PLATFORMS else 0
         label = PLATFORMS[note.platform].label if note.platform in PLATFORMS else note.platform
         self.setWindowTitle("Edit note")
-        self.setMinimumSize(560, 360)
+        self.setMinimumSize(620, 380)
         where = _hint(
             f"{label} · {note.video_title or note.video_url}. Saved changes are what gets "
             "posted; a failed note is tried again only when you choose Retry."

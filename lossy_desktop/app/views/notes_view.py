@@ -113,8 +113,8 @@ class NotesTable(QTableView):
             COL_CATEGORY: 84,
             COL_CONFIDENCE: 84,
             COL_STATUS: 140,
-            COL_ERROR: 140,
-            COL_LINK: 110,
+            COL_ERROR: 260,
+            COL_LINK: 120,
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)

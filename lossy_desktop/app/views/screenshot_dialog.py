@@ -25,6 +25,8 @@ class ScreenshotDialog(QDialog):
         self.image.setObjectName("screenshotImage")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if self.loaded:
+            if image.width() > 940:  # a whole page: fit the width, scroll down
+                image = image.scaledToWidth(940, Qt.TransformationMode.SmoothTransformation)
             self.image.setPixmap(QPixmap.fromImage(image))
         else:
             self.image.setText(f"The screenshot {path.name} could not be read.")

@@ -161,3 +161,27 @@ def test_export_csv_round_trips(cli, tmp_path: Path):
     assert again.returncode == 0 and "4 duplicate(s)" in again.stdout
     no_folder = cli("notes", "export", str(tmp_path / "missing" / "x.csv"))
     assert no_folder.returncode == 2 and "no folder" in no_folder.stderr
+
+
+def test_list_speaks_plain_words_and_json_keeps_the_codes(cli, data_dir: Path):
+    from lossy_desktop.services import Services
+
+    for second in (1, 2):
+        result = cli("notes", "add", "--url", YT, "--time", str(second), "--text", f"n{second}")
+        assert result.returncode == 0, result.stderr
+    with Services.open(data_dir) as services:
+        held, failed = services.notes.list()
+        services.notes.hold(held.id, kind="not_logged_in", message="You are not logged in")
+        services.notes.mark_posting(failed.id, 1)
+        services.notes.mark_failed(
+            failed.id,
+            kind="comments_disabled",
+            message="Comments are turned off for this YouTube video (YouTube: comments off)",
+        )
+    text = cli("notes", "list").stdout
+    assert "waiting for login" in text and " held " not in text
+    assert "[Comments are turned off for this YouTube video]" in text
+    assert "comments_disabled" not in text and "comments off" not in text
+    data = {n["id"]: n for n in json.loads(cli("notes", "list", "--json").stdout)}
+    assert data[held.id]["state"] == "held"
+    assert data[failed.id]["error_kind"] == "comments_disabled"

@@ -288,3 +288,56 @@ def test_export_in_the_file_menu_writes_the_cli_csv(qtbot, window, add_notes, tm
     with target.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == list(EXPORT_COLUMNS) and len(rows) == 3
+
+
+# -- grouped by video --------------------------------------------------------------------------
+def test_group_by_video_with_counts_collapse_and_selection(qtbot, window, add_notes, services):
+    notes = add_notes(6)  # three videos (Cut 0, Cut 1, Cut 2), two notes each
+    qtbot.waitUntil(lambda: window.model.rowCount() == 6, timeout=5000)
+    _fail(services, notes[1].id, "invalid_video", "The YouTube video could not be opened")
+    qtbot.waitUntil(lambda: window.model.counts()["failed"] == 1, timeout=5000)
+    window.select_note_ids([notes[4].id])
+    group = window.grouping.action
+    assert group in window.menuBar().actions()[3].menu().actions()  # View
+    group.trigger()
+    model = window.table.model()
+    assert model is window.grouping.proxy and model.rowCount() == 9
+    headers = [model.index(r, 0).data() for r in model.header_rows()]
+    assert headers == [
+        "▾ YouTube · Cut 0 — 2 note(s): 2 ghost",
+        "▾ YouTube · Cut 1 — 2 note(s): 1 failed, 1 ghost",
+        "▾ YouTube · Cut 2 — 2 note(s): 2 ghost",
+    ]
+    assert [n.id for n in window.selected_notes()] == [notes[4].id], "selection kept"
+    assert window.table.columnSpan(model.header_rows()[1], 0) == model.columnCount()
+
+    # a change to one note updates its header's counts in place
+    services.notes.post_now([notes[4].id])
+    qtbot.waitUntil(
+        lambda: "1 queued" in model.index(model.header_rows()[1], 0).data(), timeout=5000
+    )
+    assert [n.id for n in window.selected_notes()] == [notes[4].id]
+
+    header = model.header_rows()[0]
+    window.table.clicked.emit(model.index(header, 0))
+    assert model.rowCount() == 7 and model.index(header, 0).data().startswith("▸")
+    window.table.clicked.emit(model.index(header, 0))
+    assert model.rowCount() == 9
+
+    window.search.setText("note 3")  # filters still apply, grouped
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=2000)
+    window.search.clear()
+    qtbot.waitUntil(lambda: model.rowCount() == 9, timeout=2000)
+
+    window.show()
+    qtbot.waitExposed(window)
+    window.table.clearSelection()
+    window.table.setCurrentIndex(model.index(0, 0))
+    window.table.clearSelection()
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_J)  # j skips the header rows
+    assert len(window.selected_notes()) == 1
+
+    group.trigger()
+    assert window.table.model() is window.proxy
+    assert services.app_state.get("group_by_video") is False

@@ -84,6 +84,8 @@ class ReviewKeys(QObject):
             return
         current = table.currentIndex()
         row = current.row() if current.isValid() else 0
+        while row < model.rowCount() - 1 and _is_header(model, row):
+            row += 1
         self._select(row)
 
     def move(self, step: int) -> None:
@@ -93,7 +95,11 @@ class ReviewKeys(QObject):
             return
         current = table.currentIndex()
         row = current.row() + step if current.isValid() else 0
-        self._select(max(0, min(row, model.rowCount() - 1)))
+        row = max(0, min(row, model.rowCount() - 1))
+        while 0 <= row < model.rowCount() and _is_header(model, row):  # grouped: skip videos
+            row += step if step else 1
+        if 0 <= row < model.rowCount():
+            self._select(row)
 
     def _select(self, row: int) -> None:
         table = self.window.table
@@ -104,3 +110,8 @@ class ReviewKeys(QObject):
             | QItemSelectionModel.SelectionFlag.Rows,
         )
         table.scrollTo(index)
+
+
+def _is_header(model: Any, row: int) -> bool:
+    """A video's header row in the grouped list (models/grouped.py)."""
+    return model.index(row, 0).data(Qt.ItemDataRole.UserRole + 3) is not None

@@ -23,11 +23,13 @@ from lossy_desktop.app.models.notes_model import (
     STATUS_KEYS as STATUS_ORDER,
 )
 from lossy_desktop.app.models.notes_model import (
+    NoteRole,
     NotesFilterProxy,
     NotesModel,
     status_key,
 )
 from lossy_desktop.app.resources import app_icon
+from lossy_desktop.app.views.grouping import Grouping
 from lossy_desktop.app.views.keyboard import KEY_HINTS, ReviewKeys
 from lossy_desktop.app.views.message_bar import MessageBar
 from lossy_desktop.app.views.note_actions import EDITABLE, NoteActions
@@ -74,6 +76,7 @@ class MainWindow(NoteActions, WindowExtras):
         self.side_panel = SidePanel(controller, self.model)
         self.message_bar = MessageBar()
         self.connections: dict[str, Any] = {}
+        self.grouping = Grouping(self)
 
         self._build_filters()
         self._build_actions()
@@ -103,6 +106,7 @@ class MainWindow(NoteActions, WindowExtras):
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
             signal.connect(self._update_status)
         self._restore_geometry()
+        self.grouping.restore()
         self._update_actions()
         self._on_paused(controller.paused)
         connections = self.services.connections
@@ -239,6 +243,7 @@ class MainWindow(NoteActions, WindowExtras):
         posting.addAction(act["pause"])
         view = bar.addMenu("&View")
         view.addAction(act["toggle_panel"])
+        view.addAction(self.grouping.action)
         help_menu = bar.addMenu("&Help")
         about = QAction("&About Lossy Desktop", self)
         about.triggered.connect(self._about)
@@ -332,8 +337,8 @@ class MainWindow(NoteActions, WindowExtras):
 
     # -- selection ------------------------------------------
     def selected_notes(self) -> list[Any]:
-        rows = self.table.selectionModel().selectedRows()
-        ids = self.proxy.note_ids(sorted(rows, key=lambda index: index.row()))
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda index: index.row())
+        ids = dict.fromkeys(n.id for n in (i.data(NoteRole) for i in rows) if n is not None)
         return [note for note in (self.model.note(i) for i in ids) if note is not None]
 
     def select_note_ids(self, note_ids: list[int]) -> None:
@@ -346,6 +351,8 @@ class MainWindow(NoteActions, WindowExtras):
             if row is None:
                 continue
             index = self.proxy.mapFromSource(self.model.index(row, 0))
+            if self.grouping.enabled:
+                index = self.grouping.proxy.mapFromSource(index)
             if index.isValid():
                 selection.select(index, index)
         flags = (

@@ -136,6 +136,8 @@ class NotesTable(QTableView):
             self.empty.hide()
             return
         source = getattr(model, "sourceModel", lambda: None)()
+        while source is not None and hasattr(source, "sourceModel"):  # the NotesModel below
+            source = source.sourceModel()
         if source is not None and not getattr(source, "is_loaded", True):
             self.empty.show_loading()
         elif source is not None and source.rowCount() > 0:

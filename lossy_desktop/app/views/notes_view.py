@@ -108,13 +108,13 @@ class NotesTable(QTableView):
         super().setModel(model)
         header = self.horizontalHeader()
         widths = {
-            COL_VIDEO: 170,
+            COL_VIDEO: 150,
             COL_TIME: 58,
             COL_CATEGORY: 84,
-            COL_CONFIDENCE: 84,
+            COL_CONFIDENCE: 76,
             COL_STATUS: 140,
-            COL_ERROR: 260,
-            COL_LINK: 120,
+            COL_ERROR: 180,
+            COL_LINK: 112,
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)

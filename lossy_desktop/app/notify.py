@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.core.platforms import PLATFORMS
 
 log = logging.getLogger("lossy.app")
@@ -38,7 +39,7 @@ class Notifier(QObject):
         self.tray = tray
         self._connection_status: dict[str, str] = {}
         self._posted: list[int | None] = []
-        self._failed: list[tuple[int | None, str]] = []
+        self._failed: list[tuple[int | None, str]] = []  # note id, the plain reason
         self._click_platform: str | None = None
         self._failed_timer = QTimer(self)
         self._failed_timer.setSingleShot(True)
@@ -61,10 +62,21 @@ class Notifier(QObject):
         if event.kind == "completed":
             self._posted.append((event.args or {}).get("note_id"))
         elif event.kind == "discarded" and event.error_kind not in LOGIN_KINDS:
-            self._failed.append(((event.args or {}).get("note_id"), event.error or "gave up"))
+            note_id = (event.args or {}).get("note_id")
+            self._failed.append((note_id, self._reason(note_id, event)))
             self._failed_timer.start()
         if event.kind == "idle" or self._batch_finished():
             self._flush_posted()
+
+    def _reason(self, note_id: int | None, event: Any) -> str:
+        """The plain sentence (no internal code, no browser call log) for a failed note."""
+        from lossy_desktop.automation.errors import plain_error
+
+        note = self.model.note(note_id) if note_id is not None else None
+        if note is not None and note.error and note.status == "failed":
+            return error_text(note)
+        platform = note.platform if note is not None else None
+        return plain_error(event.error_kind, event.error, platform, final=True)
 
     def _batch_finished(self) -> bool:
         done, total = self.controller.progress

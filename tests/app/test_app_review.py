@@ -341,3 +341,24 @@ def test_group_by_video_with_counts_collapse_and_selection(qtbot, window, add_no
     group.trigger()
     assert window.table.model() is window.proxy
     assert services.app_state.get("group_by_video") is False
+
+
+def test_failure_notification_is_a_plain_sentence(qtbot, controller, window):
+    from types import SimpleNamespace
+
+    from lossy_desktop.app.notify import Notifier
+
+    notifier = Notifier(controller, window.model, None)
+    shown: list[tuple[str, str, str]] = []
+    notifier.notified.connect(lambda *args: shown.append(args))
+    event = SimpleNamespace(
+        queue="automation",
+        kind="discarded",
+        args={"note_id": 99},
+        error_kind="network_error",
+        error="the page could not be loaded (Page.goto: net::ERR_NAME_NOT_RESOLVED\nCall log:)",
+    )
+    notifier.on_job_event(event)
+    notifier._flush_failed()
+    assert shown[-1][0] == "failed"
+    assert shown[-1][2] == "Could not reach the platform (network problem) — gave up"

@@ -202,6 +202,8 @@ def test_keyboard_review(qtbot, window, add_notes, services):
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     qtbot.keyClick(window.table, Qt.Key.Key_A)  # approve: Post now
     qtbot.waitUntil(lambda: services.notes.get(notes[1].id).queued, timeout=5000)
+    qtbot.waitUntil(lambda: "YouTube is not connected" in window.message_bar.text(), timeout=2000)
+    assert window.message_bar.action_button.text() == "Connect YouTube…"
     assert "\tA" in window.actions_by_name["post_now"].text()
 
     qtbot.keyClick(window.table, Qt.Key.Key_D)

@@ -48,6 +48,8 @@ class NoteActions:
         def _update_actions(self, *_args: Any) -> None: ...
         def connect_platform(self, platform: str) -> None: ...
 
+    _unconnected: list[str] = []  # platforms of the notes just posted that are not connected
+
     # -- running work on the pool ------------------------------------------
     def _run(self, description: str, work: Any) -> None:
         """Run `work()` -> (done, problems) on the pool and report it in the message bar."""
@@ -60,6 +62,15 @@ class NoteActions:
         if problems:
             lines = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
             self.message_bar.show_message(f"{done} done. Not possible: {lines}", "error")
+        elif done and self._pending_description == "post" and self._unconnected:
+            platform = self._unconnected[0]
+            label = platform_label(platform)
+            self.message_bar.show_message(
+                f"{done_text('post', done)[:-1]} — but {label} is not connected, so they wait "
+                "for login until you connect it.",
+                "info",
+                (f"Connect {label}…", lambda: self.connect_platform(platform)),
+            )
         elif done:
             self.message_bar.show_message(done_text(self._pending_description, done), "success")
         self._update_actions()
@@ -95,8 +106,8 @@ class NoteActions:
         def work() -> tuple[int, list[str]]:
             return len(service.post_now(ids)), []
 
+        self._unconnected = sorted({n.platform for n in notes if not self._connected(n.platform)})
         self._run("post", work)
-        self._warn_if_not_connected(notes)
 
     @Slot()
     def retry(self) -> None:
@@ -227,16 +238,6 @@ class NoteActions:
     def _connected(self, platform: str) -> bool:
         connection = self.connections.get(platform)
         return connection is not None and bool(connection.active)
-
-    def _warn_if_not_connected(self, notes: list[Any]) -> None:
-        missing = sorted({n.platform for n in notes if not self._connected(n.platform)})
-        if missing:
-            label = platform_label(missing[0])
-            self.message_bar.show_message(
-                f"{label} is not connected: the note(s) wait for login until you connect it.",
-                "info",
-                (f"Connect {label}…", lambda: self.connect_platform(missing[0])),
-            )
 
     @Slot()
     def connect_selected(self) -> None:

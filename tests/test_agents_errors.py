@@ -25,6 +25,8 @@ def test_every_kind_has_a_policy_and_message() -> None:
         "held_for_review",
         "browser_unavailable",
         "auth_rejected",
+        "browser_capacity",
+        "site_challenge",
     }
     for kind in E.KINDS:
         assert "{" not in E.user_message(kind, "vimeo")
@@ -32,9 +34,15 @@ def test_every_kind_has_a_policy_and_message() -> None:
 
 def test_retry_and_hold_policies() -> None:
     retried = {k for k in E.KINDS if AutomationError(k, "x").retryable}
-    assert retried == {"rate_limited", "network_error", "script_failed", "browser_unavailable"}
+    assert retried == {
+        "rate_limited",
+        "network_error",
+        "script_failed",
+        "browser_unavailable",
+        "browser_capacity",
+    }
     held = {k for k in E.KINDS if AutomationError(k, "x").holds}
-    assert held == {"session_expired", "not_logged_in"}
+    assert held == {"session_expired", "not_logged_in", "site_challenge"}
     assert E.KIND_POLICY["rate_limited"].retry == "snooze"
     assert E.KIND_POLICY["session_expired"].connection_status == "expired"
     assert E.KIND_POLICY["not_logged_in"].connection_status == "logged_out"

@@ -491,21 +491,29 @@ class PlatformAgent:
         """The site_challenge error when the page is one automation cannot get past — a cookie
         consent wall, an "unusual traffic"/captcha page, a sign-in check — shown instead of the
         platform's own; None on an ordinary page. Reads the page only (no waiting)."""
+        group = await self.challenge_on(page)
+        return None if group is None else self.challenge_error(group, page.url)
+
+    async def challenge_on(self, page: Page) -> str | None:
+        """Which challenge group (consent_screen, traffic_check, signin_challenge) the page is,
+        by its address, then by what it shows; None on an ordinary page."""
         sel = self.selectors
         group = challenge_group_for_url(sel, page.url)
-        if group is None:
-            signs = sel.consent_screen + sel.traffic_check + sel.signin_challenge
-            if not await self._visible(page, signs):
-                return None
-            for name in CHALLENGE_GROUPS:
-                if await self._visible(page, getattr(sel, name)):
-                    group = name
-                    break
-        if group is None:
+        if group is not None:
+            return group
+        if not await self._visible(
+            page, sel.consent_screen + sel.traffic_check + sel.signin_challenge
+        ):
             return None
+        for name in CHALLENGE_GROUPS:
+            if await self._visible(page, getattr(sel, name)):
+                return name
+        return None
+
+    def challenge_error(self, group: str, url: str) -> AutomationError:
         return AutomationError(
             E.SITE_CHALLENGE,
-            f"{self.label} shows {CHALLENGE_WHAT[group]} instead of its page ({_where(page.url)})",
+            f"{self.label} shows {CHALLENGE_WHAT[group]} instead of its page ({_where(url)})",
         )
 
     async def check_visit(self, page: Page) -> LoginState:

@@ -53,6 +53,14 @@ def probe_json(services, capsys, *args: str) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out)
 
 
+def run_queue(services, engine) -> None:
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=180)
+    finally:
+        runner.stop()
+
+
 def groups(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {g["group"]: g for g in report["groups"]}
 
@@ -208,11 +216,7 @@ def test_an_override_file_mends_a_changed_page_for_the_probe_and_for_posting(
             wired.settings,
         )
     )
-    runner = build_runner(wired, engine)
-    try:
-        runner.run_until_idle(timeout=180)
-    finally:
-        runner.stop()
+    run_queue(wired, engine)
     view = wired.notes.get(note.id)
     assert view.status == "posted", (view.error_kind, view.error)
     mine = [c for c in sandbox.comments("youtube", "vid3") if c["author"] == ACCOUNT]
@@ -254,11 +258,7 @@ def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connect
             wired.settings,
         )
     )
-    runner = build_runner(wired, engine)
-    try:
-        runner.run_until_idle(timeout=180)
-    finally:
-        runner.stop()
+    run_queue(wired, engine)
     view = wired.notes.get(note.id)
     assert view.status == "ghost" and view.held, (view.status, view.error_kind, view.error)
     assert view.error_kind == "site_challenge"
@@ -269,7 +269,7 @@ def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connect
     assert connection.status == "expired"
     assert connection.error and "instead of its page" in connection.error
     assert sandbox.comments(platform) == []
-    fault = [f for f in sandbox.faults() if f["fault"] == "site_challenge"][0]
+    fault = next(f for f in sandbox.faults() if f["fault"] == "site_challenge")
     assert fault["hits"] >= 1
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lossy_desktop.automation.agents.base import CHALLENGE_WHAT
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.cli import main
 from lossy_desktop.core.notes import validate_note
@@ -238,6 +239,7 @@ CHALLENGES = [
     ("youtube", "verify_its_you", "signin_challenge"),
     ("vimeo", "verify_to_continue", "traffic_check"),
     ("air", "cloudflare", "traffic_check"),
+    ("youtube", "bot_check", "signin_challenge"),
 ]
 
 
@@ -267,7 +269,7 @@ def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connect
     assert [(j.state, j.attempt) for j in jobs] == [("discarded", 1)]  # never retried
     connection = wired.connections.get(platform)
     assert connection.status == "expired"
-    assert connection.error and "instead of its page" in connection.error
+    assert connection.error and f"{CHALLENGE_WHAT[group]} instead of its page" in connection.error
     assert sandbox.comments(platform) == []
     fault = next(f for f in sandbox.faults() if f["fault"] == "site_challenge")
     assert fault["hits"] >= 1

@@ -144,6 +144,7 @@ def test_challenge_pages_are_known_by_their_address(url: str, group: str | None)
         ("verify_its_you", 200, "/accounts.google.com/v3/signin/challenge/pk", "Verify it’s you"),
         ("verify_to_continue", 403, "/youtube/watch", "Verify to continue"),
         ("cloudflare", 403, "/youtube/watch", "Verify you are human by completing"),
+        ("bot_check", 200, "/youtube/watch", "Sign in to confirm you’re not a bot"),
     ],
 )
 def test_the_sandbox_serves_each_challenge_page_until_it_is_passed(
@@ -156,6 +157,9 @@ def test_the_sandbox_serves_each_challenge_page_until_it_is_passed(
         assert page.url.path == where and says in page.text
         if variant == "cloudflare":
             assert page.headers["cf-mitigated"] == "challenge"
+        if variant == "bot_check":  # in the watch page's player; signing in gets past it
+            assert "yt-playability-error-supported-renderers" in page.text
+            return
         # The page's own form gets past it (the cookie the real site sets), back to the video.
         action = {
             "consent": "/consent.youtube.com/save",

@@ -214,6 +214,7 @@ def youtube_watch(
     variant: str,
     highlight: str | None,
     login_url: str,
+    bot_check: bool = False,
 ) -> str:
     names = NAMES["youtube"][variant]
     config = _config(
@@ -238,6 +239,7 @@ def youtube_watch(
 {notice}
 <ytd-watch-flexy id="page-manager" video-id="{escape(video.id)}">
  <div id="primary">
+  {_YOUTUBE_BOT_CHECK if bot_check else ""}
   <div id="player-container">
    <div id="{names["player_id"]}" class="html5-video-player">
     <video class="video-stream html5-main-video" preload="none"></video>
@@ -265,6 +267,16 @@ def youtube_watch(
 <tp-yt-paper-toast id="{names["toast_id"]}" role="alert" hidden><span id="text"></span>
 </tp-yt-paper-toast>"""
     return _document("youtube", f"{video.title} - YouTube", body, config)
+
+
+# The player's error screen when YouTube wants a sign-in to prove a person is watching.
+_YOUTUBE_BOT_CHECK = """<div id="error-screen" class="ytd-watch-flexy">
+   <yt-playability-error-supported-renderers><div class="reason">
+   <yt-formatted-string class="reason">Sign in to confirm you’re not a bot</yt-formatted-string>
+   <yt-formatted-string class="subreason">This helps protect our community.
+   <a href="https://support.google.com/youtube/answer/3037019">Learn more</a></yt-formatted-string>
+   </div><a class="sign-in" href="/youtube/ServiceLogin">Sign in</a>
+   </yt-playability-error-supported-renderers></div>"""
 
 
 def youtube_home(viewer: str | None, videos: list[Video], login_url: str) -> str:

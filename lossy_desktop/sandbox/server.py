@@ -90,6 +90,7 @@ CHALLENGE_PASS_COOKIES = {
     "verify_its_you": "SIDCC",
     "verify_to_continue": "cf_clearance",
     "cloudflare": "cf_clearance",
+    "bot_check": "SIDCC",
 }
 # Which cookie each challenge form's address sets (the last part of its path).
 CHALLENGE_PASS_BY_PATH = {
@@ -208,16 +209,19 @@ class PlatformSite:
 
     # ---- pages that stop automation (site_challenge) -------------------------------------
 
-    def challenge(self, request: web.Request, platform: str, video_id: str | None) -> None:
+    def challenge(self, request: web.Request, platform: str, video_id: str | None) -> bool:
         """Serve the site_challenge fault's page instead of the platform's (a redirect to
         Google's consent / "unusual traffic" / "Verify it's you" page, or Vimeo's or
-        Cloudflare's check in place) — unless this browser already got past that check."""
+        Cloudflare's check in place) — unless this browser already got past that check.
+        True: YouTube's bot check, drawn in the watch page's player."""
         fault = self.state.take_fault(platform, "page", video_id, ("site_challenge",))
         if fault is None:
-            return
+            return False
         variant = str(fault.params.get("variant"))
         if request.cookies.get(CHALLENGE_PASS_COOKIES[variant]):
-            return
+            return False
+        if variant == "bot_check":
+            return True
         here = quote(request.path_qs, safe="")
         log.info("sandbox: %s page: serving the %s challenge (fault)", platform, variant)
         if variant == "consent":
@@ -276,7 +280,7 @@ class PlatformSite:
     ) -> web.Response:
         state = self.state
         await self.gate(request, platform, "page", video_id)
-        self.challenge(request, platform, video_id)
+        bot_check = self.challenge(request, platform, video_id)
         video = state.video(platform, video_id)
         login_url = LOGIN_PATHS[platform]
         if video is None or not video.exists:
@@ -309,7 +313,7 @@ class PlatformSite:
             "login_url": login_url,
         }
         if platform == "youtube":
-            html = pages.youtube_watch(video, highlight=highlight, **kwargs)
+            html = pages.youtube_watch(video, highlight=highlight, bot_check=bot_check, **kwargs)
         elif platform == "vimeo":
             html = pages.vimeo_video(video, **kwargs)
         else:

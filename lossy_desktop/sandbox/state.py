@@ -41,13 +41,15 @@ BROWSERBASE_FAULTS: dict[str, tuple[str, ...]] = {
 CHANGED_VARIANTS = ("ids", "ids_and_roles")
 # Pages that stop automation, served instead of the platform's page (site_challenge):
 # Google's consent wall, Google's "unusual traffic" captcha, Google's "Verify it's you",
-# Vimeo's "Verify to continue" block page, Cloudflare's "Just a moment..." check.
+# Vimeo's "Verify to continue" block page, Cloudflare's "Just a moment..." check, and YouTube's
+# "Sign in to confirm you're not a bot" in the watch page's player (bot_check).
 CHALLENGE_VARIANTS = (
     "consent",
     "unusual_traffic",
     "verify_its_you",
     "verify_to_continue",
     "cloudflare",
+    "bot_check",
 )
 DEFAULT_CHALLENGE = {"youtube": "consent", "vimeo": "verify_to_continue", "air": "cloudflare"}
 

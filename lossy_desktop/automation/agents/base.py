@@ -445,8 +445,12 @@ class PlatformAgent:
             if status >= 500:
                 raise AutomationError(E.NETWORK_ERROR, f"{self.label} answered {status}")
         if await self._visible(page, sel.video_unavailable):
+            # YouTube draws its "Sign in to confirm you're not a bot" in the same error screen.
             raise _BatchStop(
-                AutomationError(E.INVALID_VIDEO, f"{self.label} says the video is unavailable")
+                await self._challenge_instead(
+                    page,
+                    AutomationError(E.INVALID_VIDEO, f"{self.label} says the video is unavailable"),
+                )
             )
 
         try:

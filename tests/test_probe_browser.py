@@ -12,10 +12,12 @@ import pytest
 
 from lossy_desktop.automation.agents.base import CHALLENGE_WHAT
 from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.automation.errors import AutomationError
 from lossy_desktop.cli import main
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner
 from lossy_desktop.workers.connect import connect_with_login_form
+from lossy_desktop.workers.keep_alive import KeepAliveWorker
 from lossy_desktop.workers.scheduling import note_key
 
 pytestmark = pytest.mark.browser
@@ -286,3 +288,21 @@ def test_probe_names_the_challenge_page(wired, sandbox, engine, capsys) -> None:
     assert groups(report)["traffic_check"]["status"] == "present"
     assert report["challenge"]["message"] in report["problems"]
     assert wired.connections.get("youtube").status == "active"  # the probe only looks
+
+
+def test_a_challenge_on_the_home_page_is_site_challenge_for_verify_and_keep_alive(
+    wired, sandbox, engine, capsys
+) -> None:
+    connect(wired, engine, sandbox, "youtube")
+    sandbox.set_fault("youtube", "site_challenge", variant="consent")
+    code = main(["--data-dir", str(wired.data.root), "connections", "verify", "youtube"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "YouTube shows a cookie consent page instead of its page" in err
+    assert "consent.youtube.com/m" in err  # where it was, without the query
+
+    visited = KeepAliveWorker(wired, engine)
+    with pytest.raises(AutomationError) as caught:
+        visited.visit(wired.connections.get("youtube"))
+    assert caught.value.kind == "site_challenge" and caught.value.holds
+    assert caught.value.connection_status == "expired"

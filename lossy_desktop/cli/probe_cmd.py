@@ -141,10 +141,8 @@ def format_report(report: ProbeReport, label: str, code: int) -> str:
         who = f" as {report.account}" if report.account else " (account name not shown)"
         lines.append(f"  login:      logged in{who}")
     else:
-        lines.append(
-            "  login:      "
-            + ("NOT logged in" if report.logged_in is False else "unknown (no sign found)")
-        )
+        unknown = "unknown (a challenge page is shown)" if report.challenge else "unknown (no sign)"
+        lines.append("  login:      " + ("NOT logged in" if report.logged_in is False else unknown))
     lines.append(f"  comments:   {report.comments}")
     challenge = report.challenge
     lines.append(f"  challenge:  {challenge['message'] if challenge else 'none'}")

@@ -142,7 +142,7 @@ class ProbeReport:
             out.append(self.challenge["message"])
         if self.logged_in is False:
             out.append("not logged in")
-        elif self.logged_in is None and self.error is None:
+        elif self.logged_in is None and self.error is None and self.challenge is None:
             out.append("the login could not be read (no account sign, no sign-in link)")
         if self.comments == "disabled":
             out.append("comments are turned off for this video")
@@ -222,7 +222,8 @@ async def probe_page(
         disabled = by_name["comments_disabled"].status == "present"
         box = by_name["editor"].status == "found" or by_name["placeholder"].status == "found"
         report.comments = "disabled" if disabled and not box else "open" if box else "unknown"
-        if report.logged_in is None and by_name["logged_out"].status == "present":
+        signed_out = by_name["logged_out"].status == "present"
+        if report.logged_in is None and signed_out and report.challenge is None:
             report.logged_in = False
         _settle_needs(report, by_name)
     report.screenshot = await _screenshot(page, artifacts_dir, agent.platform)
@@ -349,7 +350,8 @@ async def _groups(agent: PlatformAgent, page: Page, clicked: int | None) -> list
         else:
             result.status = "absent" if kind == "after_post" else "missing"
         out.append(result)
-    return out
+    kinds = ("needed", "comments", "sign", "info", "after_post")
+    return sorted(out, key=lambda g: kinds.index(g.kind))
 
 
 def _settle_needs(report: ProbeReport, by_name: dict[str, GroupResult]) -> None:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "queue_cmd",
     "post_cmd",
     "connections_cmd",
+    "probe_cmd",
     "sandbox_cmd",
     "app_cmd",
     "demo_cmd",

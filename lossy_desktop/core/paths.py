@@ -47,6 +47,11 @@ class DataDir:
         """Local Chromium profile folders, one per platform connection."""
         return self._sub("profiles")
 
+    @property
+    def selectors(self) -> Path:
+        """The user's selector overrides, one `<platform>.json` per platform."""
+        return self._sub("selectors")
+
     def _sub(self, name: str) -> Path:
         path = self.root / name
         path.mkdir(parents=True, exist_ok=True, mode=0o700)

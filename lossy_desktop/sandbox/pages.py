@@ -214,6 +214,7 @@ def youtube_watch(
     variant: str,
     highlight: str | None,
     login_url: str,
+    bot_check: bool = False,
 ) -> str:
     names = NAMES["youtube"][variant]
     config = _config(
@@ -238,6 +239,7 @@ def youtube_watch(
 {notice}
 <ytd-watch-flexy id="page-manager" video-id="{escape(video.id)}">
  <div id="primary">
+  {_YOUTUBE_BOT_CHECK if bot_check else ""}
   <div id="player-container">
    <div id="{names["player_id"]}" class="html5-video-player">
     <video class="video-stream html5-main-video" preload="none"></video>
@@ -265,6 +267,16 @@ def youtube_watch(
 <tp-yt-paper-toast id="{names["toast_id"]}" role="alert" hidden><span id="text"></span>
 </tp-yt-paper-toast>"""
     return _document("youtube", f"{video.title} - YouTube", body, config)
+
+
+# The player's error screen when YouTube wants a sign-in to prove a person is watching.
+_YOUTUBE_BOT_CHECK = """<div id="error-screen" class="ytd-watch-flexy">
+   <yt-playability-error-supported-renderers><div class="reason">
+   <yt-formatted-string class="reason">Sign in to confirm you’re not a bot</yt-formatted-string>
+   <yt-formatted-string class="subreason">This helps protect our community.
+   <a href="https://support.google.com/youtube/answer/3037019">Learn more</a></yt-formatted-string>
+   </div><a class="sign-in" href="/youtube/ServiceLogin">Sign in</a>
+   </yt-playability-error-supported-renderers></div>"""
 
 
 def youtube_home(viewer: str | None, videos: list[Video], login_url: str) -> str:
@@ -492,3 +504,145 @@ def unavailable(platform: str, message: str, *, not_found: bool = False) -> str:
         f'{escape(message)}</h1><p><a href="/{platform}">Home</a></p></main>'
     )
     return _document(platform, message, body, None)
+
+
+# ---- pages that stop automation (the site_challenge fault) ------------------------------------
+# Modelled on the real pages' text and markup (see automation/agents/selectors.py); their forms
+# work: getting past one sets the cookie the real site would (SOCS, GOOGLE_ABUSE_EXEMPTION, SIDCC,
+# cf_clearance) and goes on to `continue`, and the sandbox then serves the platform's page again.
+# Nothing is loaded from the internet: the captcha widgets are local checkboxes.
+
+
+def _plain_document(title: str, body: str, *, lang: str = "en", style: str = "") -> str:
+    css = f"<style>{style}</style>" if style else ""
+    return f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>{css}
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def consent_page(continue_url: str, login_url: str) -> str:
+    """Google's cookie consent wall (consent.youtube.com/m?continue=…)."""
+
+    def form(eom: str, label: str, text: str) -> str:
+        return (
+            '<form action="/consent.youtube.com/save" method="POST" style="display:inline;">'
+            '<input type="hidden" name="gl" value="GB"><input type="hidden" name="m" value="0">'
+            '<input type="hidden" name="pc" value="yt">'
+            f'<input type="hidden" name="continue" value="{escape(continue_url)}">'
+            '<input type="hidden" name="hl" value="en"><input type="hidden" name="src" value="1">'
+            f'<input type="hidden" name="set_eom" value="{eom}">'
+            f'<button type="submit" aria-label="{escape(label)}">{escape(text)}</button></form>'
+        )
+
+    body = f"""<header style="text-align:right"><a href="{escape(login_url)}">Sign in</a></header>
+<main style="max-width:560px;margin:40px auto;font-family:sans-serif">
+<h1>Before you continue to YouTube</h1>
+<p>We use cookies and data to</p>
+<ul><li>Deliver and maintain Google services</li><li>Track outages and protect against spam,
+fraud and abuse</li><li>Measure audience engagement and site statistics</li></ul>
+<p>If you choose to “Accept all”, we will also use cookies and data to develop and improve new
+services and deliver and measure the effectiveness of ads.</p>
+<div class="buttons">
+{form("true", "Reject the use of cookies and other data for the purposes described", "Reject all")}
+{form("false", "Accept the use of cookies and other data for the purposes described", "Accept all")}
+</div></main>"""
+    return _plain_document("Before you continue to YouTube", body)
+
+
+def sorry_page(continue_url: str, ip: str, when: str) -> str:
+    """Google's "unusual traffic" page (www.google.com/sorry/index?continue=…, HTTP 429)."""
+    body = f"""<div style="max-width:400px;">
+<hr noshade size="1" style="color:#ccc; background-color:#ccc;"><br>
+<form id="captcha-form" action="index" method="post">
+<div id="recaptcha" class="g-recaptcha" data-sitekey="sandbox"><label>
+<input type="checkbox" name="g-recaptcha-response" value="sandbox" required> I'm not a robot
+</label></div>
+<input type="hidden" name="continue" value="{escape(continue_url)}">
+<button type="submit">Submit</button>
+</form>
+<hr noshade size="1" style="color:#ccc; background-color:#ccc;">
+<div style="font-size:13px;"><b>About this page</b><br><br>
+Our systems have detected unusual traffic from your computer network. This page checks to see if
+it's really you sending the requests, and not a robot.
+<a href="#" onclick="document.getElementById('infoDiv').style.display='block';">Why did this
+happen?</a><br><br>
+<div id="infoDiv" style="display:none; background-color:#eee; padding:10px; margin:0 0 15px 0;
+line-height:1.4em;">This page appears when Google automatically detects requests coming from your
+computer network which appear to be in violation of the Terms of Service. The block will expire
+shortly after those requests stop.</div>
+IP address: {escape(ip)}<br>Time: {escape(when)}<br>URL: {escape(continue_url)}<br>
+</div></div>"""
+    return _plain_document(
+        continue_url,
+        body,
+        style="body{font-family:arial,sans-serif;background-color:#fff;color:#000;"
+        "padding:20px;font-size:18px}",
+    )
+
+
+def verify_its_you_page(continue_url: str) -> str:
+    """Google's sign-in check (accounts.google.com/v3/signin/challenge/…)."""
+    body = f"""<main style="max-width:450px;margin:40px auto;font-family:sans-serif">
+<div>Google</div>
+<h1 id="headingText"><span>Verify it’s you</span></h1>
+<div id="headingSubtext"><span>To help keep your account safe, Google wants to make sure it’s
+really you trying to sign in</span></div>
+<form method="post" action="/accounts.google.com/v3/signin/challenge/pk">
+<input type="hidden" name="continue" value="{escape(continue_url)}">
+<p>Confirm on your phone, or enter a code from your authenticator app.</p>
+<label for="code">Code</label>
+<input id="code" name="code" type="text" autocomplete="one-time-code">
+<button type="submit">Next</button></form></main>"""
+    return _plain_document("Sign in - Google Accounts", body)
+
+
+def verify_to_continue_page(platform: str, continue_url: str) -> str:
+    """Vimeo's block page ("Vimeo / CAPTCHA Challenge": "Verify to continue")."""
+    body = f"""<div class="content">
+<h1>Verify to continue</h1>
+<p>We detected a high number of errors from your connection. To continue, please confirm you're
+a human (and not a spambot).</p>
+<form id="form" action="/{platform}/_unblock_ratelimit" method="post">
+<input type="hidden" name="continue" value="{escape(continue_url)}">
+<div class="g-recaptcha" data-sitekey="sandbox" data-theme="light"><label>
+<input type="checkbox" name="g-recaptcha-response" value="sandbox" required> I'm not a robot
+</label></div>
+<button type="submit">Continue</button>
+</form></div>"""
+    return _plain_document(
+        "Vimeo / CAPTCHA Challenge",
+        body,
+        style="body{background:#141531;font-family:helvetica,arial,sans-serif;font-size:18px;"
+        "color:#fff}div.content{margin:75px}a{color:#2196f3}",
+    )
+
+
+def cloudflare_page(host: str, continue_url: str, ray: str) -> str:
+    """Cloudflare's managed challenge ("Just a moment...", HTTP 403, cf-mitigated: challenge)."""
+    body = f"""<div class="main-wrapper" role="main"><div class="main-content">
+<h1 class="zone-name-title h1">{escape(host)}</h1>
+<p id="Truv1" class="h2 spacer-bottom">Verify you are human by completing the action below.</p>
+<form id="challenge-form" action="/cdn-cgi/challenge-platform/h/g/flow/pass" method="POST"
+ enctype="application/x-www-form-urlencoded">
+<input type="hidden" name="continue" value="{escape(continue_url)}">
+<div id="challenge-stage"><label class="cb-lb"><input type="checkbox" name="cf-turnstile-response"
+ value="sandbox" required><span class="cb-lb-t">Verify you are human</span></label>
+<button type="submit">Continue</button></div>
+</form>
+<div class="core-msg spacer">{escape(host)} needs to review the security of your connection
+before proceeding.</div>
+</div></div>
+<div class="footer" role="contentinfo"><div class="footer-inner">
+<div class="ray-id">Ray ID: <code>{escape(ray)}</code></div>
+<div class="text-center" id="footer-text">Performance &amp; security by Cloudflare</div>
+</div></div>"""
+    return _plain_document("Just a moment...", body, lang="en-US")

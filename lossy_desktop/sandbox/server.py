@@ -17,6 +17,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -82,6 +83,24 @@ MESSAGES = {
     },
 }
 
+# The cookie a real site sets once its check is passed; the sandbox then serves the page again.
+CHALLENGE_PASS_COOKIES = {
+    "consent": "SOCS",
+    "unusual_traffic": "GOOGLE_ABUSE_EXEMPTION",
+    "verify_its_you": "SIDCC",
+    "verify_to_continue": "cf_clearance",
+    "cloudflare": "cf_clearance",
+    "bot_check": "SIDCC",
+}
+# Which cookie each challenge form's address sets (the last part of its path).
+CHALLENGE_PASS_BY_PATH = {
+    "save": "SOCS",
+    "index": "GOOGLE_ABUSE_EXEMPTION",
+    "pk": "SIDCC",
+    "_unblock_ratelimit": "cf_clearance",
+    "pass": "cf_clearance",
+}
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -136,6 +155,13 @@ def _html(text: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
+def _sandbox_path(value: str | None) -> str:
+    """A challenge page's `continue`: only a path under one of the platforms is followed."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value if value.split("/")[1].split("?")[0] in PLATFORMS else "/"
+
+
 def _safe_continue(platform: str, value: str | None) -> str:
     """Only same-site paths under the platform are followed after login."""
     home = f"/{platform}"
@@ -181,6 +207,65 @@ class PlatformSite:
             await asyncio.sleep(float(slow.params.get("delay", 3.0)))
         return gate
 
+    # ---- pages that stop automation (site_challenge) -------------------------------------
+
+    def challenge(self, request: web.Request, platform: str, video_id: str | None) -> bool:
+        """Serve the site_challenge fault's page instead of the platform's (a redirect to
+        Google's consent / "unusual traffic" / "Verify it's you" page, or Vimeo's or
+        Cloudflare's check in place) — unless this browser already got past that check.
+        True: YouTube's bot check, drawn in the watch page's player."""
+        fault = self.state.take_fault(platform, "page", video_id, ("site_challenge",))
+        if fault is None:
+            return False
+        variant = str(fault.params.get("variant"))
+        if request.cookies.get(CHALLENGE_PASS_COOKIES[variant]):
+            return False
+        if variant == "bot_check":
+            return True
+        here = quote(request.path_qs, safe="")
+        log.info("sandbox: %s page: serving the %s challenge (fault)", platform, variant)
+        if variant == "consent":
+            raise web.HTTPFound(
+                f"/consent.youtube.com/m?continue={here}&gl=GB&m=0&pc=yt&hl=en&src=1"
+            )
+        if variant == "unusual_traffic":
+            raise web.HTTPFound(f"/www.google.com/sorry/index?continue={here}&hl=en")
+        if variant == "verify_its_you":
+            raise web.HTTPFound(
+                f"/accounts.google.com/v3/signin/challenge/pk?continue={here}"
+                "&flowName=GlifWebSignIn"
+            )
+        if variant == "verify_to_continue":
+            html = pages.verify_to_continue_page(platform, request.path_qs)
+            raise web.HTTPForbidden(text=html, content_type="text/html")
+        ray = secrets.token_hex(8)
+        html = pages.cloudflare_page(request.host, request.path_qs, ray)
+        raise web.HTTPForbidden(
+            text=html, content_type="text/html", headers={"cf-mitigated": "challenge"}
+        )
+
+    async def consent_form(self, request: web.Request) -> web.Response:
+        target = _sandbox_path(request.query.get("continue"))
+        return _html(pages.consent_page(target, LOGIN_PATHS["youtube"]))
+
+    async def sorry_form(self, request: web.Request) -> web.Response:
+        target = _sandbox_path(request.query.get("continue"))
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return _html(pages.sorry_page(target, request.remote or "127.0.0.1", when), 429)
+
+    async def verify_its_you_form(self, request: web.Request) -> web.Response:
+        target = _sandbox_path(request.query.get("continue"))
+        return _html(pages.verify_its_you_page(target))
+
+    async def challenge_passed(self, request: web.Request) -> web.Response:
+        """A challenge page's form: the check is passed (its cookie set), on to `continue`."""
+        form = await request.post()
+        target = _sandbox_path(str(form.get("continue", "") or ""))
+        cookie = CHALLENGE_PASS_BY_PATH[request.path.rsplit("/", 1)[-1]]
+        response = web.HTTPSeeOther(target)
+        response.set_cookie(cookie, secrets.token_urlsafe(12), path="/", samesite="Lax")
+        raise response
+
     def session(self, request: web.Request, platform: str) -> str | None:
         login = self.state.lookup_login(platform, request.cookies.get(COOKIE_NAMES[platform]))
         return login.account if login else None
@@ -195,6 +280,7 @@ class PlatformSite:
     ) -> web.Response:
         state = self.state
         await self.gate(request, platform, "page", video_id)
+        bot_check = self.challenge(request, platform, video_id)
         video = state.video(platform, video_id)
         login_url = LOGIN_PATHS[platform]
         if video is None or not video.exists:
@@ -227,7 +313,7 @@ class PlatformSite:
             "login_url": login_url,
         }
         if platform == "youtube":
-            html = pages.youtube_watch(video, highlight=highlight, **kwargs)
+            html = pages.youtube_watch(video, highlight=highlight, bot_check=bot_check, **kwargs)
         elif platform == "vimeo":
             html = pages.vimeo_video(video, **kwargs)
         else:
@@ -240,6 +326,7 @@ class PlatformSite:
     async def home(self, request: web.Request) -> web.Response:
         platform = request.match_info["platform"]
         await self.gate(request, platform, "page", None)
+        self.challenge(request, platform, None)
         viewer = self.session(request, platform)
         if self.login_fault(platform, "page", None) is not None:
             viewer = None
@@ -533,6 +620,14 @@ class PlatformSite:
         r.add_get("/air/c/{video}", self.air_short)
         r.add_get("/air/{workspace}/c/{video}", self.air_asset)
         r.add_get("/vimeo/{video}", self.vimeo_video)
+        r.add_get("/consent.youtube.com/m", self.consent_form)
+        r.add_post("/consent.youtube.com/save", self.challenge_passed)
+        r.add_get("/www.google.com/sorry/index", self.sorry_form)
+        r.add_post("/www.google.com/sorry/index", self.challenge_passed)
+        r.add_get("/accounts.google.com/v3/signin/challenge/pk", self.verify_its_you_form)
+        r.add_post("/accounts.google.com/v3/signin/challenge/pk", self.challenge_passed)
+        r.add_post("/{platform:youtube|vimeo|air}/_unblock_ratelimit", self.challenge_passed)
+        r.add_post("/cdn-cgi/challenge-platform/h/g/flow/pass", self.challenge_passed)
         r.add_get("/{platform:youtube|vimeo|air}", self.home)
         r.add_get("/{platform:youtube|vimeo|air}/", self.home)
 

@@ -30,6 +30,7 @@ FAULT_SCOPES: dict[str, tuple[str, ...]] = {
     "slow_page": ("page",),
     "server_error": ("page", "list", "post"),
     "dropped_connection": ("page", "list", "post"),
+    "site_challenge": ("page",),
 }
 # Faults of the fake Browserbase API (platform "browserbase").
 BROWSERBASE_FAULTS: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,19 @@ BROWSERBASE_FAULTS: dict[str, tuple[str, ...]] = {
     "server_error": ("create", "api"),
 }
 CHANGED_VARIANTS = ("ids", "ids_and_roles")
+# Pages that stop automation, served instead of the platform's page (site_challenge):
+# Google's consent wall, Google's "unusual traffic" captcha, Google's "Verify it's you",
+# Vimeo's "Verify to continue" block page, Cloudflare's "Just a moment..." check, and YouTube's
+# "Sign in to confirm you're not a bot" in the watch page's player (bot_check).
+CHALLENGE_VARIANTS = (
+    "consent",
+    "unusual_traffic",
+    "verify_its_you",
+    "verify_to_continue",
+    "cloudflare",
+    "bot_check",
+)
+DEFAULT_CHALLENGE = {"youtube": "consent", "vimeo": "verify_to_continue", "air": "cloudflare"}
 
 VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TIMECODE_RE = re.compile(r"(?<![\d:])(?:(\d{1,2}):)?(\d{1,2}):([0-5]\d)(?![\d:])")
@@ -335,6 +349,10 @@ class SandboxState:
             variant = params.setdefault("variant", "ids")
             if variant not in CHANGED_VARIANTS:
                 raise SandboxError(f"variant must be one of {', '.join(CHANGED_VARIANTS)}")
+        if fault == "site_challenge":
+            variant = params.setdefault("variant", DEFAULT_CHALLENGE[platform])
+            if variant not in CHALLENGE_VARIANTS:
+                raise SandboxError(f"variant must be one of {', '.join(CHALLENGE_VARIANTS)}")
         for key in ("delay", "retry_after"):
             if key in params:
                 try:

@@ -28,7 +28,7 @@ from lossy_desktop.core.platforms import home_url
 if TYPE_CHECKING:
     from playwright.async_api import Page, Playwright
 
-    from lossy_desktop.automation.agents import LoginState
+    from lossy_desktop.automation.agents import LoginState, PlatformAgent
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.automation.providers import BrowserSession, Provider
     from lossy_desktop.core.connections import ConnectionView
@@ -118,25 +118,19 @@ class LoginFlow:
 
     def check(self) -> LoginState:
         """The login as the page the user is on shows it (no navigation)."""
-        from lossy_desktop.automation.agents import agent_for
-
         session = self._require_session()
-        state = self.engine.run(
-            lambda _pw: agent_for(self.platform).check_login(session.page), STEP_TIMEOUT_S
-        )
+        state = self.engine.run(lambda _pw: self._agent().check_login(session.page), STEP_TIMEOUT_S)
         if state.logged_in:
             self._accept(state)
         return state
 
     def verify(self) -> LoginState:
         """Reload the platform's home and check the login there."""
-        from lossy_desktop.automation.agents import agent_for
-
         session = self._require_session()
 
         async def run(_pw: Playwright) -> LoginState:
             await session.page.goto(home_url(self.platform, self.services.settings))
-            return await agent_for(self.platform).check_login(session.page)
+            return await self._agent().check_login(session.page)
 
         state = self.engine.run(run, STEP_TIMEOUT_S)
         if state.logged_in:
@@ -152,6 +146,11 @@ class LoginFlow:
         self._release()
 
     # -- helpers ---------------------------------------------------------------------------
+    def _agent(self) -> PlatformAgent:
+        from lossy_desktop.automation.agents import agent_for
+
+        return agent_for(self.platform, selectors_dir=self.services.data.selectors)
+
     def _accept(self, state: LoginState) -> None:
         self.state = state
         self.services.connections.mark_active(self.platform, account_name=state.account)

@@ -92,7 +92,8 @@ class KeepAliveWorker:
             on_usage=self._record_usage,
         ) as session:
             await session.page.goto(home_url(connection.platform, self.services.settings))
-            return await agent_for(connection.platform).check_login(session.page)
+            agent = agent_for(connection.platform, selectors_dir=self.services.data.selectors)
+            return await agent.check_visit(session.page)
 
     def _record_usage(self, usage: UsageRecord) -> None:
         self.services.usage.record(usage)

@@ -165,7 +165,8 @@ class PostNoteWorker:
                 NoteToPost(note_id=v.id, text=v.text, timestamp_seconds=v.timestamp_seconds)
                 for v in views
             ]
-            outcomes = await agent_for(connection.platform).post(
+            agent = agent_for(connection.platform, selectors_dir=self.services.data.selectors)
+            outcomes = await agent.post(
                 session.page,
                 video_url,
                 to_post,

@@ -13,6 +13,8 @@ the page looked wrong.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lossy_desktop.automation.agents.base import (
     STEP_CONFIRMING,
     STEP_OPENING,
@@ -28,6 +30,8 @@ from lossy_desktop.automation.agents.base import (
     format_comment,
 )
 from lossy_desktop.automation.agents.platforms import AirAgent, VimeoAgent, YouTubeAgent
+from lossy_desktop.automation.agents.selectors import PlatformSelectors
+from lossy_desktop.automation.agents.table_file import load_table
 from lossy_desktop.core.platforms import get_platform
 
 _AGENTS: dict[str, type[PlatformAgent]] = {
@@ -37,10 +41,21 @@ _AGENTS: dict[str, type[PlatformAgent]] = {
 }
 
 
-def agent_for(platform: str, timeouts: Timeouts | None = None) -> PlatformAgent:
-    """The agent for a platform key ("youtube", "vimeo", "air"); ValidationError otherwise."""
+def agent_for(
+    platform: str,
+    timeouts: Timeouts | None = None,
+    *,
+    selectors_dir: Path | None = None,
+    selectors: PlatformSelectors | None = None,
+) -> PlatformAgent:
+    """The agent for a platform key ("youtube", "vimeo", "air"); ValidationError otherwise.
+
+    Its selector table: `selectors` when given, else the one in force in `selectors_dir` (the
+    user's `<platform>.json` override when it is good, else the shipped table)."""
     get_platform(platform)
-    return _AGENTS[platform](timeouts)
+    if selectors is None and selectors_dir is not None:
+        selectors = load_table(platform, selectors_dir).selectors
+    return _AGENTS[platform](timeouts, selectors=selectors)
 
 
 __all__ = [

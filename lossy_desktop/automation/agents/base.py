@@ -22,14 +22,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from lossy_desktop.automation import errors as E
-from lossy_desktop.automation.agents.selectors import Find, PlatformSelectors
+from lossy_desktop.automation.agents.selectors import CHALLENGE_GROUPS, Find, PlatformSelectors
 from lossy_desktop.automation.artifacts import copy_failure, save_failure
 from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
@@ -242,8 +244,12 @@ class PlatformAgent:
     platform: str = ""
     selectors: PlatformSelectors
 
-    def __init__(self, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self, timeouts: Timeouts | None = None, *, selectors: PlatformSelectors | None = None
+    ) -> None:
         self.timeouts = timeouts or Timeouts()
+        if selectors is not None:  # the user's override table (see agents/table_file.py)
+            self.selectors = selectors
 
     # ---- what subclasses define ------------------------------------------------------------
 
@@ -419,6 +425,9 @@ class PlatformAgent:
         response = await page.goto(
             video_url, wait_until="domcontentloaded", timeout=self._ms(self.timeouts.navigation_s)
         )
+        challenge = await self.find_challenge(page)  # before the status: /sorry answers 429
+        if challenge is not None:
+            raise _BatchStop(challenge)
         if response is not None:
             status = response.status
             if status == 429:
@@ -436,11 +445,18 @@ class PlatformAgent:
             if status >= 500:
                 raise AutomationError(E.NETWORK_ERROR, f"{self.label} answered {status}")
         if await self._visible(page, sel.video_unavailable):
+            # YouTube draws its "Sign in to confirm you're not a bot" in the same error screen.
             raise _BatchStop(
-                AutomationError(E.INVALID_VIDEO, f"{self.label} says the video is unavailable")
+                await self._challenge_instead(
+                    page,
+                    AutomationError(E.INVALID_VIDEO, f"{self.label} says the video is unavailable"),
+                )
             )
 
-        login = await self.check_login(page)
+        try:
+            login = await self.check_login(page)
+        except AutomationError as error:
+            raise await self._challenge_instead(page, error) from None
         if not login.logged_in:
             kind = E.SESSION_EXPIRED if await self._visible(page, sel.session_expired) else None
             raise _BatchStop(
@@ -459,16 +475,69 @@ class PlatformAgent:
         box = sel.placeholder + sel.editor
         found = await self._first(page, box + sel.comments_disabled)
         if found is None:
-            raise AutomationError(
-                E.SELECTOR_FAILED,
-                f"{self.label}: no comment box found "
-                f"(tried {', '.join(f.describe() for f in box)})",
+            raise await self._challenge_instead(
+                page,
+                AutomationError(
+                    E.SELECTOR_FAILED,
+                    f"{self.label}: no comment box found "
+                    f"(tried {', '.join(f.describe() for f in box)})",
+                ),
             )
         if await self._visible(page, sel.comments_disabled) and not await self._visible(page, box):
             raise _BatchStop(
                 AutomationError(E.COMMENTS_DISABLED, f"{self.label}: comments are turned off")
             )
         return login.account
+
+    # ---- pages that stop automation (site_challenge) -------------------------------------
+
+    async def find_challenge(self, page: Page) -> AutomationError | None:
+        """The site_challenge error when the page is one automation cannot get past — a cookie
+        consent wall, an "unusual traffic"/captcha page, a sign-in check — shown instead of the
+        platform's own; None on an ordinary page. Reads the page only (no waiting)."""
+        group = await self.challenge_on(page)
+        return None if group is None else self.challenge_error(group, page.url)
+
+    async def challenge_on(self, page: Page) -> str | None:
+        """Which challenge group (consent_screen, traffic_check, signin_challenge) the page is,
+        by its address, then by what it shows; None on an ordinary page."""
+        sel = self.selectors
+        group = challenge_group_for_url(sel, page.url)
+        if group is not None:
+            return group
+        if not await self._visible(
+            page, sel.consent_screen + sel.traffic_check + sel.signin_challenge
+        ):
+            return None
+        for name in CHALLENGE_GROUPS:
+            if await self._visible(page, getattr(sel, name)):
+                return name
+        return None
+
+    def challenge_error(self, group: str, url: str) -> AutomationError:
+        return AutomationError(
+            E.SITE_CHALLENGE,
+            f"{self.label} shows {CHALLENGE_WHAT[group]} instead of its page ({_where(url)})",
+        )
+
+    async def check_visit(self, page: Page) -> LoginState:
+        """`check_login` on a page the app loaded by itself (keep-alive, verify): a challenge
+        page there is site_challenge, not "logged out" or a missing selector."""
+        challenge = await self.find_challenge(page)
+        if challenge is not None:
+            raise challenge
+        try:
+            return await self.check_login(page)
+        except AutomationError as error:
+            raise await self._challenge_instead(page, error) from None
+
+    async def _challenge_instead(self, page: Page, error: AutomationError) -> AutomationError:
+        """`error`, unless the page is a challenge page after all (one drawn late)."""
+        try:
+            found = await self.find_challenge(page)
+        except Exception:  # the page is gone: the original error says more
+            return error
+        return found if found is not None else error
 
     async def _post_one(
         self,
@@ -813,6 +882,27 @@ class PlatformAgent:
     @staticmethod
     def _ms(seconds: float) -> float:
         return max(1.0, seconds * 1000.0)
+
+
+CHALLENGE_WHAT: dict[str, str] = {
+    "consent_screen": "a cookie consent page",
+    "traffic_check": 'an "unusual traffic" / captcha check',
+    "signin_challenge": 'a sign-in check ("Verify it\'s you")',
+}
+
+
+def challenge_group_for_url(selectors: PlatformSelectors, url: str | None) -> str | None:
+    """The challenge group whose address pattern the URL matches (consent.youtube.com, …)."""
+    for group, pattern in selectors.challenge_urls:
+        if re.search(pattern, url or "", re.I):
+            return group
+    return None
+
+
+def _where(url: str) -> str:
+    """scheme://host/path of a page (its query may be long: continue=…)."""
+    parts = urlsplit(url or "")
+    return redact(f"{parts.scheme}://{parts.netloc}{parts.path}") if parts.scheme else "?"
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:

@@ -114,6 +114,22 @@ class PlatformSelectors:
     held_notice: tuple[Find, ...]
     post_error: tuple[Find, ...]
 
+    # Pages that stop automation (shown instead of the platform's own page): each is
+    # site_challenge — the note is held until the user reconnects and gets past it.
+    consent_screen: tuple[Find, ...] = ()
+    """A cookie consent wall ("Before you continue to YouTube" at consent.youtube.com)."""
+    traffic_check: tuple[Find, ...] = ()
+    """An "unusual traffic" / captcha / "verify you are human" page (google.com/sorry,
+    Vimeo's "Verify to continue", Cloudflare's "Just a moment...")."""
+    signin_challenge: tuple[Find, ...] = ()
+    """A sign-in check ("Verify it's you", "Sign in to confirm you're not a bot")."""
+    challenge_urls: tuple[tuple[str, str], ...] = ()
+    """(group, regex): a page address that is one of the three above (the regex is searched in
+    the page's URL, case-insensitively)."""
+
+
+CHALLENGE_GROUPS: tuple[str, ...] = ("consent_screen", "traffic_check", "signin_challenge")
+
 
 _RATE_TEXT = re.compile(r"too (quickly|fast|often)|slow down|too many comments|rate limit", re.I)
 _HELD_TEXT = "held for review|pending (review|approval)|awaiting (approval|moderation)"
@@ -127,6 +143,49 @@ _ERROR_TEXT = re.compile(
 )
 _SIGN_IN = re.compile(r"^\s*(sign in|log in)\s*$", re.I)
 _COMMENT_NAME = re.compile(r"comment", re.I)
+# Pages that stop automation, modelled on the real ones (public markup, 2020–2025):
+# - Google's consent wall: consent.youtube.com/m?continue=…, title "Before you continue to
+#   YouTube", <form action="https://consent.youtube.com/save" method="POST"> with "Reject all" /
+#   "Accept all"; on the watch page itself an in-page <ytd-consent-bump-v2-lightbox>.
+# - Google's "unusual traffic" page: www.google.com/sorry/index?continue=… (HTTP 429), text "Our
+#   systems have detected unusual traffic from your computer network", <form id="captcha-form"
+#   action="index"> with a reCAPTCHA (<div class="g-recaptcha">).
+# - Google's sign-in checks: accounts.google.com/v3/signin/challenge/… "Verify it's you"
+#   (<h1 id="headingText">); YouTube's player: "Sign in to confirm you're not a bot".
+# - Vimeo's block page: title "Vimeo / CAPTCHA Challenge", <h1>Verify to continue</h1>, "please
+#   confirm you're a human (and not a spambot)", <form action="https://vimeo.com/_unblock_ratelimit">
+#   with a reCAPTCHA or a Cloudflare Turnstile; Cloudflare's managed challenge: title "Just a
+#   moment...", "Verify you are human by completing the action below.", #challenge-form /
+#   #challenge-stage, an iframe from challenges.cloudflare.com (HTTP 403, cf-mitigated: challenge).
+_CONSENT = (
+    Find(css="form[action*='consent.youtube.com/save'], form[action*='consent.google.com/save']"),
+    Find(css="ytd-consent-bump-v2-lightbox"),
+    Find(text=re.compile(r"^\s*before you continue to (youtube|google)", re.I)),
+)
+_TRAFFIC = (
+    Find(css="form#captcha-form"),
+    Find(css="form[action$='/_unblock_ratelimit']"),
+    Find(css="#challenge-form, #challenge-stage, iframe[src*='challenges.cloudflare.com']"),
+    Find(css="iframe[src*='/recaptcha/'], iframe[src*='hcaptcha.com']"),
+    Find(
+        text=re.compile(
+            r"detected unusual traffic from your computer network"
+            r"|verify you are human by completing|confirm you'?re a human \(and not a spambot\)",
+            re.I,
+        )
+    ),
+)
+_SIGNIN_CHALLENGE = (
+    Find(text=re.compile(r"^\s*verify it['’]s you\s*$", re.I)),
+    Find(text=re.compile(r"sign in to confirm (that )?you['’]re not a bot", re.I)),
+)
+_CHALLENGE_URLS = (
+    ("consent_screen", r"^https?://consent\.(youtube|google)\.[a-z.]+/"),
+    ("traffic_check", r"^https?://(www\.|ipv[46]\.)?google\.[a-z.]+/sorry/"),
+    ("traffic_check", r"[?&]__cf_chl_"),
+    ("signin_challenge", r"^https?://accounts\.google\.com/(v3/)?signin/(v2/)?challenge"),
+)
+
 _EXPIRED = (
     Find(css="[data-session-expired]"),
     Find(text=re.compile(r"session (has )?expired|sign in again|log in again", re.I)),
@@ -195,6 +254,10 @@ YOUTUBE = PlatformSelectors(
     rate_limited=(Find(text=_RATE_TEXT),),
     held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
     post_error=(Find(text=_ERROR_TEXT),),
+    consent_screen=_CONSENT,
+    traffic_check=_TRAFFIC,
+    signin_challenge=_SIGNIN_CHALLENGE,
+    challenge_urls=_CHALLENGE_URLS,
 )
 
 VIMEO = PlatformSelectors(
@@ -259,6 +322,10 @@ VIMEO = PlatformSelectors(
     rate_limited=(Find(text=_RATE_TEXT),),
     held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
     post_error=(Find(text=_ERROR_TEXT),),
+    consent_screen=_CONSENT,
+    traffic_check=_TRAFFIC,
+    signin_challenge=_SIGNIN_CHALLENGE,
+    challenge_urls=_CHALLENGE_URLS,
 )
 
 # UNCONFIRMED: Air publishes no markup reference; nobody has checked these against app.air.inc.
@@ -329,6 +396,10 @@ AIR = PlatformSelectors(
     rate_limited=(Find(text=_RATE_TEXT),),
     held_notice=(Find(text=re.compile(_HELD_TEXT, re.I)),),
     post_error=(Find(text=_ERROR_TEXT),),
+    consent_screen=_CONSENT,
+    traffic_check=_TRAFFIC,
+    signin_challenge=_SIGNIN_CHALLENGE,
+    challenge_urls=_CHALLENGE_URLS,
 )
 
 SELECTORS: dict[str, PlatformSelectors] = {s.platform: s for s in (YOUTUBE, VIMEO, AIR)}

@@ -39,8 +39,8 @@ import hmac
 import json
 import logging
 import time
-from http import HTTPStatus
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -50,8 +50,8 @@ from PySide6.QtCore import QObject, Signal
 
 from lossy_desktop import __version__
 from lossy_desktop.core import secrets
-from lossy_desktop.core.loopback import MISDIRECTED, host_is_loopback, reuse_address
 from lossy_desktop.core.errors import LossyError, ValidationError
+from lossy_desktop.core.loopback import MISDIRECTED, host_is_loopback, reuse_address
 
 if TYPE_CHECKING:
     from lossy_desktop.services import Services

@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lossy_desktop.core.paths import restrict_umask
+
+    restrict_umask()  # before anything is written: what this process creates is its user's only
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.self_test:

@@ -188,3 +188,16 @@ def test_the_fake_browsers_refuse_foreign_origins_and_local_urls(
             assert page.url.startswith(sandbox.base_url)
         finally:
             browser.close()
+
+
+def test_the_demo_gives_its_browserbase_connections_this_runs_key(sandbox: SandboxServer) -> None:
+    from lossy_desktop.app.demo import demo_environment
+
+    env = demo_environment(sandbox)
+    assert env["BROWSERBASE_BASE_URL"] == sandbox.base_url
+    answer = httpx.get(
+        f"{env['BROWSERBASE_BASE_URL']}/v1/sessions",
+        headers={"X-BB-API-Key": env["BROWSERBASE_API_KEY"]},
+        trust_env=False,
+    )
+    assert answer.status_code == 200

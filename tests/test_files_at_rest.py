@@ -54,6 +54,7 @@ def open_folder(umask: None) -> Iterator[Path]:
         (data / "backups" / "lossy-20260101-old.sqlite3").write_bytes(b"SQLite format 3\0")
         (data / "artifacts" / "note-1-20260101-000000.png").write_bytes(b"\x89PNG")
         (data / "profiles" / "youtube" / "Default" / "Cookies").write_bytes(b"cookies")
+        (data / "theirs").mkdir()
         for path in [data, *data.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
         yield data
@@ -86,8 +87,11 @@ def test_a_preexisting_0755_data_folder_is_closed_to_other_users(open_folder: Pa
     with Services.open(data) as services:
         services.db.backup(reason="test")
     assert os.umask(0o077) == 0o077  # the process's umask at start-up
-    for folder in [data, *(p for p in data.rglob("*") if p.is_dir())]:
+    for folder in [data, *(p for p in data.rglob("*") if p.is_dir() and "theirs" not in p.parts)]:
         assert mode(folder) == 0o700, folder
+    # A folder that is not the app's (--data-dir pointed at a folder with other things in it)
+    # keeps its mode: only the data folder itself closes the way to it.
+    assert mode(data / "theirs") == 0o755
     for sub in ("logs", "backups", "artifacts"):
         for path in (data / sub).iterdir():
             assert mode(path) == 0o600, path

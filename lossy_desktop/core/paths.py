@@ -20,7 +20,9 @@ import platformdirs
 APP_NAME = "lossy-desktop"
 ENV_DATA_DIR = "LOSSY_DATA_DIR"
 PRIVATE_UMASK = 0o077
-# Folders whose files are made 0600 at start-up (created so since, but maybe not before).
+# The app's folders inside the data folder (DataDir's), and those whose files are made 0600 at
+# start-up (created so since, but maybe not by an older version).
+DATA_FOLDERS = ("backups", "logs", "artifacts", "profiles")
 PRIVATE_FILE_FOLDERS = ("logs", "backups", "artifacts")
 
 log = logging.getLogger("lossy.core")
@@ -53,17 +55,23 @@ def _tighten(path: Path, mode: int) -> None:
 
 
 def secure_data_dir(root: Path) -> None:
-    """The data folder and every folder below it 0700 (no group/other bits), the files in
-    logs/, backups/ and artifacts/ 0600. Symlinks are not followed."""
+    """The data folder and every folder of the app's below it 0700 (no group/other bits), the
+    files in logs/, backups/ and artifacts/ 0600. Symlinks are not followed. Only the app's
+    own folders are walked: a --data-dir pointed at a folder holding other things (a home
+    folder) gets its own mode tightened, never the modes of everything in it."""
     _tighten(root, 0o700)
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        base = Path(folder)
-        for name in dirs:
-            _tighten(base / name, 0o700)
-        top = base.relative_to(root).parts[:1]
-        if top and top[0] in PRIVATE_FILE_FOLDERS:
-            for name in files:
-                _tighten(base / name, 0o600)
+    for top in DATA_FOLDERS:
+        start = root / top
+        if not start.is_dir() or start.is_symlink():
+            continue
+        _tighten(start, 0o700)
+        for folder, dirs, files in os.walk(start, followlinks=False):
+            base = Path(folder)
+            for name in dirs:
+                _tighten(base / name, 0o700)
+            if top in PRIVATE_FILE_FOLDERS:
+                for name in files:
+                    _tighten(base / name, 0o600)
 
 
 def open_private(path: str | os.PathLike[str], flags: int = os.O_WRONLY | os.O_CREAT) -> int:

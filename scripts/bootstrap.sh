@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lossy Desktop needs on Debian/Ubuntu: system packages, then a virtualenv in
-# .venv with the pinned Python packages (requirements.lock) and the app itself.
+# .venv with the pinned, hash-checked Python packages (requirements.lock; with --test also
+# requirements-dev.lock: test and build tools) and the app itself.
 #   scripts/bootstrap.sh          what the app needs
 #   scripts/bootstrap.sh --test   plus what the test suite needs (Xvfb, tray host, keyring, ...)
 set -euo pipefail
@@ -36,6 +37,10 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | { grep -v "^WARNING: Location" || true; }
+# Hash-checking mode: every package (dependencies too) must be in the lock with a matching
+# sha256, so a tampered or substituted file on the index is refused.
+LOCKS=(-r requirements.lock)
+[ $want_test = 1 ] && LOCKS+=(-r requirements-dev.lock)
+.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes "${LOCKS[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
 echo "Ready: .venv/bin/lossy-desktop"

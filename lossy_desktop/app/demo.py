@@ -104,6 +104,15 @@ class DemoInfo:
     accounts: dict[str, str] = field(default_factory=dict)
 
 
+def demo_environment(sandbox: Any) -> dict[str, str]:
+    """The environment that points the demo's Browserbase connections at the sandbox's fake
+    API, with the key of this run of the sandbox (random, different every run)."""
+    return {
+        "BROWSERBASE_BASE_URL": sandbox.base_url,
+        "BROWSERBASE_API_KEY": sandbox.browserbase_api_key,
+    }
+
+
 def prepare_demo(services: Services, sandbox: Any, engine: AutomationEngine) -> DemoInfo:
     """Blocking (starts a Chromium per platform for a moment): call before the window shows or
     from a worker thread."""

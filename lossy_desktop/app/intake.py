@@ -7,13 +7,19 @@
 Served by aiohttp on the app's own asyncio loop (qasync), bound to 127.0.0.1 only, on the port
 of the `intake_port` setting (0 turns it off). Rules, in the order they are checked:
 
-- Host header must name the loopback interface (guards against DNS rebinding): else 421.
+- Host header must name the loopback interface (guards against DNS rebinding): else 421
+  (core/loopback.py, the same check as the sandbox's).
 - A request carrying an Origin header must come from the `recorder_origin` setting: else 403.
   Only that origin gets CORS headers (and a preflight answer); everyone else gets none.
-- At most `rate_limit` requests per `rate_period` seconds (sliding window): else 429 with
-  Retry-After.
-- The bearer token, compared in constant time: else 401. No token in the keyring (no keyring
-  backend): 503 saying so.
+- The bearer token, compared in constant time as bytes (a token that is not UTF-8 is simply
+  wrong): else 401. No token in the keyring (no keyring backend): 503 saying so. Failed
+  authentications are counted per client address: over `auth_fail_limit` per `rate_period`
+  seconds they get 429 instead of 401. A request with the right token never counts there, so
+  requests without it cannot lock the real recorder out.
+- Then, for authenticated requests only: at most `rate_limit` per `rate_period` seconds
+  (sliding window): else 429 with Retry-After.
+- A request aiohttp cannot parse (a malformed header line) gets a plain 400: never the line
+  itself (it may hold the token), and no traceback in the log.
 - Bodies over `max_body` bytes: 413 (read no further than the limit).
 - Every note goes through core/notes.validate_note, the very validator the importer uses. One bad
   note: 422 naming the note's index and the field, and nothing is written.
@@ -34,14 +40,18 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 from PySide6.QtCore import QObject, Signal
 
 from lossy_desktop import __version__
 from lossy_desktop.core import secrets
 from lossy_desktop.core.errors import LossyError, ValidationError
+from lossy_desktop.core.loopback import MISDIRECTED, host_is_loopback, reuse_address
 
 if TYPE_CHECKING:
     from lossy_desktop.services import Services
@@ -52,7 +62,8 @@ MAX_BODY = 1_000_000
 MAX_NOTES = 1_000
 RATE_LIMIT = 60
 RATE_PERIOD = 60.0
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+AUTH_FAIL_LIMIT = 20
+MAX_CLIENTS_TRACKED = 1_000
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
@@ -80,6 +91,54 @@ class RateLimiter:
         return None
 
 
+class _PlainErrorHandler(RequestHandler):
+    """aiohttp's protocol handler, except that a request it cannot parse gets a plain
+    "400 Bad Request": aiohttp's own answer quotes the offending header line (which may be
+    `Authorization: Bearer <token>`) and logs it with a traceback."""
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        log.info("recorder intake refused a malformed request (%d)", status)
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        response = web.Response(status=status, text=f"{status} {phrase}\n")
+        response.force_close()
+        return response
+
+
+class _PlainErrorServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _PlainErrorHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _PlainErrorRunner(web.AppRunner):
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        server.__class__ = _PlainErrorServer
+        return server
+
+
+class _NoBadRequestTracebacks(logging.Filter):
+    """On aiohttp's `aiohttp.server` logger: drop the records of requests it could not parse
+    (their message and traceback quote the raw header line, token included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or type(error).__module__ != "aiohttp.http_exceptions"
+
+
+_BAD_REQUEST_FILTER = _NoBadRequestTracebacks()
+
+
 class IntakeServer:
     """The intake's aiohttp application and its listening socket.
 
@@ -96,6 +155,7 @@ class IntakeServer:
         max_notes: int = MAX_NOTES,
         rate_limit: int = RATE_LIMIT,
         rate_period: float = RATE_PERIOD,
+        auth_fail_limit: int = AUTH_FAIL_LIMIT,
         on_created: Callable[[list[int]], None] | None = None,
     ) -> None:
         self._services = services
@@ -105,6 +165,9 @@ class IntakeServer:
         self.max_body = max_body
         self.max_notes = max_notes
         self._limiter = RateLimiter(rate_limit, rate_period)
+        self._auth_fail_limit = auth_fail_limit
+        self._rate_period = rate_period
+        self._auth_failures: collections.OrderedDict[str, RateLimiter] = collections.OrderedDict()
         self._on_created = on_created
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -147,9 +210,12 @@ class IntakeServer:
         if self._runner is not None:
             raise RuntimeError("intake already running")
         await self.reload_token()
-        runner = web.AppRunner(self.make_app(), access_log=None)
+        server_log = logging.getLogger("aiohttp.server")
+        if _BAD_REQUEST_FILTER not in server_log.filters:
+            server_log.addFilter(_BAD_REQUEST_FILTER)
+        runner = _PlainErrorRunner(self.make_app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
+        site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=reuse_address())
         try:
             await site.start()
         except OSError:
@@ -199,10 +265,8 @@ class IntakeServer:
     async def _guard(
         self, request: web.Request, handler: Callable[[web.Request], Any]
     ) -> web.StreamResponse:
-        host = (request.host or "").lower()
-        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        if hostname not in LOOPBACK_HOSTS:
-            return _error(421, "this endpoint answers only on 127.0.0.1")
+        if not host_is_loopback(request.headers.get("Host")):
+            return _error(421, MISDIRECTED)
         origin = request.headers.get("Origin")
         if origin is not None and origin.rstrip("/") != (self._allowed_origin() or "\0"):
             return _error(403, "origin not allowed (set recorder_origin in settings)")
@@ -227,11 +291,31 @@ class IntakeServer:
         return web.json_response({"ok": True, "version": __version__})
 
     def _authorized(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given or self._token is None:
+        # The raw bytes: a header that is not UTF-8 is a wrong token, not an encoding error.
+        header = next((v for k, v in request.raw_headers if k.lower() == b"authorization"), b"")
+        scheme, _, given = header.partition(b" ")
+        given = given.strip()
+        if scheme.lower() != b"bearer" or not given or self._token is None:
             return False
-        return hmac.compare_digest(given.strip().encode(), self._token.encode())
+        return hmac.compare_digest(given, self._token.encode())
+
+    def _auth_failed(self, request: web.Request) -> float | None:
+        """Count a failed authentication for the request's client: None, or how long it must
+        wait (it is over the limit)."""
+        client = request.remote or "?"
+        limiter = self._auth_failures.pop(client, None)
+        if limiter is None:
+            limiter = RateLimiter(self._auth_fail_limit, self._rate_period)
+            while len(self._auth_failures) >= MAX_CLIENTS_TRACKED:
+                self._auth_failures.popitem(last=False)
+        self._auth_failures[client] = limiter
+        return limiter.hit()
+
+    @staticmethod
+    def _too_many(wait: float) -> web.Response:
+        response = _error(429, "too many requests; try again later")
+        response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        return response
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The body, or None when it is over the limit (reads at most limit + 1 bytes)."""
@@ -250,17 +334,18 @@ class IntakeServer:
         return b"".join(chunks)
 
     async def _post_notes(self, request: web.Request) -> web.Response:
-        wait = self._limiter.hit()
-        if wait is not None:
-            response = _error(429, "too many requests; try again later")
-            response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
-            return response
         if self._token is None:
             return _error(503, self._token_error or secrets.NO_BACKEND)
         if not self._authorized(request):
+            wait = self._auth_failed(request)
+            if wait is not None:
+                return self._too_many(wait)
             response = _error(401, "missing or wrong bearer token")
             response.headers["WWW-Authenticate"] = 'Bearer realm="lossy-desktop"'
             return response
+        wait = self._limiter.hit()
+        if wait is not None:
+            return self._too_many(wait)
         body = await self._read_body(request)
         if body is None:
             return _error(413, f"body too large (at most {self.max_body} bytes)")

@@ -2,21 +2,24 @@
 
     path = await save_failure(page, artifacts_dir, note_id, reason="selector_failed: ...")
 
-Files are named `note-<id>-<stamp>.png` / `.txt` so they can be linked from the note and
-deleted with it (`delete_for_note`). Saving never raises: a page that is already gone gives
-only the .txt (and `None` when even that cannot be written).
+Files are named `note-<id>-<stamp>.png` / `.txt`; the worker links each to its note and
+attempt in the database (core/notes.py: deleted with the note, pruned after
+`artifact_retention_days`). A screenshot is a full-page picture of a logged-in page: both files
+are created 0600 (only this user can read them), never readable for an instant. Saving never
+raises: a page that is already gone gives only the .txt (and `None` when even that cannot be
+written).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lossy_desktop.core.logs import redact
+from lossy_desktop.core.paths import write_private
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -57,8 +60,9 @@ async def save_failure(
     shot_ok = False
     if page is not None:
         try:
-            await page.screenshot(path=str(png), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
-            shot_ok = png.exists()
+            picture = await page.screenshot(full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
+            write_private(png, picture, exclusive=True)
+            shot_ok = True
         except Exception as exc:  # a closed page, a hung renderer: keep the .txt at least
             log.info("no screenshot for note %s: %s", note_id, redact(str(exc).splitlines()[0]))
     txt = stem.with_suffix(".txt")
@@ -68,7 +72,7 @@ async def save_failure(
     if shot_ok:
         lines.append(f"screenshot: {png.name}")
     try:
-        txt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_private(txt, ("\n".join(lines) + "\n").encode("utf-8"), exclusive=True)
     except OSError as exc:
         log.warning("cannot write %s: %s", txt, exc)
         return str(png) if shot_ok else None
@@ -84,7 +88,8 @@ def copy_failure(path: str | None, artifacts_dir: Path, note_id: int) -> str | N
         stem = _stem(artifacts_dir, note_id)
         for suffix in (".png", ".txt"):
             if src.with_suffix(suffix).exists():
-                shutil.copyfile(src.with_suffix(suffix), stem.with_suffix(suffix))
+                data = src.with_suffix(suffix).read_bytes()
+                write_private(stem.with_suffix(suffix), data, exclusive=True)
         target = stem.with_suffix(src.suffix)
         return str(target) if target.exists() else None
     except OSError as exc:

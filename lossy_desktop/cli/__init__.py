@@ -96,6 +96,9 @@ def _spread_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lossy_desktop.core.paths import restrict_umask
+
+    restrict_umask()  # before anything is written: what this process creates is its user's only
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.self_test:

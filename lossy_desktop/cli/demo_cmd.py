@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -31,7 +32,7 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
 
 
 def run_demo(args: argparse.Namespace, _services: Any) -> int:
-    from lossy_desktop.app.demo import prepare_demo
+    from lossy_desktop.app.demo import demo_environment, prepare_demo
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.sandbox.server import SandboxServer
     from lossy_desktop.services import Services
@@ -42,6 +43,9 @@ def run_demo(args: argparse.Namespace, _services: Any) -> int:
     try:
         with SandboxServer(port=0) as sandbox, Services.open(root, verbose=args.verbose) as svc:
             print(f"Sandbox (YouTube, Vimeo, Air) on {sandbox.base_url}")
+            # A Browserbase connection made in the demo talks to the sandbox's fake API with
+            # this run's random key (never the real service, never a fixed key).
+            os.environ.update(demo_environment(sandbox))
             print("Logging the demo account in to each sandbox platform…")
             engine = AutomationEngine()
             try:

@@ -43,8 +43,9 @@ def _serve(args: argparse.Namespace, _services: Any) -> int:
         raise ValidationError("--port", "must be between 0 and 65535")
     if args.max_sessions < 1:
         raise ValidationError("--max-sessions", "must be at least 1")
-    # The key the fake Browserbase accepts: from the environment, never the command line.
-    api_key = os.environ.get("SANDBOX_BROWSERBASE_KEY") or "sandbox-key"
+    # The key the fake Browserbase accepts: from the environment (never the command line), else
+    # a fresh random one for this run, printed below for the app's BROWSERBASE_API_KEY.
+    api_key = os.environ.get("SANDBOX_BROWSERBASE_KEY") or None
     try:
         server = SandboxServer(
             port=args.port,
@@ -64,10 +65,11 @@ def _serve(args: argparse.Namespace, _services: Any) -> int:
     for platform in ("youtube", "vimeo", "air"):
         print(f"  {platform:<8} {server.home_url(platform)}   login: {server.login_url(platform)}")
     print(f"  comments {base}/_sandbox/comments   faults: {base}/_sandbox/faults")
-    key_source = (
-        "SANDBOX_BROWSERBASE_KEY" if "SANDBOX_BROWSERBASE_KEY" in os.environ else "'sandbox-key'"
-    )
-    print(f"  browserbase  BROWSERBASE_BASE_URL={base}  (API key: {key_source})")
+    print(f"  browserbase  BROWSERBASE_BASE_URL={base}")
+    if api_key:
+        print("               API key: the one in SANDBOX_BROWSERBASE_KEY")
+    else:
+        print(f"               BROWSERBASE_API_KEY={server.browserbase_api_key}  (new each run)")
     print(f"  app      lossy-desktop --platform-base {base}")
     sys.stdout.flush()
     stop = threading.Event()

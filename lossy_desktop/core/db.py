@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from lossy_desktop.core.paths import open_private
+
 log = logging.getLogger("lossy.core")
 
 BUSY_TIMEOUT_MS = 5000
@@ -90,6 +92,8 @@ class Database:
             existed = path.exists() and path.stat().st_size > 0
             if existed:
                 _check_header(path)
+            elif not path.exists():
+                os.close(open_private(path, os.O_WRONLY | os.O_CREAT))  # 0600 from the start
             engine = _make_engine(f"sqlite:///{path}")
             db = cls(engine, path)
             with db.engine.connect() as conn:
@@ -150,6 +154,8 @@ class Database:
         import time
 
         target = folder / f"{self.path.stem}-{time.strftime('%Y%m%d-%H%M%S')}-{reason}.sqlite3"
+        # Created 0600 before sqlite writes a byte into it (a copy of every note and login).
+        os.close(open_private(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
         src = sqlite3.connect(str(self.path))
         try:
             dst = sqlite3.connect(str(target))

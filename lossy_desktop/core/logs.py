@@ -6,8 +6,10 @@ lossy.sandbox, lossy.cli. Get one with `logging.getLogger("lossy.<subsystem>")`.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import re
 import threading
 from pathlib import Path
@@ -59,6 +61,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file (and each one rotation starts) is created 0600: never readable by other
+    local users, not even for an instant."""
+
+    def _open(self) -> io.TextIOWrapper:
+        from lossy_desktop.core.paths import open_private
+
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 _configured_file: Path | None = None
 
 
@@ -74,7 +87,7 @@ def setup_logging(log_dir: Path, level: int = logging.INFO, stderr: bool = False
         if getattr(handler, "_lossy", False):
             root.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
     )
     handler.setFormatter(

@@ -83,6 +83,24 @@ class Note(Base):
     video: Mapped[Video] = relationship(back_populates="notes")
 
 
+class Artifact(Base):
+    """A file saved as evidence of a failed posting attempt (a full-page screenshot of a
+    logged-in page, its .txt), linked to its note and the attempt that saved it: deleted with
+    the note, pruned after `artifact_retention_days`."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        Index("ix_artifacts_note", "note_id"),
+        Index("ix_artifacts_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    path: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+
+
 class PlatformConnection(Base):
     __tablename__ = "platform_connections"
 

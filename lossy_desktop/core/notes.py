@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lossy_desktop.core.clock import Clock, system_clock
@@ -37,7 +37,7 @@ from lossy_desktop.core.errors import (
     NotFoundError,
     ValidationError,
 )
-from lossy_desktop.core.models import Note, Video
+from lossy_desktop.core.models import Artifact, Note, Video
 from lossy_desktop.core.platforms import PLATFORMS, check_video_url, get_platform
 from lossy_desktop.core.settings import Settings
 
@@ -1023,18 +1023,88 @@ class NoteService:
                 raise IllegalTransition(
                     f"note {note_id} is being posted right now; delete it once that ends"
                 )
-            artifact = note.failure_artifact_path
+            files = _artifact_files(session, note)
             video = note.video
-            session.delete(note)
+            session.delete(note)  # its artifacts rows go with it (ON DELETE CASCADE)
             session.flush()
             left = session.scalar(select(func.count(Note.id)).where(Note.video_id == video.id))
             if not left:
                 session.delete(video)
         if self._scheduler is not None:
             self._scheduler.cancel(note_id)
-        _remove_file(artifact)
+        for path in files:
+            _remove_file(path)
         log.info("note %d deleted", note_id)
         self._notify_removed([note_id])
+
+    # -- failure artefacts -------------------------------------------------------------------
+    def _link_artifact(self, session: Session, note: Note, path: str) -> None:
+        """Link an artefact (and the file saved beside it) to the note's current attempt."""
+        known = set(session.scalars(select(Artifact.path).where(Artifact.note_id == note.id)))
+        now = self._clock()
+        for name in _siblings(str(path)):
+            if name not in known and Path(name).exists():
+                session.add(
+                    Artifact(
+                        note_id=note.id, attempt=max(note.attempts, 1), path=name, created_at=now
+                    )
+                )
+
+    def artifacts(self, note_id: int) -> builtins.list[tuple[int, str]]:
+        """(attempt, path) of every artefact linked to a note, oldest first."""
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Artifact.attempt, Artifact.path)
+                .where(Artifact.note_id == note_id)
+                .order_by(Artifact.created_at, Artifact.id)
+            )
+            return [(int(attempt), str(path)) for attempt, path in rows]
+
+    def prune_artifacts(
+        self, artifacts_dir: Path | None = None, *, now: float | None = None
+    ) -> int:
+        """Delete failure artefacts older than `artifact_retention_days`: their files, their
+        rows, a note's link to them; and, in `artifacts_dir`, any file that old no note links
+        to (saved before artefacts were linked, or by a process killed before linking it).
+        Returns how many files were deleted."""
+        now = self._clock() if now is None else now
+        cutoff = now - float(self._settings.get("artifact_retention_days")) * 86400.0
+        with self._db.write() as session:
+            old = builtins.list(
+                session.execute(
+                    select(Artifact.id, Artifact.path).where(Artifact.created_at < cutoff)
+                )
+            )
+            paths = [str(path) for _id, path in old]
+            if old:
+                session.execute(delete(Artifact).where(Artifact.id.in_([i for i, _ in old])))
+                session.execute(
+                    update(Note)
+                    .where(Note.failure_artifact_path.in_(paths))
+                    .values(failure_artifact_path=None)
+                )
+            kept = set(session.scalars(select(Artifact.path)))
+            linked = session.scalars(
+                select(Note.failure_artifact_path).where(Note.failure_artifact_path.is_not(None))
+            )
+            kept |= {name for path in linked if path for name in _siblings(path)}
+        removed = 0
+        for path in paths:
+            if Path(path).exists():
+                _remove_file(path)
+                removed += not Path(path).exists()
+        if artifacts_dir is not None and artifacts_dir.is_dir():
+            for entry in artifacts_dir.iterdir():
+                try:
+                    stale = entry.is_file() and entry.stat().st_mtime < cutoff
+                except OSError:
+                    continue
+                if stale and str(entry) not in kept:
+                    _remove_file(str(entry))
+                    removed += not entry.exists()
+        if removed:
+            log.info("pruned %d failure artefact file(s) older than the retention", removed)
+        return removed
 
     # -- worker actions ----------------------------------------------------------------------
     def mark_posting(self, note_id: int, attempt: int) -> NoteView:
@@ -1069,31 +1139,36 @@ class NoteService:
         message: str,
         artifact_path: str | None = None,
     ) -> NoteView:
-        """Failed for good: the note keeps the error kind, message and screenshot path."""
-        old: builtins.list[str | None] = []
+        """Failed for good: the note keeps the error kind, message and screenshot path; the
+        screenshot (and its .txt) are linked to the note and this attempt."""
 
-        def change(_session: Session, note: Note) -> None:
+        def change(session: Session, note: Note) -> None:
             self._transition(note, "failed")
             note.error_kind = _kind(kind)
             note.error = _message(message)
             note.next_attempt_at = None
             if artifact_path is not None:
-                if note.failure_artifact_path and note.failure_artifact_path != artifact_path:
-                    old.append(note.failure_artifact_path)
+                self._link_artifact(session, note, artifact_path)
                 note.failure_artifact_path = str(artifact_path)
 
-        view = self._change_one(note_id, change)
-        for path in old:
-            _remove_file(path)
-        return view
+        return self._change_one(note_id, change)
 
     def mark_retrying(
-        self, note_id: int, *, kind: str, message: str, next_attempt_at: float
+        self,
+        note_id: int,
+        *,
+        kind: str,
+        message: str,
+        next_attempt_at: float,
+        artifact_path: str | None = None,
     ) -> NoteView:
-        """The attempt failed but the queue tries again at `next_attempt_at` (still queued)."""
+        """The attempt failed but the queue tries again at `next_attempt_at` (still queued).
+        Its screenshot, if any, is linked to the note and this attempt."""
         when = _number("next_attempt_at", next_attempt_at)
 
-        def change(_session: Session, note: Note) -> None:
+        def change(session: Session, note: Note) -> None:
+            if artifact_path is not None:
+                self._link_artifact(session, note, artifact_path)
             self._transition(note, "queued")
             note.error_kind = _kind(kind)
             note.error = _message(message)
@@ -1101,14 +1176,18 @@ class NoteService:
 
         return self._change_one(note_id, change)
 
-    def hold(self, note_id: int, *, kind: str, message: str) -> NoteView:
+    def hold(
+        self, note_id: int, *, kind: str, message: str, artifact_path: str | None = None
+    ) -> NoteView:
         """The platform connection must be renewed: the note waits (ghost, not queued)."""
         if kind not in HOLD_KINDS:
             raise ValidationError(
                 "kind", f"only {', '.join(HOLD_KINDS)} hold a note (got {kind!r})"
             )
 
-        def change(_session: Session, note: Note) -> None:
+        def change(session: Session, note: Note) -> None:
+            if artifact_path is not None:
+                self._link_artifact(session, note, artifact_path)
             self._transition(note, "held")
             note.status = "ghost"
             note.error_kind = kind
@@ -1173,6 +1252,25 @@ def _message(message: str) -> str:
 
     text = redact(str(message).strip())
     return text[: MAX_ERROR - 1] + "…" if len(text) > MAX_ERROR else text
+
+
+def _siblings(path: str) -> builtins.list[str]:
+    """An artefact and the files saved with it (the screenshot's .txt, the .txt's screenshot)."""
+    main = Path(path)
+    names = [str(main)]
+    for suffix in (".png", ".txt"):
+        other = str(main.with_suffix(suffix))
+        if other not in names:
+            names.append(other)
+    return names
+
+
+def _artifact_files(session: Session, note: Note) -> builtins.list[str]:
+    """Every file linked to a note (rows, plus the failure path and its siblings)."""
+    files = builtins.list(session.scalars(select(Artifact.path).where(Artifact.note_id == note.id)))
+    if note.failure_artifact_path:
+        files += [p for p in _siblings(note.failure_artifact_path) if p not in files]
+    return files
 
 
 def _remove_file(path: str | None) -> None:

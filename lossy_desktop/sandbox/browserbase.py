@@ -9,6 +9,10 @@ A context is a profile folder: a session started with `{context: {id, persist: t
 directly (cookies survive into the next session); `persist: false` works on a copy.
 
 The live view (`/debug`) proxies Chromium's own DevTools front end, guarded by a token.
+
+Like a real cloud browser, the fake's browsers cannot be pointed at this computer's files or the
+browser's own pages: a CDP command (on the connect URL or the live view) whose `url` is a
+`file:`, `chrome:` (or similar local) URL is answered with an error and never reaches Chromium.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import secrets
 import shutil
@@ -38,6 +43,10 @@ log = logging.getLogger("lossy.sandbox")
 REGIONS = ("us-west-2", "us-east-1", "eu-central-1", "ap-southeast-1")
 PLANS = ("free", "developer")
 FREE_PLAN_MAX_TIMEOUT = 15 * 60
+# Schemes that reach this computer's files or the browser's own privileged pages.
+LOCAL_SCHEMES = frozenset(
+    {"file", "filesystem", "chrome", "chrome-untrusted", "chrome-extension", "devtools"}
+)
 _PROFILE_IGNORE = shutil.ignore_patterns(
     "Singleton*", "DevToolsActivePort", "lossy-chromium-stderr.log", "*.lock"
 )
@@ -47,6 +56,43 @@ def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def is_local_url(url: str) -> bool:
+    """Does this URL (as Chromium would parse it) open a local file or a browser page?"""
+    # Chromium drops tabs and newlines anywhere and leading/trailing controls and spaces.
+    cleaned = "".join(ch for ch in url if ch not in "\t\r\n").strip("".join(map(chr, range(33))))
+    lowered = cleaned.lower()
+    while lowered.startswith("view-source:"):
+        lowered = lowered[len("view-source:") :]
+    scheme, colon, _ = lowered.partition(":")
+    return bool(colon) and scheme in LOCAL_SCHEMES
+
+
+def refuse_local_navigation(text: str) -> str | None:
+    """For a CDP command from the client: None to pass it on, or the error reply to send back
+    instead when it would open a local URL (Page.navigate, Target.createTarget, ...)."""
+    if '"url"' not in text:
+        return None
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    params = message.get("params") if isinstance(message, dict) else None
+    url = params.get("url") if isinstance(params, dict) else None
+    if not isinstance(url, str) or not is_local_url(url):
+        return None
+    log.info("sandbox browserbase: refused %s to a local URL", message.get("method"))
+    reply: dict[str, Any] = {
+        "id": message.get("id"),
+        "error": {
+            "code": -32000,
+            "message": "Navigation to local (file:, chrome:) URLs is not allowed",
+        },
+    }
+    if "sessionId" in message:
+        reply["sessionId"] = message["sessionId"]
+    return json.dumps(reply)
 
 
 class APIError(Exception):
@@ -585,10 +631,21 @@ class FakeBrowserbase:
                     src: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
                     dst: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
                 ) -> None:
+                    from_client = src is downstream
                     async for msg in src:
                         if msg.type == aiohttp.WSMsgType.TEXT:
+                            refusal = refuse_local_navigation(msg.data) if from_client else None
+                            if refusal is not None:
+                                await src.send_str(refusal)
+                                continue
                             await dst.send_str(msg.data)
                         elif msg.type == aiohttp.WSMsgType.BINARY:
+                            if from_client:
+                                text = msg.data.decode("utf-8", "replace")
+                                refusal = refuse_local_navigation(text)
+                                if refusal is not None:
+                                    await src.send_bytes(refusal.encode())
+                                    continue
                             await dst.send_bytes(msg.data)
                         else:
                             break

@@ -14,7 +14,6 @@ See README.md in this folder for the URLs, selectors, endpoints and faults.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import secrets
@@ -28,6 +27,13 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
+from lossy_desktop.core.loopback import (
+    MISDIRECTED,
+    host_is_loopback,
+    is_loopback_name,
+    reuse_address,
+    websocket_origin_allowed,
+)
 from lossy_desktop.sandbox import pages
 from lossy_desktop.sandbox.browserbase import APIError, FakeBrowserbase
 from lossy_desktop.sandbox.state import (
@@ -685,6 +691,24 @@ def cookie_for(base_url: str, platform: str, token: str) -> dict[str, Any]:
 
 
 @web.middleware
+async def _loopback_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer only requests addressed to the loopback interface (a DNS-rebinding page sends its
+    own domain as Host: 421), and accept WebSockets (the CDP connect URL, the live view) only
+    from programs or from this server's own pages (403 for a foreign Origin)."""
+    host = request.headers.get("Host")
+    if not host_is_loopback(host):
+        return _json_error(421, "misdirected_request", MISDIRECTED)
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    if upgrade and not websocket_origin_allowed(request.headers.get("Origin"), host):
+        return _json_error(
+            403,
+            "forbidden_origin",
+            "WebSocket connections from web pages on other origins are refused",
+        )
+    return await handler(request)
+
+
+@web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
@@ -710,7 +734,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def build_app(state: SandboxState, browserbase: FakeBrowserbase | None = None) -> web.Application:
-    app = web.Application(middlewares=[_errors], client_max_size=2 * 1024 * 1024)
+    app = web.Application(middlewares=[_loopback_guard, _errors], client_max_size=2 * 1024 * 1024)
     PlatformSite(state).add_routes(app)
     if browserbase is not None:
         app[BROWSERBASE_KEY] = browserbase
@@ -719,13 +743,8 @@ def build_app(state: SandboxState, browserbase: FakeBrowserbase | None = None) -
 
 
 def check_loopback(host: str) -> None:
-    if host == "localhost":
+    if is_loopback_name(host):
         return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
     raise SandboxError(f"the sandbox serves on a loopback address only (got {host!r})")
 
 
@@ -737,7 +756,7 @@ class SandboxServer:
         port: int = 0,
         host: str = "127.0.0.1",
         *,
-        browserbase_api_key: str = "sandbox-key",
+        browserbase_api_key: str | None = None,
         max_sessions: int = 3,
         plan: str = "developer",
         profiles_dir: Path | None = None,
@@ -753,9 +772,11 @@ class SandboxServer:
         self.requested_port = port
         self.port = 0
         self.state = SandboxState()
-        self.browserbase_api_key = browserbase_api_key
+        # No fixed default: a key anyone can guess would let any local program (or a page,
+        # through the API) start browsers here. A fresh random one per run unless given.
+        self.browserbase_api_key = browserbase_api_key or secrets.token_urlsafe(24)
         self._bb_options: dict[str, Any] = {
-            "api_key": browserbase_api_key,
+            "api_key": self.browserbase_api_key,
             "max_sessions": max_sessions,
             "plan": plan,
             "profiles_dir": profiles_dir,
@@ -808,7 +829,9 @@ class SandboxServer:
             self._app, handle_signals=False, access_log=None, shutdown_timeout=5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.requested_port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.host, self.requested_port, reuse_address=reuse_address()
+        )
         await site.start()
         server = site._server
         assert server is not None

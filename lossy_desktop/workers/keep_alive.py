@@ -1,4 +1,6 @@
-"""keep_alive (cron, 03:00 by default): visit each connection nobody has used for a while.
+"""keep_alive (cron, 03:00 by default), the daily maintenance job: first delete failure
+artefacts (full-page screenshots of logged-in pages) older than `artifact_retention_days`, then
+visit each connection nobody has used for a while.
 
 For each active connection unused for `keepalive_idle_days` or more: open a browser session on
 its login (Browserbase context or local profile), visit the platform's home, check the login
@@ -44,6 +46,12 @@ class KeepAliveWorker:
         self.engine = engine
 
     def perform(self, jobs: list[JobRecord], ctx: JobContext) -> dict[int, Result]:
+        for job in jobs:
+            ctx.step(job.id, "pruning old failure screenshots")
+        try:
+            self.services.notes.prune_artifacts(self.services.data.artifacts)
+        except Exception as exc:  # never let housekeeping stop the keep-alive visits
+            log.warning("pruning failure artefacts failed: %s", exc)
         days = int(self.services.settings.get("keepalive_idle_days"))
         idle = self.services.connections.idle_since(days)
         failures: list[str] = []

@@ -201,6 +201,7 @@ class PostNoteWorker:
                 kind=error.kind,
                 message=message,
                 next_attempt_at=self.services.clock() + seconds,
+                artifact_path=error.artifact_path,
             )
             return Snooze(seconds, reason=error.kind)
         if error.retryable and job.attempt < job.max_attempts:
@@ -212,6 +213,7 @@ class PostNoteWorker:
                 message=message,
                 next_attempt_at=self.services.clock()
                 + backoff_seconds(job.attempt, base_s=self.services.queue.backoff_base()),
+                artifact_path=error.artifact_path,
             )
             return Error(error.message, kind=error.kind)
         notes.mark_failed(
@@ -234,7 +236,10 @@ class PostNoteWorker:
         for job, view in batch:
             try:
                 self.services.notes.hold(
-                    view.id, kind=error.kind, message=user_message(error.kind, platform)
+                    view.id,
+                    kind=error.kind,
+                    message=user_message(error.kind, platform),
+                    artifact_path=error.artifact_path,
                 )
             except IllegalTransition:
                 pass

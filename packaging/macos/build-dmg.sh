@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # macOS: builds "dist/Lossy Desktop.app" with PyInstaller (build.spec) and a compressed .dmg with
 # hdiutil. Run on a Mac (Apple silicon builds an arm64 app, Intel an x86_64 one) from the repo:
-#   python3.11 -m venv .venv && .venv/bin/pip install -r requirements.lock && .venv/bin/pip install -e .
+#   python3.11 -m venv .venv && .venv/bin/pip install --require-hashes -r requirements.lock \
+#     -r requirements-dev.lock && .venv/bin/pip install --no-deps -e .
 #   packaging/macos/build-dmg.sh
 # Optional signing and notarisation (otherwise Gatekeeper asks users to right-click → Open):
 #   CODESIGN_IDENTITY="Developer ID Application: NAME (TEAMID)"   sign the app and the dmg

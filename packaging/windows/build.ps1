@@ -1,7 +1,7 @@
 # Windows: builds dist\lossy-desktop\ with PyInstaller (build.spec), smoke-tests it, then the
 # installer dist\LossyDesktop-<version>-setup.exe with Inno Setup 6. Run from the repo root in
 # PowerShell on Windows 10/11 x64 with Python 3.11 and Inno Setup 6 installed:
-#   py -3.11 -m venv .venv; .venv\Scripts\pip install -r requirements.lock; .venv\Scripts\pip install -e .
+#   py -3.11 -m venv .venv; .venv\Scripts\pip install --require-hashes -r requirements.lock -r requirements-dev.lock; .venv\Scripts\pip install --no-deps -e .
 #   powershell -ExecutionPolicy Bypass -File packaging\windows\build.ps1
 # Optional: $env:SIGNTOOL_CERT = path of a .pfx (and $env:SIGNTOOL_PASSWORD) to sign the exe files.
 $ErrorActionPreference = "Stop"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -437,3 +438,103 @@ def test_controller_follows_the_port_setting_on_the_qt_loop(tmp_path: Any) -> No
     assert out.returncode == 0, out.stderr[-3000:]
     assert "scenario ok" in out.stdout
     assert "QThread" not in out.stderr
+
+
+def test_requests_without_the_token_cannot_lock_the_recorder_out(services: Services) -> None:
+    # Issue 10: the rate limit was counted before authentication, so 60 requests without a
+    # token locked the real recorder out for a minute.
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        statuses = []
+        for _ in range(6):
+            response = await client.post("/v1/notes", json=note(), headers={})
+            statuses.append(response.status_code)
+        assert statuses == [401] * 6
+        response = await client.post("/v1/notes", json=note(), headers=AUTH)
+        assert response.status_code == 201, response.text
+        assert services.notes.count() == 1
+
+    run_with_server(services, body, rate_limit=3, rate_period=60.0)
+
+
+def test_failed_authentications_are_limited_on_their_own(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        statuses = []
+        for _ in range(6):
+            response = await client.post(
+                "/v1/notes", json=note(), headers={"Authorization": "Bearer guess"}
+            )
+            statuses.append(response.status_code)
+        assert statuses == [401] * 4 + [429] * 2
+        assert int(response.headers["Retry-After"]) >= 1
+        # The right token still gets in; then the request limit (3) applies to it.
+        statuses = []
+        for i in range(4):
+            response = await client.post(
+                "/v1/notes", json=note(text=f"n{i}", timestamp_seconds=i), headers=AUTH
+            )
+            statuses.append(response.status_code)
+        assert statuses == [201, 201, 201, 429]
+
+    run_with_server(services, body, rate_limit=3, auth_fail_limit=4, rate_period=60.0)
+
+
+async def _raw_request(port: int, header_lines: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            b"POST /v1/notes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + header_lines
+            + b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        await writer.drain()
+        return await reader.read()
+    finally:
+        writer.close()
+
+
+def test_a_token_that_is_not_utf8_is_just_a_wrong_token(services: Services) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        assert server.port is not None
+        answer = await _raw_request(
+            server.port, b"Authorization: Bearer \xff\xfe" + b"x" * 10 + b"\r\n"
+        )
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+
+    run_with_server(services, body)
+
+
+def test_a_malformed_header_gets_a_plain_400_without_the_line_or_a_traceback(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        assert server.port is not None
+        for line in (
+            b"Authorization Bearer " + TOKEN.encode() + b"\r\n",  # no colon
+            b"Authorization: Bearer " + TOKEN.encode() + b"\x01\r\n",  # a control character
+        ):
+            answer = await _raw_request(server.port, line)
+            status, _, text = answer.partition(b"\r\n\r\n")
+            assert status.split(b"\r\n")[0].split(b" ")[1] == b"400", answer[:200]
+            assert text.strip() == b"400 Bad Request"
+            assert TOKEN.encode() not in answer
+
+    caplog.set_level(logging.DEBUG)
+    run_with_server(services, body)
+    assert TOKEN not in caplog.text
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_no_reuse_address_on_windows(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SO_REUSEADDR on Windows lets another process bind the same port and take connections.
+    seen: list[Any] = []
+    original = asyncio.BaseEventLoop.create_server
+
+    async def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("reuse_address"))
+        return await original(self, *args, **{**kwargs, "reuse_address": True})
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_server", spy)
+    run_with_server(services, lambda client, server: asyncio.sleep(0))
+    monkeypatch.setattr("sys.platform", "win32")
+    run_with_server(services, lambda client, server: asyncio.sleep(0))
+    assert seen == [True, False]

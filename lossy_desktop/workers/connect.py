@@ -93,13 +93,18 @@ class LoginFlow:
     async def _open(
         self, playwright: Playwright, provider: Provider, connection: ConnectionView
     ) -> BrowserSession:
-        session = await provider.open(
-            playwright, connection, purpose="login", headless=self.headless
-        )
+        try:
+            session = await provider.open(
+                playwright, connection, purpose="login", headless=self.headless
+            )
+        except AutomationError as error:
+            if error.usage is not None:  # created (billed), then failed: recorded all the same
+                self._record(error.usage)
+            raise
         try:
             await session.page.goto(home_url(self.platform, self.services.settings))
         except Exception:
-            await provider.close(session)
+            self._record(await provider.close(session))
             raise
         return session
 

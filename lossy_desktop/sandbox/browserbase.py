@@ -636,6 +636,9 @@ class FakeBrowserbase:
             raise APIError(401, "Invalid signing key")
         if session.status != "RUNNING":
             raise APIError(410, f"Session {session.id} has ended ({session.status})")
+        if self.state.take_fault("browserbase", "connect", None, ("refuse_connect",)):
+            await self.end(session, "ERROR")
+            raise APIError(410, f"Session {session.id} has ended (ERROR)")
         session.connected = True
         try:
             return await self._proxy_ws(request, session, session.process.browser_ws_url)

@@ -531,11 +531,10 @@ class BrowserbaseProvider:
     async def refresh_live_view(self, session: BrowserSession) -> str | None:
         if not session.session_id:
             return None
-        # The page the user is on: a tab that opened last becomes the session's page.
-        if not session.context.pages:
-            return session.live_view_url()
+        # The page the user is on: the tab opened last (a sign-in popup) becomes the session's
+        # page; when it closes, the one before it.
         open_pages = [p for p in session.context.pages if not p.is_closed()]
-        if open_pages and (session.page.is_closed() or session.page not in open_pages):
+        if open_pages:
             session.page = open_pages[-1]
         try:
             async with self.client() as bb:

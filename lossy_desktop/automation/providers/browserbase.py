@@ -400,6 +400,7 @@ class BrowserbaseProvider:
             detached=detached,
         )
         session.extra["persist"] = purpose != "post"
+        session.extra["seen_pages"] = [p for p in context.pages if not p.is_closed()]
         if record:
             session.extra["replay_url"] = self.replay_url(session_id)
         _watch_disconnect(browser, session)
@@ -531,11 +532,14 @@ class BrowserbaseProvider:
     async def refresh_live_view(self, session: BrowserSession) -> str | None:
         if not session.session_id:
             return None
-        # The page the user is on: the tab opened last (a sign-in popup) becomes the session's
-        # page; when it closes, the one before it.
+        # The page the user is on: a tab opened since we last looked (a sign-in popup) becomes
+        # the session's page; when the session's page closes, the newest one left.
         open_pages = [p for p in session.context.pages if not p.is_closed()]
-        if open_pages:
-            session.page = open_pages[-1]
+        seen = session.extra.get("seen_pages") or []
+        opened = [p for p in open_pages if p not in seen]
+        if open_pages and (session.page.is_closed() or opened):
+            session.page = (opened or open_pages)[-1]
+        session.extra["seen_pages"] = open_pages
         try:
             async with self.client() as bb:
                 live = await bb.sessions.debug(session.session_id)

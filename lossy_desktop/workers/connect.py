@@ -244,8 +244,10 @@ def connect_with_login_form(
     async def log_in(page: Page) -> None:
         await page.goto(login_url)
         await page.locator("input[name=account]").fill(account)
-        await page.locator("form [type=submit]").first.click()
-        await page.wait_for_load_state()
+        # Wait for the form's own navigation: its answer sets the login cookie (a navigation
+        # started before it arrives would drop it).
+        async with page.expect_navigation():
+            await page.locator("form [type=submit]").first.click()
 
     try:
         flow.drive(log_in)

@@ -120,9 +120,6 @@ def test_local_add_verify_list_remove(cli, data_dir, sandbox, engine):
 def test_browserbase_add_verify_remove(cli, data_dir, sandbox, engine, monkeypatch):
     monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
-    monkeypatch.setattr(
-        "lossy_desktop.automation.providers.browserbase.BrowserbaseProvider.context_settle_s", 0
-    )
     fake = sandbox.browserbase
 
     code, out, err = cli("connections", "add", "vimeo", "--provider", "browserbase")
@@ -132,8 +129,21 @@ def test_browserbase_add_verify_remove(cli, data_dir, sandbox, engine, monkeypat
     assert conn.browserbase_context_id in fake.contexts
     login = fake.sessions[conn.browserbase_session_id]
     assert login.status == "RUNNING" and login.keep_alive  # outlived the command
-    assert "navbar=false" in out  # the live view was printed for the user
-    assert login.signing_key not in out  # but never the connect URL
+    assert "navbar=false" not in out and login.live_token not in out  # not unless asked
+    assert "--show-live-view-url" in out
+    assert login.signing_key not in out  # never the connect URL
+
+    # asked: the live view, with a warning that it controls the logged-in browser
+    code, out, err = cli(
+        "connections", "add", "vimeo", "--provider", "browserbase", "--show-live-view-url"
+    )
+    assert code == 0, out + err
+    assert login.status == "COMPLETED"  # the earlier login browser was replaced, not doubled
+    conn = _connection(data_dir, "vimeo")
+    login = fake.sessions[conn.browserbase_session_id]
+    assert "navbar=false" in out and login.live_token in out
+    assert "WARNING" in out and "controls the logged-in browser" in out
+    assert login.signing_key not in out
 
     _log_in_through(engine, fake._connect_url(login), sandbox.login_cookie("vimeo", "Bo"))
 
@@ -146,7 +156,7 @@ def test_browserbase_add_verify_remove(cli, data_dir, sandbox, engine, monkeypat
     assert all(s.status == "COMPLETED" for s in fake.sessions.values())
     with Services.open(data_dir) as services:
         purposes = sorted(u.purpose for u in services.usage.recent())
-    assert purposes == ["keepalive", "login"]
+    assert purposes == ["keepalive", "login", "login"]
 
     code, out, _err = cli("connections", "remove", "vimeo")
     assert code == 0
@@ -164,3 +174,66 @@ def test_verify_unknown_connection_is_a_clear_error(cli):
     code, _out, err = cli("connections", "verify", "air")
     assert code != 0
     assert "Air" in err
+
+
+def test_browserbase_free_plan_add_stays_connected_until_logged_in(
+    cli, data_dir, sandbox, engine, monkeypatch
+):
+    """Free: no keepAlive, so a disconnect would end the login session. `add` keeps it
+    connected, notices the login made in the live view, and the connection is active."""
+    import threading
+
+    from lossy_desktop.automation.providers.browserbase import forget_learned_plans
+
+    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
+    fake = sandbox.browserbase
+    forget_learned_plans()
+    fake.set_plan("free")
+    result: list[tuple[int, str, str]] = []
+    try:
+        thread = threading.Thread(
+            target=lambda: result.append(
+                cli("connections", "add", "air", "--provider", "browserbase")
+            )
+        )
+        thread.start()
+        running = None
+        for _ in range(600):  # wait for the condition: the login browser is up on Air's home
+            running = next(
+                (
+                    s
+                    for s in fake.sessions.values()
+                    if s.status == "RUNNING"
+                    and s.process is not None
+                    and any(p["url"] == sandbox.home_url("air") for p in s.process.pages())
+                ),
+                None,
+            )
+            if running is not None or not thread.is_alive():
+                break
+            thread.join(0.1)
+        assert running is not None, result
+        assert running.keep_alive is False and running.timeout == 900
+
+        async def log_in(pw: Any) -> None:  # what the user does in the live view
+            browser = await pw.chromium.connect_over_cdp(running.process.browser_ws_url)
+            await browser.contexts[0].add_cookies([sandbox.login_cookie("air", "Cy")])
+            await browser.contexts[0].pages[0].reload()
+            await browser.close()
+
+        engine.run(log_in, 60)
+        thread.join(120)
+        assert not thread.is_alive()
+    finally:
+        fake.set_plan("developer")
+        forget_learned_plans()
+    code, out, err = result[0]
+    assert code == 0, out + err
+    assert "no keepAlive" in out and "15-minute" in out
+    assert "active" in out
+    assert running.status == "COMPLETED"
+    conn = _connection(data_dir, "air")
+    assert conn.status == "active" and conn.browserbase_session_id is None
+    with Services.open(data_dir) as services:
+        assert [u.purpose for u in services.usage.recent()] == ["login"]

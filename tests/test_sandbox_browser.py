@@ -255,79 +255,76 @@ def test_browserbase_free_plan_refuses_keep_alive() -> None:
             bb.sessions.create(keep_alive=True)
         with pytest.raises(browserbase.BadRequestError, match="900"):
             bb.sessions.create(api_timeout=3600)
+        assert sb.browserbase is not None
+        sb.browserbase.set_plan("startup")  # an upgrade: both are allowed now
+        session = bb.sessions.create(keep_alive=True, api_timeout=3600)
+        assert session.keep_alive is True
+        bb.sessions.update(session.id, status="REQUEST_RELEASE")
+        with pytest.raises(ValueError, match="plan must be one of"):
+            sb.browserbase.set_plan("gold")
 
 
-def test_browserbase_refuse_sessions_fault(sandbox: SandboxServer) -> None:
-    sandbox.set_fault("browserbase", "refuse_sessions", count=1)
-    with pytest.raises(browserbase.InternalServerError) as info:
-        bb_client(sandbox).sessions.create()
-    assert info.value.status_code == 503
-    sandbox.set_fault("browserbase", "rate_limited", count=1, retry_after=7)
-    with pytest.raises(browserbase.RateLimitError) as limited:
-        bb_client(sandbox).sessions.create()
-    assert limited.value.response.headers["retry-after"] == "7"
-    assert sandbox.browserbase_sessions() == []
-
-
-def test_connect_over_cdp_and_context_persists_cookies(
-    pw: Playwright, sandbox: SandboxServer
-) -> None:
+def test_release_is_asynchronous_and_the_context_is_saved_after(sandbox: SandboxServer) -> None:
     bb = bb_client(sandbox)
     context = bb.contexts.create()
     settings: Any = {"context": {"id": context.id, "persist": True}}
-    first = bb.sessions.create(browser_settings=settings)
-    assert first.status == "RUNNING"
-    assert first.connect_url.startswith("ws://127.0.0.1:") and "signingKey=" in first.connect_url
-    # a wrong signing key is refused before any CDP traffic
-    bad = first.connect_url.replace("ws://", "http://").split("signingKey=")[0] + "signingKey=x"
-    assert httpx.get(bad, trust_env=False).status_code == 401
-
-    b = pw.chromium.connect_over_cdp(first.connect_url)
-    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
-    log_in(page, sandbox, "vimeo", "Kept Login")
-    b.close()
-    # without keepAlive, the disconnect ends the session and stops its browser
-    wait_until(lambda: bb.sessions.retrieve(first.id).status == "COMPLETED", what="COMPLETED")
-    pid = next(s["pid"] for s in sandbox.browserbase_sessions() if s["id"] == first.id)
-    wait_until(lambda: not psutil.pid_exists(pid), what="the browser to exit")
-
-    second = bb.sessions.create(browser_settings=settings)
-    b = pw.chromium.connect_over_cdp(second.connect_url)
-    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
-    page.goto(sandbox.video_url("vimeo", "1"))
-    assert page.locator("#topnav_user").get_attribute("title") == "Kept Login"
-    b.close()
-    # and a session without the context starts logged out
-    third = bb.sessions.create()
-    b = pw.chromium.connect_over_cdp(third.connect_url)
-    page = b.contexts[0].pages[0] if b.contexts[0].pages else b.contexts[0].new_page()
-    page.goto(sandbox.video_url("vimeo", "1"))
-    assert page.locator("a.topnav_login").is_visible()
-    b.close()
+    first = bb.sessions.create(browser_settings=settings, keep_alive=True)
+    assert bb.sessions.update(first.id, status="REQUEST_RELEASE").status == "RUNNING"
+    # still running: the context is held, a new session on it is refused
+    with pytest.raises(browserbase.ConflictError):
+        bb.sessions.create(browser_settings=settings)
+    wait_until(lambda: bb.sessions.retrieve(first.id).status == "COMPLETED", what="the end")
+    second = bb.sessions.create(browser_settings=settings)  # saved: it starts
+    assert second.status == "RUNNING"
+    bb.sessions.update(second.id, status="REQUEST_RELEASE")
 
 
-def test_debug_live_view_and_release(sandbox: SandboxServer) -> None:
+def test_sessions_are_listed_by_user_metadata(sandbox: SandboxServer) -> None:
     bb = bb_client(sandbox)
-    session = bb.sessions.create(keep_alive=True)
+    ours = bb.sessions.create(keep_alive=True, user_metadata={"app": "lossy", "run": {"id": "7"}})
+    theirs = bb.sessions.create(keep_alive=True, user_metadata={"app": "other"})
+    try:
+        found = bb.sessions.list(q="user_metadata['app']:'lossy'")
+        assert [s.id for s in found] == [ours.id]
+        nested = bb.sessions.list(
+            q="user_metadata['app']:'lossy' AND user_metadata['run']['id']:'7'"
+        )
+        assert [s.id for s in nested] == [ours.id]
+        assert bb.sessions.list(q="user_metadata['app']:'none'") == []
+        assert {s.id for s in bb.sessions.list(status="RUNNING")} >= {ours.id, theirs.id}
+        with pytest.raises(browserbase.BadRequestError, match="user_metadata"):
+            bb.sessions.list(q="app = lossy")
+    finally:
+        for s in (ours, theirs):
+            bb.sessions.update(s.id, status="REQUEST_RELEASE")
+
+
+def test_a_new_tab_ends_the_pages_live_view(
+    pw: Playwright, page: Page, sandbox: SandboxServer
+) -> None:
+    """The live view of a page tells its parent "browserbase-disconnected" when a tab opens
+    (the client then asks /debug again for the page the user is on)."""
+    bb = bb_client(sandbox)
+    session = bb.sessions.create()
     live = bb.sessions.debug(session.id)
-    assert live.pages and live.pages[0].debugger_fullscreen_url == live.debugger_fullscreen_url
-    with httpx.Client(trust_env=False) as c:
-        inspector = c.get(live.debugger_url)
-        assert inspector.status_code == 200 and "text/html" in inspector.headers["content-type"]
-        # the token is checked: without it (and without the cookie it sets) it is refused
-        bare = live.debugger_url.split("?")[0]
-        assert httpx.get(bare, trust_env=False).status_code == 401
-        assert httpx.get(bare + "?token=wrong", trust_env=False).status_code == 401
-        assert c.get(bare).status_code == 200  # this client has the cookie now
-        view = c.get(live.debugger_fullscreen_url + "&navbar=false")
-        assert view.status_code == 200 and "browserbase-disconnected" in view.text
-        status_url = live.debugger_fullscreen_url.split("/view?")[0] + "/status"
-        assert c.get(status_url).json() == {"status": "RUNNING"}  # cookie from the view
-        released = bb.sessions.update(session.id, status="REQUEST_RELEASE")
-        assert released.status == "COMPLETED" and released.ended_at is not None
-        assert c.get(status_url).json() == {"status": "COMPLETED"}
-    with pytest.raises(browserbase.BadRequestError, match="not running"):
-        bb.sessions.debug(session.id)
+    page.goto(f"{sandbox.base_url}/_sandbox")  # the parent page, on the view's site
+    page.set_content(
+        "<script>window.got = []; addEventListener('message', e => got.push(e.data));</script>"
+        f"<iframe src='{live.debugger_fullscreen_url}&navbar=false'></iframe>"
+    )
+    b = pw.chromium.connect_over_cdp(session.connect_url)
+    try:
+        view = wait_until(
+            lambda: next((f for f in page.frames if "/view?" in f.url), None), what="the view"
+        )
+        view.wait_for_function("tabs === 1")  # the view has seen the one tab
+        assert page.evaluate("window.got") == []
+        b.contexts[0].new_page()
+        page.wait_for_function("window.got.includes('browserbase-disconnected')")
+        assert bb.sessions.retrieve(session.id).status == "RUNNING"  # only the view ended
+        assert len(bb.sessions.debug(session.id).pages) == 2  # asked again: both pages
+    finally:
+        b.close()
 
 
 def test_concurrency_limit_and_timeout(tmp_path: Path) -> None:
@@ -338,6 +335,7 @@ def test_concurrency_limit_and_timeout(tmp_path: Path) -> None:
             bb.sessions.create()
         headers = info.value.response.headers
         assert int(headers["retry-after"]) > 0 and headers["x-ratelimit-remaining"] == "0"
+        assert 0 < int(headers["x-ratelimit-reset"]) <= 60  # seconds to wait, not a timestamp
         # 60 s at time_scale 0.02 is 1.2 s: the session times out and its browser is stopped
         wait_until(lambda: bb.sessions.retrieve(first.id).status == "TIMED_OUT", 20, "TIMED_OUT")
         pid = sb.browserbase_sessions()[0]["pid"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import httpx
 from playwright.async_api import Error as PlaywrightError
@@ -27,6 +27,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.usage import UsageRecord
 
 SESSION_EXPIRED: Final = "session_expired"
 NOT_LOGGED_IN: Final = "not_logged_in"
@@ -250,6 +253,8 @@ class AutomationError(Exception):
 
     `message` is a technical description (already free of secrets); `user_message(platform)`
     gives the sentence for the user. `artifact_path` points at a screenshot of the page.
+    `usage`: a browser session was created (and billed) before the failure: its usage record,
+    for the caller to store. `replay_url`: where the session's recording can be watched.
     """
 
     def __init__(
@@ -260,6 +265,8 @@ class AutomationError(Exception):
         retryable: bool | None = None,
         retry_after: float | None = None,
         artifact_path: str | None = None,
+        usage: UsageRecord | None = None,
+        replay_url: str | None = None,
     ) -> None:
         self.policy = policy(kind)
         self._retryable = retryable
@@ -267,6 +274,8 @@ class AutomationError(Exception):
         self.message = redact(message)
         self.retry_after = retry_after
         self.artifact_path = artifact_path
+        self.usage = usage
+        self.replay_url = replay_url
         super().__init__(f"{kind}: {self.message}")
 
     @property
@@ -293,6 +302,8 @@ class AutomationError(Exception):
             retryable=self._retryable,
             retry_after=self.retry_after,
             artifact_path=artifact_path,
+            usage=self.usage,
+            replay_url=self.replay_url,
         )
 
     def __repr__(self) -> str:

@@ -9,14 +9,18 @@ login browser that outlives it and returns at once (the connection is awaiting_a
   profile (DevToolsActivePort + SingletonLock), checks the login in it, then closes it.
 - browserbase: a login session with keepAlive (so it survives this process disconnecting),
   its id kept on the connection; `verify` releases it (its cookies persist into the context)
-  and checks the login in a fresh session.
+  and checks the login in a fresh session. On a plan without keepAlive (Free) a disconnect
+  would end the session, so `add` stays connected instead, notices the login by itself (within
+  the plan's session limit), saves it and makes the connection active.
 
-The live-view URL is printed for the user to open; it is a secret: never logged or stored.
+Browserbase's live-view URL controls the logged-in browser: it is printed only when asked
+(`--show-live-view-url`), with a warning; never logged or stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -29,13 +33,14 @@ if TYPE_CHECKING:
     from playwright.async_api import Playwright
 
     from lossy_desktop.automation.engine import AutomationEngine
-    from lossy_desktop.automation.providers import Provider
+    from lossy_desktop.automation.providers import BrowserSession, Provider
     from lossy_desktop.core.connections import ConnectionView
     from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.cli")
 
 STEP_TIMEOUT_S = 180.0
+LOGIN_POLL_S = 2.0  # how often an attached (Free plan) login is checked
 
 
 def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
@@ -53,6 +58,12 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
         "--provider",
         choices=("local", "browserbase"),
         help="where the browser runs (default: the provider setting)",
+    )
+    add.add_argument(
+        "--show-live-view-url",
+        action="store_true",
+        help="print Browserbase's live-view URL (it controls the logged-in browser: anyone "
+        "who has it can use your account; keep it private)",
     )
     add.set_defaults(handler=_explained(_add))
 
@@ -111,6 +122,7 @@ def _record(services: Services, usage: Any) -> None:
 
 def _add(args: argparse.Namespace, services: Services) -> int:
     from lossy_desktop.automation.chromium import has_display
+    from lossy_desktop.automation.errors import AutomationError
 
     platform = args.platform
     label = get_platform(platform).label
@@ -132,7 +144,7 @@ def _add(args: argparse.Namespace, services: Services) -> int:
         start_at = home_url(platform, services.settings)
         ready = connection
 
-        async def start(playwright: Playwright) -> tuple[str | None, str | None]:
+        async def start(playwright: Playwright) -> tuple[str | None, BrowserSession]:
             session = await provider.open(
                 playwright, ready, purpose="login", headless=headless, detached=True
             )
@@ -140,20 +152,97 @@ def _add(args: argparse.Namespace, services: Services) -> int:
                 await session.page.goto(start_at)
                 url = await provider.refresh_live_view(session)
             except BaseException:
-                await provider.close(session)
+                _record(services, await provider.close(session))
                 raise
-            await provider.detach(session)
-            return url, session.session_id if provider.name == "browserbase" else None
+            if session.detached:
+                await provider.detach(session)
+            return url, session
 
-        live_view, session_id = engine.run(start, STEP_TIMEOUT_S)
-    if session_id:
-        connections.update(platform, browserbase_session_id=session_id)
-    where = "a browser window" if not headless and provider_name == "local" else "the live view"
-    print(f"{label}: a login browser is open on {start_at} ({provider_name}).")
-    if live_view:
-        print(f"Live view (keep it private; it controls the browser):\n  {live_view}")
-    print(f"Log in to {label} in {where}, then run:\n  lossy-desktop connections verify {platform}")
-    return 0
+        try:
+            live_view, session = engine.run(start, STEP_TIMEOUT_S)
+        except AutomationError as error:
+            _record(services, error.usage)  # a session created, then failed: billed all the same
+            raise
+        is_bb = provider_name == "browserbase"
+        if is_bb and session.detached and session.session_id:
+            connections.update(platform, browserbase_session_id=session.session_id)
+        where = "a browser window" if not headless and provider_name == "local" else "the live view"
+        print(f"{label}: a login browser is open on {start_at} ({provider_name}).")
+        if live_view and not is_bb:
+            print(f"Live view (keep it private; it controls the browser):\n  {live_view}")
+        elif live_view and args.show_live_view_url:
+            print(
+                "Live view — WARNING: this URL controls the logged-in browser; anyone who has "
+                f"it can use your {label} account. Keep it private:\n  {live_view}"
+            )
+        elif live_view:
+            print(
+                "Open the live view with --show-live-view-url (it controls the logged-in "
+                "browser, so it is not printed unless asked), or log in from the app."
+            )
+        if session.detached or not is_bb:
+            print(
+                f"Log in to {label} in {where}, then run:\n  "
+                f"lossy-desktop connections verify {platform}"
+            )
+            return 0
+        return _wait_for_login(services, engine, provider, session, label, platform)
+
+
+def _wait_for_login(
+    services: Services,
+    engine: AutomationEngine,
+    provider: Provider,
+    session: BrowserSession,
+    label: str,
+    platform: str,
+) -> int:
+    """A Browserbase plan without keepAlive (Free): stay connected while the user logs in in the
+    live view, check the login every few seconds, then release (the context saves it)."""
+    from lossy_desktop.automation.agents import agent_for
+    from lossy_desktop.automation.providers.browserbase import BrowserbaseProvider
+
+    limit = (
+        provider.plan_limit_text()
+        if isinstance(provider, BrowserbaseProvider)
+        else "the plan's session limit"
+    )
+    budget = provider.session_timeout("login") if isinstance(provider, BrowserbaseProvider) else 900
+    print(
+        f"Your Browserbase plan has no keepAlive, so this command keeps the login browser "
+        f"open: log in to {label} in the live view within {budget // 60} minutes ({limit}). "
+        "It notices the login by itself (Ctrl+C gives up)."
+    )
+    agent = agent_for(platform)
+
+    async def wait(_pw: Playwright) -> Any:
+        deadline = asyncio.get_running_loop().time() + budget - 15
+        state = None
+        try:
+            while asyncio.get_running_loop().time() < deadline and not session.disconnected:
+                try:
+                    state = await agent.check_login(session.page)
+                except Exception as error:  # mid-navigation: look again
+                    log.debug("login check: %s", type(error).__name__)
+                    state = None
+                if state is not None and state.logged_in:
+                    break
+                await asyncio.sleep(LOGIN_POLL_S)
+        finally:
+            _record(services, await provider.close(session))
+        return state
+
+    state = engine.run(wait, budget + 120)
+    if state is not None and state.logged_in:
+        services.connections.mark_active(platform, account_name=state.account)
+        account = f" as {state.account}" if state.account else ""
+        print(f"{label}: active — logged in{account}.")
+        return 0
+    print(
+        f"{label}: not logged in before the login browser closed ({limit}). Run "
+        f"`lossy-desktop connections add {platform}` again."
+    )
+    return 1
 
 
 # ---------------------------------------------------------------------------------- verify

@@ -28,7 +28,7 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--plan",
-        choices=("free", "developer"),
+        choices=("free", "developer", "startup", "scale"),
         default="developer",
         help="fake Browserbase plan (free: no keepAlive, 15-minute sessions)",
     )

@@ -13,6 +13,19 @@ The live view (`/debug`) proxies Chromium's own DevTools front end, guarded by a
 Like a real cloud browser, the fake's browsers cannot be pointed at this computer's files or the
 browser's own pages: a CDP command (on the connect URL or the live view) whose `url` is a
 `file:`, `chrome:` (or similar local) URL is answered with an error and never reaches Chromium.
+
+Documented behaviour it follows (docs.browserbase.com, 2025–2026):
+- Release is asynchronous: after REQUEST_RELEASE the session still reports RUNNING for a moment
+  (`release_delay_s`), then ends; a persisting context is saved only after that, and stays
+  locked (409 to a new session) until the save is done (`context_save_s`).
+- Plans (`plan`, switchable at run time with `set_plan`): free sessions live at most 15 minutes
+  and keepAlive is refused (403); every plan caps concurrent sessions (429 with `retry-after`,
+  `x-ratelimit-*`; `x-ratelimit-reset` in seconds until the reset).
+- `GET /v1/sessions?q=user_metadata['key']:'value'` filters by userMetadata.
+- A session created with `browserSettings.recordSession` has a replay page at
+  `/sessions/{id}` (the dashboard's address for it).
+- A page's live view ends ("browserbase-disconnected" to its parent) when a tab opens: the
+  client asks `/debug` again for the current page.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -41,15 +55,29 @@ from lossy_desktop.sandbox.state import SandboxState
 log = logging.getLogger("lossy.sandbox")
 
 REGIONS = ("us-west-2", "us-east-1", "eu-central-1", "ap-southeast-1")
-PLANS = ("free", "developer")
+PLANS = ("free", "developer", "startup", "scale")
 FREE_PLAN_MAX_TIMEOUT = 15 * 60
 # Schemes that reach this computer's files or the browser's own privileged pages.
 LOCAL_SCHEMES = frozenset(
     {"file", "filesystem", "chrome", "chrome-untrusted", "chrome-extension", "devtools"}
 )
+# Concurrent browsers per plan (browserbase.com/pricing: Free 3, Developer 25, Startup 100,
+# Scale 250+). The fake's own `max_sessions` (default 3, to keep tests small) applies unless
+# lower limits are asked for.
+PLAN_CONCURRENCY = {"free": 3, "developer": 25, "startup": 100, "scale": 250}
+_METADATA_CLAUSE = re.compile(r"^user_metadata((?:\['[^'\]]+'\])+):'([^']*)'$")
 _PROFILE_IGNORE = shutil.ignore_patterns(
     "Singleton*", "DevToolsActivePort", "lossy-chromium-stderr.log", "*.lock"
 )
+
+
+def _metadata_value(metadata: Any, path: list[str]) -> Any:
+    value = metadata
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 def _iso(ts: float | None) -> str | None:
@@ -155,6 +183,8 @@ class BBSession:
     user_metadata: dict[str, Any] | None
     context_id: str | None
     persist: bool
+    record: bool = False
+    releasing: asyncio.Task[None] | None = None
     profile_dir: Path | None = None
     temporary_profile: bool = False
     started_at: float | None = None
@@ -212,6 +242,8 @@ class FakeBrowserbase:
         connect_timeout: float = 300.0,
         chromium_path: str | None = None,
         time_scale: float = 1.0,
+        release_delay_s: float = 0.5,
+        context_save_s: float = 0.5,
     ) -> None:
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}")
@@ -227,6 +259,10 @@ class FakeBrowserbase:
         self.chromium_path = chromium_path
         # Session lifetimes run this much faster (tests: 0.01 makes the 60 s minimum 0.6 s).
         self.time_scale = time_scale
+        # After REQUEST_RELEASE a session runs on this long; its context is saved this long
+        # after it ends (both: the documented asynchronous release).
+        self.release_delay_s = release_delay_s
+        self.context_save_s = context_save_s
         self._own_root = profiles_dir is None
         self.root = Path(profiles_dir or tempfile.mkdtemp(prefix="lossy-sandbox-bb-"))
         self.root.mkdir(parents=True, exist_ok=True)
@@ -253,6 +289,7 @@ class FakeBrowserbase:
         r.add_get("/v1/live/{id}/view", self.live_view)
         r.add_get("/v1/live/{id}/status", self.live_status)
         r.add_get("/v1/live/{id}/devtools/{tail:.*}", self.live_devtools)
+        r.add_get("/sessions/{id}", self.replay)
         app.on_cleanup.append(self._on_cleanup)
 
     async def _client(self) -> aiohttp.ClientSession:
@@ -289,6 +326,15 @@ class FakeBrowserbase:
         if not isinstance(body, dict):
             raise APIError(400, "Body must be a JSON object")
         return body
+
+    def set_plan(self, plan: str) -> None:
+        """Switch the account's plan (the sandbox's stand-in for upgrading or downgrading)."""
+        if plan not in PLANS:
+            raise ValueError(f"plan must be one of {', '.join(PLANS)}")
+        self.plan = plan
+
+    def concurrency(self) -> int:
+        return min(self.max_sessions, PLAN_CONCURRENCY[self.plan])
 
     def running(self) -> list[BBSession]:
         return [s for s in self.sessions.values() if s.status in ("PENDING", "RUNNING")]
@@ -352,6 +398,7 @@ class FakeBrowserbase:
             if flag in settings and not isinstance(settings[flag], bool):
                 raise APIError(400, f"browserSettings.{flag} must be a boolean")
         return {
+            "record": bool(settings.get("recordSession", True)),
             "project_id": project or self.project_id,
             "timeout": timeout,
             "keep_alive": keep_alive,
@@ -376,7 +423,7 @@ class FakeBrowserbase:
                 fault.params.get("status", 503 if fault.kind == "refuse_sessions" else 500)
             )
             raise APIError(status, "Session creation failed: the service is unavailable")
-        if len(self.running()) + self._starting >= self.max_sessions:
+        if len(self.running()) + self._starting >= self.concurrency():
             raise self._too_many(5.0, "concurrent")
         now = time.time()
         session = BBSession(
@@ -393,6 +440,7 @@ class FakeBrowserbase:
             user_metadata=opts["metadata"],
             context_id=opts["context_id"],
             persist=opts["persist"],
+            record=opts["record"],
         )
         context = self.contexts.get(opts["context_id"]) if opts["context_id"] else None
         if context is not None:
@@ -439,15 +487,15 @@ class FakeBrowserbase:
         return web.json_response(data, status=201)
 
     def _too_many(self, retry_after: float, why: str) -> APIError:
-        reset = int(time.time() + retry_after)
         headers = {
             "retry-after": str(int(retry_after)),
-            "x-ratelimit-limit": str(self.max_sessions),
+            "x-ratelimit-limit": str(self.concurrency()),
             "x-ratelimit-remaining": "0",
-            "x-ratelimit-reset": str(reset),
+            # Seconds until the window resets (not an epoch time), as Browserbase sends it.
+            "x-ratelimit-reset": str(int(retry_after)),
         }
         message = (
-            f"You've reached the limit of {self.max_sessions} concurrent sessions"
+            f"You've reached the limit of {self.concurrency()} concurrent sessions"
             if why == "concurrent"
             else "Too many requests"
         )
@@ -519,6 +567,8 @@ class FakeBrowserbase:
         self._discard_profile(session)
         context = self.contexts.get(session.context_id or "")
         if context is not None and context.in_use_by == session.id:
+            if session.persist and self.context_save_s > 0:
+                await asyncio.sleep(self.context_save_s)  # saving the profile into the context
             context.in_use_by = None
             if session.persist:
                 context.updated_at = time.time()
@@ -530,8 +580,25 @@ class FakeBrowserbase:
     async def list_sessions(self, request: web.Request) -> web.Response:
         self._auth(request)
         status = request.query.get("status")
-        found = [s.public() for s in self.sessions.values() if not status or s.status == status]
+        wanted = self._metadata_query(request.query.get("q", ""))
+        found = [
+            s.public()
+            for s in self.sessions.values()
+            if (not status or s.status == status)
+            and all(_metadata_value(s.user_metadata, path) == value for path, value in wanted)
+        ]
         return web.json_response(found)
+
+    @staticmethod
+    def _metadata_query(query: str) -> list[tuple[list[str], str]]:
+        """`user_metadata['a']['b']:'v' AND user_metadata['c']:'w'` as [(path, value)]."""
+        clauses: list[tuple[list[str], str]] = []
+        for part in (p.strip() for p in query.split(" AND ")) if query.strip() else ():
+            match = _METADATA_CLAUSE.match(part)
+            if match is None:
+                raise APIError(400, f"q must be user_metadata['key']:'value' clauses, got {part!r}")
+            clauses.append((re.findall(r"\['([^'\]]+)'\]", match.group(1)), match.group(2)))
+        return clauses
 
     async def get_session(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -543,9 +610,15 @@ class FakeBrowserbase:
         body = await self._body(request)
         if body.get("status") != "REQUEST_RELEASE":
             raise APIError(400, 'status must be "REQUEST_RELEASE"')
-        if session.status in ("PENDING", "RUNNING"):
-            await self.end(session, "COMPLETED")
+        if session.status in ("PENDING", "RUNNING") and session.releasing is None:
+            # Accepted at once; the session still reports RUNNING until it has ended.
+            session.releasing = asyncio.create_task(self._release_later(session))
         return web.json_response(session.public())
+
+    async def _release_later(self, session: BBSession) -> None:
+        if self.release_delay_s > 0:
+            await asyncio.sleep(self.release_delay_s)
+        await self.end(session, "COMPLETED")
 
     async def debug(self, request: web.Request) -> web.Response:
         self._auth(request)
@@ -609,6 +682,9 @@ class FakeBrowserbase:
             raise APIError(401, "Invalid signing key")
         if session.status != "RUNNING":
             raise APIError(410, f"Session {session.id} has ended ({session.status})")
+        if self.state.take_fault("browserbase", "connect", None, ("refuse_connect",)):
+            await self.end(session, "ERROR")
+            raise APIError(410, f"Session {session.id} has ended (ERROR)")
         session.connected = True
         try:
             return await self._proxy_ws(request, session, session.process.browser_ws_url)
@@ -698,11 +774,17 @@ class FakeBrowserbase:
 <style>html,body,iframe{{margin:0;border:0;width:100%;height:100%;overflow:hidden}}</style></head>
 <body><iframe id="devtools" src="{inspector}"></iframe>
 <script>
+var tabs = null;
 (function poll() {{
   fetch("status", {{credentials: "same-origin"}}).then(r => r.json()).then(s => {{
+    if (tabs === null) tabs = s.pages;
     if (s.status !== "RUNNING") {{
       window.parent.postMessage("browserbase-disconnected", "*");
       document.body.innerHTML = "<p id='ended'>The session has ended.</p>";
+    }} else if (s.pages > tabs) {{
+      // A tab opened: this page's view ends; the client asks /debug again.
+      window.parent.postMessage("browserbase-disconnected", "*");
+      document.body.innerHTML = "<p id='ended'>A new tab opened.</p>";
     }} else setTimeout(poll, 1000);
   }}).catch(() => setTimeout(poll, 2000));
 }})();
@@ -713,7 +795,23 @@ class FakeBrowserbase:
 
     async def live_status(self, request: web.Request) -> web.Response:
         session = self._live_session(request)
-        return web.json_response({"status": session.status})
+        pages = 0
+        if session.status == "RUNNING" and session.process is not None:
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(Exception):
+                pages = len(await loop.run_in_executor(None, session.process.pages))
+        return web.json_response({"status": session.status, "pages": pages})
+
+    async def replay(self, request: web.Request) -> web.Response:
+        """The dashboard's replay page of a recorded session (`/sessions/{id}`)."""
+        session = self.sessions.get(request.match_info["id"])
+        if session is None or not session.record:
+            raise APIError(404, "No recording for this session")
+        return web.Response(
+            text=f"<!DOCTYPE html><title>Session replay</title><h1>Replay of session "
+            f"{session.id}</h1><p>Status: {session.status}</p>",
+            content_type="text/html",
+        )
 
     async def live_devtools(self, request: web.Request) -> web.StreamResponse:
         session = self._live_session(request)
@@ -818,6 +916,8 @@ class FakeBrowserbase:
         await asyncio.gather(
             *(self.end(s, "COMPLETED") for s in self.running()), return_exceptions=True
         )
+        releasing = [s.releasing for s in self.sessions.values() if s.releasing is not None]
+        await asyncio.gather(*releasing, return_exceptions=True)
 
     async def _on_cleanup(self, app: web.Application) -> None:
         await self.end_all()

@@ -37,6 +37,7 @@ BROWSERBASE_FAULTS: dict[str, tuple[str, ...]] = {
     "refuse_sessions": ("create",),
     "rate_limited": ("create",),
     "server_error": ("create", "api"),
+    "refuse_connect": ("connect",),  # the session's CDP endpoint refuses (it ended early)
 }
 CHANGED_VARIANTS = ("ids", "ids_and_roles")
 # Pages that stop automation, served instead of the platform's page (site_challenge):

@@ -62,6 +62,7 @@ def recover_interrupted(services: Services) -> int:
     # A killed app is not the job's failure: the cut-off attempt is given back.
     rescued = services.queue.rescue_orphans(refund_attempts=True)
     stopped = stop_orphaned_browsers(services)
+    stopped += release_orphaned_browserbase_sessions(services)
     from lossy_desktop.workers.scheduling import note_key
 
     fixed = 0
@@ -90,6 +91,31 @@ def recover_interrupted(services: Services) -> int:
             stopped,
         )
     return fixed
+
+
+def release_orphaned_browserbase_sessions(services: Services, timeout_s: float = 60.0) -> int:
+    """Browserbase sessions this install created and never released (a crash; a create that
+    timed out after the server made it) bill until their timeout: find them by their
+    userMetadata and release them. A detached login still in use stays. Only when a connection
+    uses Browserbase. Blocks (network): call off the GUI thread."""
+    import asyncio
+
+    connections = [c for c in services.connections.list() if c.provider == "browserbase"]
+    if not connections:
+        return 0
+    from lossy_desktop.automation.errors import AutomationError
+    from lossy_desktop.automation.providers import provider_for
+    from lossy_desktop.automation.providers.browserbase import BrowserbaseProvider
+
+    provider = provider_for("browserbase", services.settings, services.data, clock=services.clock)
+    assert isinstance(provider, BrowserbaseProvider)
+    keep = {c.browserbase_session_id for c in connections if c.browserbase_session_id}
+    try:
+        released = asyncio.run(asyncio.wait_for(provider.release_orphans(keep), timeout_s))
+    except (AutomationError, TimeoutError, RuntimeError) as error:
+        log.warning("could not look for orphaned Browserbase sessions: %s", error)
+        return 0
+    return len(released)
 
 
 def stop_orphaned_browsers(services: Services) -> int:

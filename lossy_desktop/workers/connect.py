@@ -66,6 +66,8 @@ class LoginFlow:
         self._session: BrowserSession | None = None
         self._lock = threading.Lock()
         self.state: LoginState | None = None
+        self._tabs_seen: int | None = None  # open tabs when the live view was last asked for
+        self.tabs_changed = False  # a tab opened or closed since: the view needs asking again
 
     # -- steps -----------------------------------------------------------------------------
     def start(self) -> str | None:
@@ -87,28 +89,44 @@ class LoginFlow:
             self._session = self.engine.run(
                 lambda pw: self._open(pw, provider, connection), STEP_TIMEOUT_S
             )
+            self._tabs_seen = _open_tabs(self._session)
             log.info("login session for %s started (%s)", self.platform, self.provider_name)
             return self._session.live_view_url()
 
     async def _open(
         self, playwright: Playwright, provider: Provider, connection: ConnectionView
     ) -> BrowserSession:
-        session = await provider.open(
-            playwright, connection, purpose="login", headless=self.headless
-        )
+        try:
+            session = await provider.open(
+                playwright, connection, purpose="login", headless=self.headless
+            )
+        except AutomationError as error:
+            if error.usage is not None:  # created (billed), then failed: recorded all the same
+                self._record(error.usage)
+            raise
         try:
             await session.page.goto(home_url(self.platform, self.services.settings))
         except Exception:
-            await provider.close(session)
+            self._record(await provider.close(session))
             raise
         return session
 
     def live_view_url(self) -> str | None:
-        """Ask again (a tab opened or closed)."""
+        """Ask again (a tab opened or closed): the view of the page the user is on. Raises
+        browser_unavailable when the session has ended."""
         session, provider = self._session, self._provider
         if session is None or provider is None:
             return None
-        return self.engine.run(lambda _pw: provider.refresh_live_view(session), STEP_TIMEOUT_S)
+        if session.disconnected:
+            raise AutomationError("browser_unavailable", "the login browser was closed")
+
+        async def refresh(_pw: Playwright) -> str | None:
+            url = await provider.refresh_live_view(session)
+            self._tabs_seen = _open_tabs(session)
+            self.tabs_changed = False
+            return url
+
+        return self.engine.run(refresh, STEP_TIMEOUT_S)
 
     def drive(self, action: Callable[[Page], Awaitable[T]]) -> T:
         """Run `action(page)` on the login page: what the user would do in the live view,
@@ -119,7 +137,13 @@ class LoginFlow:
     def check(self) -> LoginState:
         """The login as the page the user is on shows it (no navigation)."""
         session = self._require_session()
-        state = self.engine.run(lambda _pw: self._agent().check_login(session.page), STEP_TIMEOUT_S)
+
+        async def run(_pw: Playwright) -> LoginState:
+            if self._tabs_seen is not None and _open_tabs(session) != self._tabs_seen:
+                self.tabs_changed = True  # the view shows another page than the user's
+            return await self._agent().check_login(session.page)
+
+        state = self.engine.run(run, STEP_TIMEOUT_S)
         if state.logged_in:
             self._accept(state)
         return state
@@ -182,6 +206,10 @@ class LoginFlow:
             log.exception("could not record browser usage")
 
 
+def _open_tabs(session: BrowserSession) -> int:
+    return sum(1 for page in session.context.pages if not page.is_closed())
+
+
 def verify_connection(services: Services, engine: AutomationEngine, platform: str) -> LoginState:
     """Check a stored login with a fresh session; the connection becomes active or logged_out."""
     from lossy_desktop.workers.keep_alive import KeepAliveWorker
@@ -217,8 +245,10 @@ def connect_with_login_form(
     async def log_in(page: Page) -> None:
         await page.goto(login_url)
         await page.locator("input[name=account]").fill(account)
-        await page.locator("form [type=submit]").first.click()
-        await page.wait_for_load_state()
+        # Wait for the form's own navigation: its answer sets the login cookie (a navigation
+        # started before it arrives would drop it).
+        async with page.expect_navigation():
+            await page.locator("form [type=submit]").first.click()
 
     try:
         flow.drive(log_in)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lossy_desktop.automation.errors import (
+    BROWSER_CAPACITY,
     NOT_LOGGED_IN,
-    RATE_LIMITED,
     SCRIPT_FAILED,
     AutomationError,
     classify,
@@ -175,6 +175,10 @@ class PostNoteWorker:
                 on_posted=on_posted,
             )
             session.notes_posted = sum(1 for o in outcomes if o.posted)
+            replay = session.extra.get("replay_url")  # a recorded Browserbase session
+            for outcome in outcomes:
+                if replay and outcome.error is not None and outcome.error.replay_url is None:
+                    outcome.error.replay_url = str(replay)
         self.services.connections.mark_used(connection.platform)
         return outcomes
 
@@ -187,15 +191,20 @@ class PostNoteWorker:
     ) -> Result:
         notes = self.services.notes
         message = f"{user_message(error.kind, platform)} ({error.message})"
+        if error.replay_url:
+            message += f" — session replay: {error.replay_url}"
         if error.holds:
             return self._hold_all([(job, view)], error, platform)[job.id]
-        if error.kind == RATE_LIMITED:
+        if error.policy.retry == "snooze":  # rate_limited, browser_capacity
             snoozes = int(job.meta.get("snoozed", 0)) + 1
-            seconds = rate_limit_snooze(
-                snoozes,
-                error.retry_after,
-                float(self.services.settings.get("rate_limit_snooze_base_s")),
-            )
+            if error.kind == BROWSER_CAPACITY and error.retry_after is not None:
+                seconds = max(1.0, error.retry_after)  # Browserbase said when a browser is free
+            else:
+                seconds = rate_limit_snooze(
+                    snoozes,
+                    error.retry_after,
+                    float(self.services.settings.get("rate_limit_snooze_base_s")),
+                )
             notes.mark_retrying(
                 view.id,
                 kind=error.kind,

@@ -16,6 +16,7 @@ import pytest
 from lossy_desktop.app.views.connect_dialog import (
     DISCONNECT_MARKER,
     ConnectDialog,
+    view_origin,
     viewable,
     wrapper_html,
 )
@@ -171,6 +172,12 @@ class _FlowShowingAPage:
 
         return LoginState(False, None)
 
+    def live_view_url(self) -> str | None:
+        from lossy_desktop.automation.errors import AutomationError
+
+        # Asked again after the message: the session has ended (as LoginFlow says it).
+        raise AutomationError("browser_unavailable", "the login browser was closed")
+
     def cancel(self) -> None:
         self.cancelled = True
 
@@ -210,6 +217,9 @@ def test_wrapper_page_escapes_the_url_and_reports_only_the_marker() -> None:
     page = wrapper_html('https://live.example/x?token=a"b<c')
     assert "token=a&quot;b&lt;c" in page
     assert DISCONNECT_MARKER in page
+    assert 'event.origin !== "https://live.example"' in page
+    assert view_origin("http://127.0.0.1:8000/v1/live/x/view?token=t") == "http://127.0.0.1:8000"
+    assert view_origin("data:text/html,hi") == "null"
 
 
 def test_settings_window_does_not_load_qtwebengine_until_connect(tmp_path: Path) -> None:
@@ -244,3 +254,99 @@ def test_settings_window_does_not_load_qtwebengine_until_connect(tmp_path: Path)
         env=env,
     )
     assert out.stdout.split() == ["clean", "webengine"], out.stderr
+
+
+@pytest.mark.browser
+def test_browserbase_view_follows_a_new_tab_and_notices_the_end(
+    qtbot: Any,
+    services: Services,
+    sandbox: Any,
+    engine: AutomationEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fake Browserbase's live view ends when a tab opens: the dialog asks for the view of
+    the current page and goes on waiting; when the session itself ends, it says so."""
+    from lossy_desktop.sandbox.browserbase import FakeBrowserbase
+
+    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
+    services.settings.set("platform_base", sandbox.base_url)
+    fake: FakeBrowserbase = sandbox.browserbase
+    dialog = ConnectDialog(
+        services, "vimeo", provider="browserbase", engine=engine, embed=True, check_interval_ms=300
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
+    session = dialog.flow._session
+    fake_session = fake.sessions[session.session_id]
+    first_view = session.live_view_url()
+
+    async def open_tab(pw: Any) -> None:  # the user opens a tab (a sign-in popup)
+        browser = await pw.chromium.connect_over_cdp(fake_session.process.browser_ws_url)
+        await browser.contexts[0].new_page()
+        await browser.close()
+
+    engine.run(open_tab, 60)
+    qtbot.waitUntil(lambda: session.live_view_url() != first_view, timeout=30_000)
+    assert dialog.state == "waiting"  # not ended: the view was asked for again
+    new_tab = [t["id"] for t in fake_session.process.pages()]
+    assert any(f"page={tab}" in str(session.live_view_url()) for tab in new_tab)
+    assert fake_session.status == "RUNNING"
+
+    # the session ends (here: released from outside): the view's message, no view to be had
+    from browserbase import Browserbase
+
+    bb = Browserbase(api_key=sandbox.browserbase_api_key, base_url=sandbox.base_url)
+    bb.sessions.update(fake_session.id, status="REQUEST_RELEASE")
+    qtbot.waitUntil(lambda: dialog.state == "ended", timeout=30_000)
+    assert "session ended" in dialog.status.text()
+    dialog.close()
+
+
+def test_messages_from_another_origin_are_ignored(
+    qtbot: Any, services: Services, tmp_path: Path
+) -> None:
+    """Only the live view's origin may say the session ended: a frame from another origin
+    inside it posting the same message is not heard."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "b.html").write_text(
+        "<script>top.postMessage('browserbase-disconnected', '*');"
+        "parent.postMessage('b-done', '*');</script>"
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    port = server.server_address[1]
+    (tmp_path / "a.html").write_text(
+        "<script>addEventListener('message', e => { if (e.data === 'b-done') "
+        "parent.postMessage('browserbase-disconnected', '*'); });</script>"
+        f"<iframe src='http://localhost:{port}/b.html'></iframe>"
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    flows: list[_FlowShowingAPage] = []
+
+    class _Flow(_FlowShowingAPage):
+        def start(self) -> str:
+            return f"http://127.0.0.1:{port}/a.html"
+
+    def factory(*args: Any) -> _FlowShowingAPage:
+        flows.append(_Flow())
+        return flows[-1]
+
+    try:
+        dialog = ConnectDialog(
+            services, "youtube", provider="browserbase", flow_factory=factory, embed=True
+        )
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.start()
+        qtbot.waitUntil(lambda: dialog.state == "ended", timeout=30_000)
+        assert dialog.view_disconnects == 1  # the live view's own; not the other origin's
+        dialog.close()
+    finally:
+        server.shutdown()
+        server.server_close()

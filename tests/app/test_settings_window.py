@@ -428,3 +428,37 @@ def test_usage_shows_minutes_and_estimated_cost(qtbot: Any, services: Services) 
     assert "4 notes posted" in text
     assert "Browserbase: 5.0 billed minutes" in text
     assert "$0.01" in text
+
+
+def test_usage_shows_plan_hours_and_estimated_overage(qtbot: Any, services: Services) -> None:
+    usage = UsageService(services.db, services.settings, services.clock)
+    now = services.clock()
+    usage.record(  # 90 minutes of Browserbase this month
+        UsageRecord.build(
+            provider="browserbase",
+            platform="vimeo",
+            purpose="post",
+            session_id="s1",
+            started_at=now - 5400,
+            ended_at=now,
+        )
+    )
+    window = open_window(qtbot, services)
+    qtbot.waitUntil(lambda: "Choose your Browserbase plan" in window.usage_label.text())
+    assert "1.50 browser hours" in window.usage_label.text()
+    plan_box = window.fields["browserbase_plan"].widget
+    plan_box.setCurrentIndex(plan_box.findData("free"))
+    plan_box.activated.emit(plan_box.currentIndex())
+    assert services.settings.get("browserbase_plan") == "free"
+    # Free includes 1 browser hour: 0.5 h over at the price setting (0.12 $/h) is $0.06
+    qtbot.waitUntil(lambda: "of 1 browser hours included" in window.usage_label.text())
+    text = window.usage_label.text()
+    assert "Free plan" in text and "0.50 h over" in text and "$0.06" in text
+    plan_box.setCurrentIndex(plan_box.findData("developer"))
+    plan_box.activated.emit(plan_box.currentIndex())
+    qtbot.waitUntil(lambda: "of 100 browser hours included" in window.usage_label.text())
+    assert "no overage" in window.usage_label.text()
+    record = window.fields["browserbase_record_sessions"].widget
+    assert record.isChecked() is False
+    record.setChecked(True)
+    assert services.settings.get("browserbase_record_sessions") is True

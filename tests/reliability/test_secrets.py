@@ -87,8 +87,9 @@ def test_no_secret_reaches_disk_logs_or_command_lines(
                 async def log_in(page) -> None:  # type: ignore[no-untyped-def]
                     await page.goto(sandbox.login_url("youtube"))
                     await page.locator("input[name=account]").fill(ACCOUNT)
-                    await page.locator("form [type=submit]").first.click()
-                    await page.wait_for_load_state()
+                    # wait for the form's own navigation (its answer sets the login cookie)
+                    async with page.expect_navigation():
+                        await page.locator("form [type=submit]").first.click()
 
                 flow.drive(log_in)
                 live_views.append(flow.live_view_url() or "")

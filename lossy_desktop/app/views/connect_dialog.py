@@ -7,9 +7,11 @@ QWebEngineView. Where the local Chromium can open a real window (a desktop sessi
 and the dialog says so instead (Google refuses logins in browsers that look automated).
 
 The dialog notices the login by itself (a check every few seconds, reading the page's own
-signs) and also offers "I've logged in — verify". A new tab: "Refresh view" asks for the live
-view again. The session ending (Browserbase's view posts "browserbase-disconnected" to its
-parent page: a small wrapper page catches it) is said in plain words.
+signs) and also offers "I've logged in — verify". Browserbase's view of a page posts
+"browserbase-disconnected" to its parent (a small wrapper page catches it, from the live view's
+own origin only) when that page's view ends — a tab opened, or the session ended. Either that
+or a tab change seen by the check reloads the view for the current page (the live view asked
+for again); only when that fails has the session ended, which is said in plain words.
 
 The live-view URL carries a token: it is never logged, shown, or put on the clipboard (the
 view has no context menu). QtWebEngine is imported only when this dialog first shows a view.
@@ -18,9 +20,11 @@ view has no context menu). QtWebEngine is imported only when this dialog first s
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -53,6 +57,7 @@ iframe{{border:0;width:100%;height:100%;display:block}}</style></head>
 <body><iframe id="live" src="{src}" allow="clipboard-read; clipboard-write"></iframe>
 <script>
 window.addEventListener("message", function (event) {{
+  if (event.origin !== "{origin}") {{ return; }}  /* only the live view's own messages */
   if (event.data === "browserbase-disconnected") {{ console.log("{marker}"); }}
 }});
 </script></body></html>
@@ -68,9 +73,22 @@ def viewable(live_view_url: str) -> str:
     return live_view_url
 
 
+def view_origin(live_view_url: str) -> str:
+    """The origin (scheme://host[:port]) messages from the live view come from."""
+    parts = urlsplit(live_view_url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
+    return "null"  # data:, about: and the like have an opaque origin
+
+
 def wrapper_html(live_view_url: str) -> str:
-    """The page that frames the live view and reports its 'browserbase-disconnected' message."""
-    return WRAPPER.format(src=html.escape(live_view_url, quote=True), marker=DISCONNECT_MARKER)
+    """The page that frames the live view and reports its 'browserbase-disconnected' message
+    (from the live view's origin only)."""
+    return WRAPPER.format(
+        src=html.escape(live_view_url, quote=True),
+        marker=DISCONNECT_MARKER,
+        origin=json.dumps(view_origin(live_view_url))[1:-1],
+    )
 
 
 _live_view: Any = None
@@ -183,6 +201,7 @@ class ConnectDialog(QDialog):
         self.view: Any = None
         self._checking = False
         self._closing = False
+        self.view_disconnects = 0  # "browserbase-disconnected" messages accepted
         self.tasks = TaskRunner(self)
         self.setWindowTitle(f"Connect {self.label}")
         self.setObjectName("ConnectDialog")
@@ -297,7 +316,7 @@ class ConnectDialog(QDialog):
     def _show_live_view(self, url: str) -> None:
         if self.view is None:
             self.view = live_view_class()(self)
-            self.view.sessionEnded.connect(self._session_ended)
+            self.view.sessionEnded.connect(self._view_disconnected)
             self.view.loadProblem.connect(self._view_problem)
             self.stack.addWidget(self.view)
         self.view.show_live_view(url)
@@ -316,6 +335,8 @@ class ConnectDialog(QDialog):
         self._checking = False
         if state.logged_in and self.state in ("waiting", "checking"):
             self._complete(state)
+        elif self.embed and getattr(self.flow, "tabs_changed", False):
+            self.refresh_view()  # a tab opened or closed: show the page the user is on
 
     def _check_failed(self, error: Exception) -> None:
         self._checking = False
@@ -378,6 +399,24 @@ class ConnectDialog(QDialog):
                 self._show_live_view(url)
 
         self.tasks.run("refresh", self.flow.live_view_url, done, self._failed)
+
+    @Slot()
+    def _view_disconnected(self) -> None:
+        """The live view of the page ended (a tab opened, or the session ended): ask for the
+        view of the current page; only if there is none has the session ended."""
+        self.view_disconnects += 1
+        if self.flow is None or self.state not in ("waiting", "checking"):
+            return
+
+        def done(url: str | None) -> None:
+            if url and self.embed:
+                self._show_live_view(url)
+            elif not url:
+                self._session_ended()
+
+        self.tasks.run(
+            "reconnect view", self.flow.live_view_url, done, lambda _e: self._session_ended()
+        )
 
     @Slot()
     def _session_ended(self) -> None:

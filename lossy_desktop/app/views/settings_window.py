@@ -603,6 +603,23 @@ class SettingsWindow(QDialog):
         ):
             region.addItem(text, value)
         key_form.addRow("Region", self._field("browserbase_region", region))
+        plan = QComboBox()
+        for value, text in (
+            ("", "Learn it from Browserbase"),
+            ("free", "Free (15-minute sessions, no keepAlive)"),
+            ("developer", "Developer"),
+            ("startup", "Startup"),
+            ("scale", "Scale"),
+        ):
+            plan.addItem(text, value)
+        key_form.addRow("Plan", self._field("browserbase_plan", plan))
+        key_form.addRow(
+            "",
+            self._field(
+                "browserbase_record_sessions",
+                QCheckBox("Record sessions (a failed note links to its replay)"),
+            ),
+        )
         layout.addWidget(key_box)
 
         usage_box = QGroupBox("Usage this month")
@@ -757,12 +774,16 @@ class SettingsWindow(QDialog):
 
             usage = UsageService(self.services.db, self.services.settings, self.services.clock)
             now = self.services.clock()
-            return usage.month_summary(now), usage.month_summary(now, provider="browserbase")
+            return (
+                usage.month_summary(now),
+                usage.month_summary(now, provider="browserbase"),
+                usage.plan_usage(now),
+            )
 
         self.tasks.run("usage", read, self._show_usage, self._usage_failed)
 
-    def _show_usage(self, summaries: tuple[Any, Any]) -> None:
-        every, cloud = summaries
+    def _show_usage(self, summaries: tuple[Any, Any, Any]) -> None:
+        every, cloud, plan = summaries
         minutes = every.seconds / 60.0
         text = (
             f"<b>{minutes:.1f}</b> browser minute{'s' if round(minutes, 1) != 1 else ''} "
@@ -776,6 +797,22 @@ class SettingsWindow(QDialog):
             )
         else:
             text += "<br>Browserbase: nothing this month ($0.00)."
+        if plan.included_hours is not None:
+            text += (
+                f"<br>{plan.used_hours:.2f} of {plan.included_hours:g} browser hours included "
+                f"in the {plan.plan_name} plan"
+            )
+            text += (
+                f" — {plan.overage_hours:.2f} h over: estimated overage "
+                f"<b>${plan.estimated_overage:.2f}</b> (at ${plan.price_per_hour:g}/h)."
+                if plan.overage_hours > 0
+                else " — no overage."
+            )
+        else:
+            text += (
+                f"<br>{plan.used_hours:.2f} browser hours. Choose your Browserbase plan above "
+                "to compare them with its included hours."
+            )
         text += "<br><span style='color: gray'>Minutes on this computer's Chromium are free.</span>"
         self.usage_label.setText(text)
 
@@ -968,6 +1005,8 @@ class SettingsWindow(QDialog):
         """The app shell listens to settingChanged (it writes the autostart file, etc.)."""
         if key == "browser_path":
             self._show_browser_found()
+        if key in ("browserbase_plan", "browserbase_price_per_hour"):
+            self.refresh_usage()
         if key in ("intake_port", "recorder_origin") and self._intake is not None:
             self._intake.apply()
         self.settingChanged.emit(key, value)

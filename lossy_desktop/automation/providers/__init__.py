@@ -49,7 +49,10 @@ def provider_for(
 
         return LocalProvider(data, settings, clock=clock)
     if name == "browserbase":
-        from lossy_desktop.automation.providers.browserbase import BrowserbaseProvider
+        from lossy_desktop.automation.providers.browserbase import (
+            BrowserbaseProvider,
+            client_id_for,
+        )
 
-        return BrowserbaseProvider(settings, clock=clock)
+        return BrowserbaseProvider(settings, clock=clock, client_id=client_id_for(str(data.root)))
     raise ValidationError("provider", f"unknown provider {name!r} (use local or browserbase)")

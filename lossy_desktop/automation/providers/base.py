@@ -153,7 +153,16 @@ async def session_scope(
     An exception from the body comes out as an AutomationError (the provider explains a closed
     browser connection). The usage record lands on `session.usage` and goes to `on_usage`.
     """
-    session = await provider.open(playwright, connection, purpose=purpose, headless=headless)
+    try:
+        session = await provider.open(playwright, connection, purpose=purpose, headless=headless)
+    except AutomationError as error:
+        # A session was created (and billed) before the failure: its usage is recorded too.
+        if error.usage is not None and on_usage is not None:
+            try:
+                on_usage(error.usage)
+            except Exception:
+                log.exception("recording browser usage failed")
+        raise
 
     async def finish() -> None:
         usage = await provider.close(session)

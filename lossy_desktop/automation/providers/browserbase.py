@@ -35,9 +35,9 @@ from lossy_desktop.automation.errors import (
 )
 from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, ConnectionLike
 from lossy_desktop.core import secrets
+from lossy_desktop.core.billing import UsageRecord
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.logs import redact, register_secret
-from lossy_desktop.core.usage import UsageRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright

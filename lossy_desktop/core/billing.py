@@ -1,0 +1,62 @@
+"""What a browser session costs: the billing rule and the `UsageRecord` a provider's `close()`
+returns. Free of the database, so the automation layer can build records without loading it;
+`lossy_desktop.core.usage` stores them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# Browserbase bills per browser minute with the first minute rounded up: a 10-second session
+# costs a minute; a 90-second one, 90 seconds.
+BROWSERBASE_MINIMUM_SECONDS = 60.0
+
+
+def billed_seconds(provider: str, seconds: float) -> float:
+    """What the provider bills for a session that lived `seconds` (the local browser: nothing)."""
+    seconds = max(0.0, seconds)
+    if provider != "browserbase":
+        return 0.0
+    return max(BROWSERBASE_MINIMUM_SECONDS, float(math.ceil(seconds)))
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    provider: str  # "local" | "browserbase"
+    platform: str | None
+    purpose: str  # "login" | "verify" | "post" | "keepalive"
+    session_id: str | None
+    started_at: float
+    ended_at: float
+    seconds: float
+    billed_seconds: float
+    notes_posted: int = 0
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        provider: str,
+        platform: str | None,
+        purpose: str,
+        session_id: str | None,
+        started_at: float,
+        ended_at: float,
+        notes_posted: int = 0,
+    ) -> UsageRecord:
+        seconds = max(0.0, ended_at - started_at)
+        return cls(
+            provider=provider,
+            platform=platform,
+            purpose=purpose,
+            session_id=session_id,
+            started_at=started_at,
+            ended_at=max(ended_at, started_at),
+            seconds=seconds,
+            billed_seconds=billed_seconds(provider, seconds),
+            notes_posted=notes_posted,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -267,15 +267,35 @@ def test_listens_on_loopback_only(services: Services) -> None:
             assert server._site is not None
             sockets = server._site._server.sockets  # type: ignore[union-attr]
             assert {s.getsockname()[0] for s in sockets} == {"127.0.0.1"}
-            # Not reachable on another local address.
+            # Not reachable on another local address: 127.0.0.2 is a live local address (a
+            # listener bound there is reached), which a server bound to every address (or to
+            # it) would answer on; ours refuses.
+            assert _live("127.0.0.2"), "127.0.0.2 is not a usable local address here"
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.2", port), timeout=1).close()
             other = _non_loopback_address()
-            if other:
+            if other is not None:  # also the machine's network address, when it has one
                 with pytest.raises(OSError):
                     socket.create_connection((other, port), timeout=1).close()
         finally:
             await server.stop()
 
     asyncio.run(main())
+
+
+def _live(address: str) -> bool:
+    """Can a listener bound to `address` be reached there (a usable local address)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        try:
+            listener.bind((address, 0))
+        except OSError:
+            return False
+        listener.listen(1)
+        try:
+            socket.create_connection((address, listener.getsockname()[1]), timeout=1).close()
+        except OSError:
+            return False
+    return True
 
 
 def _non_loopback_address() -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lossy_desktop.app.demo import COMMENTS_OFF, DEMO_ACCOUNT, SAMPLE_NOTES, prepare_demo
+from lossy_desktop.app.models.notes_model import status_key
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.services import Services
 
@@ -88,24 +89,33 @@ def test_demo_app_shows_notes_go_from_queued_to_posted(
     qtbot.addWidget(shell.window)
     seen: set[str] = set()
 
-    def statuses() -> set[str]:
-        current = {n.status for n in services.notes.list()}
-        seen.update(current)
+    def shown() -> dict[int, str]:
+        """Each note's state as the window's own model shows it."""
+        current = {n.id: status_key(n) for n in shell.window.model.notes()}
+        seen.update(current.values())
         return current
 
     try:
         shell.start(start_minimized=False)
         assert "demo" in shell.window.windowTitle()
         qtbot.waitUntil(
-            lambda: "posting" not in statuses() and "posted" in seen and _idle(services),
+            lambda: (
+                list(shown().values()).count("posted") == CONFIDENT - 1
+                and "posting" not in shown().values()
+                and _idle(services)
+            ),
             timeout=180_000,
         )
     finally:
         shell.controller.stop()
         shell.tray.hide()
-    model = shell.window.model
-    assert model.rowCount() == len(SAMPLE_NOTES)
-    assert sum(1 for n in services.notes.list() if n.status == "posted") == CONFIDENT - 1
+    window = shell.window
+    states = shown()
+    assert window.model.rowCount() == len(SAMPLE_NOTES) == window.proxy.rowCount()
+    assert "posting" in seen or "queued" in seen  # the window showed them on their way
+    assert sorted(states.values()).count("failed") == 1
+    # What the window shows is what was stored.
+    assert states == {n.id: status_key(n) for n in services.notes.list()}
 
 
 def _idle(services: Services) -> bool:

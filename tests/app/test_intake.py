@@ -457,3 +457,69 @@ def test_controller_follows_the_port_setting_on_the_qt_loop(tmp_path: Any) -> No
     assert out.returncode == 0, out.stderr[-3000:]
     assert "scenario ok" in out.stdout
     assert "QThread" not in out.stderr
+
+
+def test_a_resent_batch_is_listed_under_duplicates(services: Services) -> None:
+    """The recorder sends again after a lost answer: nothing is stored twice; the resent notes
+    are listed (by their index in the request) under `duplicates`."""
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        batch = [
+            note(external_id="rec-1", text="first"),
+            note(text="second, no external id", timestamp_seconds=90),
+        ]
+        first = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert first.status_code == 201 and first.json()["duplicates"] == []
+        assert len(first.json()["created"]) == 2
+        again = await client.post(
+            "/v1/notes", json=[*batch, note(text="new", timestamp_seconds=7)], headers=AUTH
+        )
+        assert again.status_code == 201, again.text
+        assert again.json()["duplicates"] == [0, 1]
+        assert [c["external_id"] for c in again.json()["created"]] == [None]
+        resent = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert resent.status_code == 200  # nothing new
+        assert resent.json() == {"created": [], "duplicates": [0, 1]}
+        assert services.notes.count() == 3
+
+    run_with_server(services, body)
+
+
+def test_413_at_the_real_default_of_1_mb(services: Services) -> None:
+    """The default server (no test limits): a body just under 1 MB is read; over it, 413."""
+    from lossy_desktop.app.intake import MAX_BODY
+
+    assert MAX_BODY == 1_000_000  # the README's "413 over 1 MB"
+
+    def padded(size: int) -> bytes:
+        raw = json.dumps(note()).encode()
+        return raw + b" " * (size - len(raw))  # JSON allows trailing whitespace
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        under = await client.post("/v1/notes", content=padded(MAX_BODY), headers=headers)
+        assert under.status_code == 201, under.text
+        over = await client.post("/v1/notes", content=padded(MAX_BODY + 1), headers=headers)
+        assert over.status_code == 413
+        assert services.notes.count() == 1
+
+    run_with_server(services, body)
+
+
+def test_429_at_the_real_default_of_60_a_minute(services: Services) -> None:
+    from lossy_desktop.app.intake import RATE_LIMIT, RATE_PERIOD
+
+    assert (RATE_LIMIT, RATE_PERIOD) == (60, 60.0)  # the README's "429 over 60 requests a minute"
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        statuses = []
+        for i in range(RATE_LIMIT + 1):
+            response = await client.post(
+                "/v1/notes", json=note(text=f"n{i}", timestamp_seconds=i), headers=AUTH
+            )
+            statuses.append(response.status_code)
+        assert statuses == [201] * RATE_LIMIT + [429]
+        assert int(response.headers["Retry-After"]) >= 1
+        assert services.notes.count() == RATE_LIMIT
+
+    run_with_server(services, body)

@@ -131,3 +131,44 @@ def test_demo_command_is_registered_without_services() -> None:
     assert args.handler is run_demo
     assert args.needs_services is False
     assert args.keep is True
+
+
+@pytest.mark.parametrize("mode", ["throwaway", "keep", "data_dir"])
+def test_demo_data_folder_is_thrown_away_on_quit_unless_kept(
+    mode: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo` runs in a fresh folder deleted when the app quits; `--keep` keeps it;
+    `--data-dir DIR` uses DIR and never deletes it. (The window's run is replaced by a
+    function that looks at the folder and returns, as when the user quits.)"""
+    import tempfile
+    from types import SimpleNamespace
+
+    import lossy_desktop.app.demo as demo
+    import lossy_desktop.app.main as app_main
+    from lossy_desktop.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: list[Any] = []
+
+    def app_quits(svc: Services, **kwargs: Any) -> int:
+        root = svc.data.root
+        seen.append(root)
+        assert (root / "lossy.sqlite3").exists() and kwargs["demo"] is True
+        return 0
+
+    monkeypatch.setattr(app_main, "run_app", app_quits)
+    monkeypatch.setattr(demo, "prepare_demo", lambda *a: SimpleNamespace(notes=0, queued=0))
+    mine = tmp_path / "mine"
+    argv = {"throwaway": ["demo"], "keep": ["demo", "--keep"], "data_dir": []}[mode]
+    if mode == "data_dir":
+        argv = ["--data-dir", str(mine), "demo"]
+    assert main(argv) == 0
+    assert len(seen) == 1
+    root = seen[0]
+    if mode == "data_dir":
+        assert root == mine.resolve() and (mine / "lossy.sqlite3").exists()
+    else:
+        assert root.parent == tmp_path.resolve() and root.name.startswith("lossy-demo-")
+        assert root.exists() is (mode == "keep")
+        if mode == "keep":
+            assert f"Kept the demo data folder: {root}" in capsys.readouterr().err

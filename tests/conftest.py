@@ -22,6 +22,13 @@ for var in (
 ):
     os.environ.pop(var, None)
 
+from strict_skips import (  # noqa: E402, F401  (hooks: a skip fails a strict run, see there)
+    pytest_collectreport,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 from lossy_desktop.core.clock import FakeClock  # noqa: E402
 from lossy_desktop.services import Services  # noqa: E402
 

@@ -425,26 +425,92 @@ def test_dropped_connection_is_a_network_error(
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_dropped_after_commit_then_retry_does_not_post_twice(
+def test_dropped_after_commit_is_found_and_a_retry_does_not_post_twice(
     platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
 ) -> None:
-    """The platform saved the comment but the answer never came (a crash between submit and
-    save looks the same): the retry finds it and records it as posted."""
+    """The platform saved the comment but the answer never came: the agent looks again on a
+    fresh page, finds it and records it as posted; a retry (a crash between submit and save
+    looks the same) finds it too and adds nothing."""
     note = _notes()[0]
     sb.set_fault(platform, "dropped_connection", on="post", after_commit=True, count=1)
     first = _post(in_browser, sb, platform, "vid13", [note], tmp_path)
-    # Chromium itself re-sends a POST whose reused keep-alive socket was reset before any
-    # answer byte, so the first attempt may have "succeeded" (and the sandbox may hold the
-    # comment twice — the browser's doing, reported to the sandbox's owner). Either way:
-    assert _kinds(first) in (["network_error"], [None])
-    saved_before = sb.comments(platform, "vid13")
-    assert saved_before
+    assert first[0].posted, _kinds(first)
+    assert not first[0].already_present and first[0].remark is None
+    saved = sb.comments(platform, "vid13")
+    assert len(saved) == 1
+    assert first[0].comment_id == saved[0]["id"]
 
     retry = _post(in_browser, sb, platform, "vid13", [note], tmp_path)
     assert retry[0].posted and retry[0].already_present
-    saved = sb.comments(platform, "vid13")
-    assert len(saved) == len(saved_before)  # the retry added nothing
-    assert retry[0].comment_id in {c["id"] for c in saved}
+    assert [c["id"] for c in sb.comments(platform, "vid13")] == [saved[0]["id"]]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_post_resent_by_the_browser_leaves_exactly_one_comment(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A browser re-sends a POST whose socket was reset before any answer: the platform stores
+    the comment twice and the answer is lost. The agent finds both copies, deletes the later
+    one through the delete path, keeps the first one's permalink and says what it did."""
+    note, other = _notes()[:2]
+    sb.set_video(platform, "vid16", duration=7200)
+    sb.add_comment(platform, "vid16", format_comment(note.timestamp_seconds, note.text))
+    sb.set_fault(platform, "dropped_connection", on="post", after_commit=True, resent=True, count=1)
+    outcomes = _post(in_browser, sb, platform, "vid16", [note, other], tmp_path)
+    assert _kinds(outcomes) == [None, None]
+    mine = [c for c in sb.comments(platform, "vid16") if c["author"] == ACCOUNT]
+    text = format_comment(note.timestamp_seconds, note.text)
+    copies = [c for c in mine if c["text"] == text]
+    assert len(copies) == 1  # exactly one of ours; the other account's same text is untouched
+    assert len(sb.comments(platform, "vid16")) == 3
+    first = outcomes[0]
+    assert first.comment_id == copies[0]["id"]
+    assert first.permalink is not None and copies[0]["id"] in first.permalink
+    assert len(first.removed_duplicates) == 1
+    assert first.removed_duplicates[0] != copies[0]["id"]
+    assert first.remark is not None and "removed 1 extra copy" in first.remark
+    assert first.removed_duplicates[0] in first.remark
+    assert outcomes[1].posted and outcomes[1].remark is None  # the batch went on
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_copies_found_before_typing_are_reduced_to_one(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    """An earlier attempt left two copies (its look-again never ran): the next attempt keeps
+    the oldest, deletes the other and does not type a third."""
+    note = _notes()[0]
+    text = format_comment(note.timestamp_seconds, note.text)
+    sb.set_video(platform, "vid17", duration=7200)
+    oldest = sb.add_comment(platform, "vid17", text, author=ACCOUNT)
+    newer = sb.add_comment(platform, "vid17", text, author=ACCOUNT)
+    outcomes = _post(in_browser, sb, platform, "vid17", [note], tmp_path)
+    assert outcomes[0].posted and outcomes[0].already_present
+    assert outcomes[0].comment_id == oldest["id"]
+    assert outcomes[0].removed_duplicates == (newer["id"],)
+    assert [c["id"] for c in sb.comments(platform, "vid17")] == [oldest["id"]]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_delete_comment_removes_it_and_a_gone_comment_counts_as_done(
+    platform: str, sb: SandboxServer, in_browser: Callable[..., Any], tmp_path: Path
+) -> None:
+    agent = agent_for(platform, FAST)
+    sb.set_video(platform, "vid18", duration=7200)
+    url = sb.video_url(platform, "vid18")
+    mine = sb.add_comment(platform, "vid18", "0:05 — mine", author=ACCOUNT)
+    keep = sb.add_comment(platform, "vid18", "0:06 — also mine", author=ACCOUNT)
+    theirs = sb.add_comment(platform, "vid18", "0:05 — mine")
+
+    async def delete(page: Page) -> Any:
+        return await agent.delete_comment(page, url, mine["id"], artifacts_dir=tmp_path)
+
+    done = in_browser(delete, login=platform)
+    assert done.error is None and done.deleted and not done.already_gone
+    assert {c["id"] for c in sb.comments(platform, "vid18")} == {keep["id"], theirs["id"]}
+    again = in_browser(delete, login=platform)
+    assert again.error is None and again.deleted and again.already_gone
+    assert {c["id"] for c in sb.comments(platform, "vid18")} == {keep["id"], theirs["id"]}
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -35,11 +35,41 @@ def test_open_migrates_and_sets_pragmas(tmp_path: Path):
     db.dispose()
 
 
+def _tables(path: Path) -> set[str]:
+    con = sqlite3.connect(str(path))
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        con.close()
+
+
 def test_reopen_is_idempotent_and_backs_up_only_on_migration(tmp_path: Path):
     path = tmp_path / "x.sqlite3"
-    Database.open(path).dispose()
-    Database.open(path).dispose()
-    assert not list((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else True
+    Database.open(path).dispose()  # a new file: nothing to back up
+    Database.open(path).dispose()  # already at head: no migration, no backup
+    backups = tmp_path / "backups"
+    assert not backups.exists() or list(backups.iterdir()) == []
+
+
+def test_a_backup_is_made_before_a_migration(tmp_path: Path):
+    """A database written by an older version (here: before any migration) is copied into
+    backups/ before it is migrated: the copy holds the old content, not the new schema."""
+    path = tmp_path / "x.sqlite3"
+    con = sqlite3.connect(str(path))
+    con.execute("CREATE TABLE older_data (v TEXT)")
+    con.execute("INSERT INTO older_data VALUES ('kept')")
+    con.commit()
+    con.close()
+    db = Database.open(path)
+    db.dispose()
+    assert {"notes", "alembic_version"} <= _tables(path)  # migrated
+    copies = list((tmp_path / "backups").glob("x-*-before-migration-none-to-*.sqlite3"))
+    assert len(copies) == 1, list((tmp_path / "backups").iterdir())
+    assert _tables(copies[0]) == {"older_data"}  # taken before the migration ran
+    con = sqlite3.connect(str(copies[0]))
+    assert con.execute("SELECT v FROM older_data").fetchall() == [("kept",)]
+    con.close()
+    assert stat.S_IMODE(os.stat(copies[0]).st_mode) == 0o600
 
 
 def test_corrupt_file_gives_clear_message(tmp_path: Path):

@@ -68,6 +68,9 @@ def test_an_override_file_sets_its_groups_and_keeps_the_rest(tmp_path: Path) -> 
         ('{"logged_out": [{"text_re": "(unclosed"}]}', "logged_out[0].text_re: not a valid"),
         ('{"comment_text": "#x"}', "comment_text: must be a list"),
         ('{"editor": [{"css": "#a", "role": "textbox"}]}', "give exactly one of css, role"),
+        ('{"controls": {"menuu": []}}', "controls: unknown key 'menuu'"),
+        ('{"controls": {"delete": [{"csss": "#d"}]}}', "controls.delete[0]: unknown key 'csss'"),
+        ('{"controls": {"newest_first": "yes"}}', "controls.newest_first: must be true or false"),
     ],
 )
 def test_a_bad_override_is_refused_naming_the_file_and_the_shipped_table_stays(
@@ -176,3 +179,13 @@ def test_the_sandbox_serves_each_challenge_page_until_it_is_passed(
     assert httpx.get(sandbox.video_url("youtube", "abc")).status_code in (302, 403)
     with pytest.raises(ValueError, match="variant must be one of"):
         sandbox.set_fault("vimeo", "site_challenge", variant="nope")
+
+
+def test_an_override_of_the_delete_controls_keeps_the_shipped_rest(tmp_path: Path) -> None:
+    override_path("youtube", tmp_path).write_text('{"controls": {"menu": [{"css": "#more"}]}}')
+    table = load_table("youtube", tmp_path)
+    assert table.source == "override" and table.groups == ("controls",)
+    shipped = SELECTORS["youtube"].controls
+    assert [f.css for f in table.selectors.controls.menu] == ["#more"]
+    assert table.selectors.controls.delete == shipped.delete
+    assert table.selectors.controls.item_by_id == shipped.item_by_id

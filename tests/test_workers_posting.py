@@ -138,6 +138,32 @@ def test_comment_already_on_the_page_is_not_posted_twice(wired, sandbox, engine)
     assert view.external_comment_id == comments[0]["id"]
 
 
+def test_a_post_the_browser_resent_ends_as_one_comment_and_the_note_says_so(wired, sandbox, engine):
+    """The platform stored the comment twice and the answer was lost: one attempt, one comment
+    left, the first copy's permalink on the note, and the removal recorded on the note."""
+    services = wired
+    connect(services, engine, sandbox, "vimeo")
+    sandbox.set_fault(
+        "vimeo", "dropped_connection", on="post", after_commit=True, resent=True, count=1
+    )
+    note = add_note(services, sandbox, "vimeo", "vidR", 61, "Sent twice")
+    runner = build_runner(services, engine)
+    try:
+        runner.run_until_idle(timeout=120)
+    finally:
+        runner.stop()
+    view = services.notes.get(note.id)
+    assert view.status == "posted" and view.attempts == 1
+    comments = sandbox.comments("vimeo", "vidR")
+    assert len(comments) == 1
+    assert view.external_comment_id == comments[0]["id"]
+    assert view.external_permalink and view.external_permalink.endswith(
+        f"#comment_{comments[0]['id']}"
+    )
+    assert view.error is not None and "removed 1 extra copy" in view.error
+    assert view.error_kind is None
+
+
 def test_start_up_recovery_requeues_notes_left_posting(wired, sandbox):
     services = wired
     note = add_note(services, sandbox, "youtube", "vidE", 1, "Interrupted")

@@ -29,7 +29,7 @@ from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
-    from lossy_desktop.core.usage import UsageRecord
+    from lossy_desktop.core.billing import UsageRecord
 
 SESSION_EXPIRED: Final = "session_expired"
 NOT_LOGGED_IN: Final = "not_logged_in"

@@ -1118,15 +1118,23 @@ class NoteService:
         return self._change_one(note_id, change)
 
     def mark_posted(
-        self, note_id: int, *, permalink: str | None, comment_id: str | None
+        self,
+        note_id: int,
+        *,
+        permalink: str | None,
+        comment_id: str | None,
+        remark: str | None = None,
     ) -> NoteView:
+        """Posted. `remark` records what the agent did beyond posting (e.g. removed an extra
+        copy the platform held): kept in the note's message, with no error kind."""
+
         def change(_session: Session, note: Note) -> None:
             self._transition(note, "posted")
             note.posted_at = self._clock()
             note.external_permalink = permalink
             note.external_comment_id = comment_id
             note.error_kind = None
-            note.error = None
+            note.error = _message(remark) if remark else None
             note.next_attempt_at = None
 
         return self._change_one(note_id, change)

@@ -107,6 +107,11 @@ class JobContext:
         """The runner is stopping: finish quickly (return Snooze to give the attempt back)."""
         return self._runner._stopping.is_set()
 
+    def wait_stopping(self, timeout: float | None = None) -> bool:
+        """Block until the runner is stopping (True) or `timeout` s passed (False): a worker
+        waiting on something can wait on this too and finish early."""
+        return self._runner._stopping.wait(timeout)
+
 
 Submit = Callable[[Callable[[], None]], None]
 
@@ -186,6 +191,19 @@ class Runner:
     def wake(self) -> None:
         """Look for due jobs now (e.g. after a test moved a fake clock)."""
         self._wake.set()
+
+    def wait_for_pass(self, timeout: float | None = 10.0) -> bool:
+        """Wake the runner and wait until it completed a whole pass that began after this call
+        (so it has looked at every job inserted before it). False on timeout."""
+        # Two passes: one already running at the call may have begun before it.
+        return all(self._one_more_pass(timeout) for _ in range(2))
+
+    def _one_more_pass(self, timeout: float | None) -> bool:
+        with self._cond:
+            seen = self._loops
+        self._wake.set()
+        with self._cond:
+            return self._cond.wait_for(lambda: self._loops != seen, timeout)
 
     def start(self) -> None:
         if self.running:

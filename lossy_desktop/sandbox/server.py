@@ -119,6 +119,9 @@ class Gate:
     """What the faults decided for one request that goes ahead."""
 
     drop_after_commit: bool = False
+    stored_twice: bool = False
+    """`resent=True`: the browser re-sent the POST (its socket was reset before any answer):
+    the comment is stored twice, and the connection drops before an answer."""
 
 
 def published_text(created_at: float) -> str:
@@ -197,6 +200,7 @@ class PlatformSite:
         if drop is not None:
             if scope == "post" and drop.params.get("after_commit"):
                 gate.drop_after_commit = True
+                gate.stored_twice = bool(drop.params.get("resent"))
             else:
                 log.info("sandbox: %s %s: dropping the connection (fault)", platform, scope)
                 raise DroppedConnection()
@@ -501,9 +505,65 @@ class PlatformSite:
             held=held,
         )
         log.info("sandbox: %s/%s: comment %s by %s", platform, video_id, comment.id, account)
+        if gate.stored_twice:
+            self._store_resent(platform, video_id, text, account, body, held)
         if gate.drop_after_commit:
             raise DroppedConnection()
         return web.json_response({"comment": comment_json(comment, video)})
+
+    def _store_resent(
+        self, platform: str, video_id: str, text: str, account: str, body: Any, held: bool
+    ) -> None:
+        """The same POST arriving a second time (a browser's automatic resend): a second copy."""
+        player_time = _number(body.get("playerTime"))
+        time_code = _number(body.get("timeCode")) if platform != "youtube" else None
+        again = self.state.add_comment(
+            platform,
+            video_id,
+            text,
+            account,
+            player_time=player_time,
+            time_code=time_code,
+            held=held,
+        )
+        log.info("sandbox: %s/%s: resent comment stored again as %s", platform, video_id, again.id)
+
+    async def delete_comment(
+        self, request: web.Request, platform: str, video_id: str, comment_id: str
+    ) -> Any:
+        """Delete the viewer's own comment (404 when it is already gone)."""
+        account = self.session(request, platform)
+        if account is None:
+            raise _HTTPJSON(401, "not_logged_in", MESSAGES[platform]["not_logged_in"])
+        try:
+            deleted = self.state.delete_comment(platform, video_id, comment_id, account)
+        except SandboxError as error:
+            raise _HTTPJSON(403, "forbidden", str(error))
+        if not deleted:
+            raise _HTTPJSON(404, "not_found", "This comment has been deleted.")
+        log.info(
+            "sandbox: %s/%s: comment %s deleted by %s", platform, video_id, comment_id, account
+        )
+        return web.json_response({"deleted": comment_id})
+
+    async def youtube_delete(self, request: web.Request) -> Any:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return await self.delete_comment(
+            request, "youtube", str(body.get("videoId", "")), str(body.get("commentId", ""))
+        )
+
+    async def comment_delete_api(self, request: web.Request) -> Any:
+        return await self.delete_comment(
+            request,
+            self._platform_of(request),
+            request.match_info["video"],
+            request.match_info["comment"],
+        )
 
     async def youtube_next(self, request: web.Request) -> Any:
         return await self.list_comments(
@@ -623,6 +683,9 @@ class PlatformSite:
         r.add_get("/youtube/watch", self.youtube_watch)
         r.add_route("*", "/vimeo/api/videos/{video}/comments", self.comments_api)
         r.add_route("*", "/air/api/assets/{video}/comments", self.comments_api)
+        r.add_post("/youtube/youtubei/v1/comment/delete_comment", self.youtube_delete)
+        r.add_delete("/vimeo/api/videos/{video}/comments/{comment}", self.comment_delete_api)
+        r.add_delete("/air/api/assets/{video}/comments/{comment}", self.comment_delete_api)
         r.add_get("/air/c/{video}", self.air_short)
         r.add_get("/air/{workspace}/c/{video}", self.air_asset)
         r.add_get("/vimeo/{video}", self.vimeo_video)

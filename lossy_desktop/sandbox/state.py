@@ -256,6 +256,21 @@ class SandboxState:
             video.comments.append(comment)
             return comment
 
+    def delete_comment(self, platform: str, video_id: str, comment_id: str, account: str) -> bool:
+        """Delete `account`'s own comment; False when it is not there (already deleted).
+        Another account's comment raises SandboxError (a platform lets you delete only yours)."""
+        with self._lock:
+            video = self.video(platform, video_id, create=False)
+            if video is None:
+                return False
+            for comment in video.comments:
+                if comment.id == comment_id:
+                    if comment.author != account:
+                        raise SandboxError("you can only delete your own comments")
+                    video.comments.remove(comment)
+                    return True
+            return False
+
     def visible_comments(self, platform: str, video_id: str, viewer: str | None) -> list[Comment]:
         """What a page shows: public comments plus the viewer's own held ones."""
         with self._lock:

@@ -107,7 +107,10 @@ class PostNoteWorker:
         def on_posted(outcome: PostOutcome) -> None:
             # Saved the moment it is seen on the page: a crash later in the batch loses nothing.
             notes.mark_posted(
-                outcome.note_id, permalink=outcome.permalink, comment_id=outcome.comment_id
+                outcome.note_id,
+                permalink=outcome.permalink,
+                comment_id=outcome.comment_id,
+                remark=outcome.remark,
             )
             saved.add(outcome.note_id)
 
@@ -134,7 +137,10 @@ class PostNoteWorker:
             elif outcome.posted:
                 if view.id not in saved:
                     notes.mark_posted(
-                        view.id, permalink=outcome.permalink, comment_id=outcome.comment_id
+                        view.id,
+                        permalink=outcome.permalink,
+                        comment_id=outcome.comment_id,
+                        remark=outcome.remark,
                     )
                 results[job.id] = Ok()
             else:

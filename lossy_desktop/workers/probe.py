@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from lossy_desktop.automation.agents.probe import ProbeReport
     from lossy_desktop.automation.agents.table_file import SelectorTable
     from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.core.billing import UsageRecord
     from lossy_desktop.core.connections import ConnectionView
-    from lossy_desktop.core.usage import UsageRecord
     from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.workers")

@@ -3,7 +3,7 @@ for the browser), the side panel, the tray and the notifications following its s
 
 from __future__ import annotations
 
-import threading
+import re
 from typing import Any
 
 import pytest
@@ -51,7 +51,9 @@ def test_side_panel_follows_a_post_from_start_to_finish(qtbot, live, add_notes, 
     assert card.step.text() == "Typing  (4 of 6)"
     assert card.attempt.text() == "Attempt 1 of 3"
     assert panel.timer.isActive()
-    qtbot.waitUntil(lambda: card.elapsed.text() == "0:01", timeout=4000)  # the 1 s timer ticks
+    # The 1 s timer ticks: the elapsed time moves past 0:00 and reads M:SS.
+    qtbot.waitUntil(lambda: card.elapsed.text() not in ("", "0:00"), timeout=10000)
+    assert re.fullmatch(r"\d+:\d\d", card.elapsed.text()), card.elapsed.text()
     qtbot.waitUntil(lambda: status_key(live.window.model.note(note.id)) == "posting", timeout=5000)
     assert live.tray.state == "posting"
     assert "Posting 1 of 1" in live.tray.icon.toolTip()
@@ -111,7 +113,11 @@ def test_pause_holds_new_jobs_until_resume(qtbot, live, add_notes, services):
     qtbot.waitUntil(
         lambda: status_key(live.window.model.note(note.id) or note) == "queued", timeout=5000
     )
-    assert not live.worker.started.wait(0.5), "a paused queue starts nothing"
+    # The runner has looked at the queue since the note was queued, and started nothing.
+    assert live.controller.runner.wait_for_pass(timeout=10)
+    assert live.controller.runner.executing() == []
+    assert not live.worker.started.is_set(), "a paused queue starts nothing"
+    assert status_key(services.notes.get(note.id)) == "queued"
     live.tray.rebuild_menu()
     resume = next(a for a in live.tray.menu.actions() if a.text() == "Resume posting")
     resume.trigger()
@@ -154,9 +160,9 @@ def test_quit_while_posting_stops_cleanly(qtbot, services, gate_worker, add_note
     ctl = QueueController(services, workers=[gate_worker])
     with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
         ctl.start()
+    gate_worker.finish_when_stopping = True  # the job finishes while we stop
     add_notes(1, confidence=0.95)
     assert gate_worker.started.wait(10)
-    threading.Timer(0.3, gate_worker.gate.set).start()  # the job finishes while we stop
     ctl.stop(timeout=10)
     assert ctl.closed and ctl.pool.activeThreadCount() == 0
     assert not ctl.runner.running

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lossy_desktop.app.demo import COMMENTS_OFF, DEMO_ACCOUNT, SAMPLE_NOTES, prepare_demo
+from lossy_desktop.app.models.notes_model import status_key
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.services import Services
 
@@ -88,24 +89,33 @@ def test_demo_app_shows_notes_go_from_queued_to_posted(
     qtbot.addWidget(shell.window)
     seen: set[str] = set()
 
-    def statuses() -> set[str]:
-        current = {n.status for n in services.notes.list()}
-        seen.update(current)
+    def shown() -> dict[int, str]:
+        """Each note's state as the window's own model shows it."""
+        current = {n.id: status_key(n) for n in shell.window.model.notes()}
+        seen.update(current.values())
         return current
 
     try:
         shell.start(start_minimized=False)
         assert "demo" in shell.window.windowTitle()
         qtbot.waitUntil(
-            lambda: "posting" not in statuses() and "posted" in seen and _idle(services),
+            lambda: (
+                list(shown().values()).count("posted") == CONFIDENT - 1
+                and "posting" not in shown().values()
+                and _idle(services)
+            ),
             timeout=180_000,
         )
     finally:
         shell.controller.stop()
         shell.tray.hide()
-    model = shell.window.model
-    assert model.rowCount() == len(SAMPLE_NOTES)
-    assert sum(1 for n in services.notes.list() if n.status == "posted") == CONFIDENT - 1
+    window = shell.window
+    states = shown()
+    assert window.model.rowCount() == len(SAMPLE_NOTES) == window.proxy.rowCount()
+    assert "posting" in seen or "queued" in seen  # the window showed them on their way
+    assert sorted(states.values()).count("failed") == 1
+    # What the window shows is what was stored.
+    assert states == {n.id: status_key(n) for n in services.notes.list()}
 
 
 def _idle(services: Services) -> bool:
@@ -121,3 +131,44 @@ def test_demo_command_is_registered_without_services() -> None:
     assert args.handler is run_demo
     assert args.needs_services is False
     assert args.keep is True
+
+
+@pytest.mark.parametrize("mode", ["throwaway", "keep", "data_dir"])
+def test_demo_data_folder_is_thrown_away_on_quit_unless_kept(
+    mode: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo` runs in a fresh folder deleted when the app quits; `--keep` keeps it;
+    `--data-dir DIR` uses DIR and never deletes it. (The window's run is replaced by a
+    function that looks at the folder and returns, as when the user quits.)"""
+    import tempfile
+    from types import SimpleNamespace
+
+    import lossy_desktop.app.demo as demo
+    import lossy_desktop.app.main as app_main
+    from lossy_desktop.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: list[Any] = []
+
+    def app_quits(svc: Services, **kwargs: Any) -> int:
+        root = svc.data.root
+        seen.append(root)
+        assert (root / "lossy.sqlite3").exists() and kwargs["demo"] is True
+        return 0
+
+    monkeypatch.setattr(app_main, "run_app", app_quits)
+    monkeypatch.setattr(demo, "prepare_demo", lambda *a: SimpleNamespace(notes=0, queued=0))
+    mine = tmp_path / "mine"
+    argv = {"throwaway": ["demo"], "keep": ["demo", "--keep"], "data_dir": []}[mode]
+    if mode == "data_dir":
+        argv = ["--data-dir", str(mine), "demo"]
+    assert main(argv) == 0
+    assert len(seen) == 1
+    root = seen[0]
+    if mode == "data_dir":
+        assert root == mine.resolve() and (mine / "lossy.sqlite3").exists()
+    else:
+        assert root.parent == tmp_path.resolve() and root.name.startswith("lossy-demo-")
+        assert root.exists() is (mode == "keep")
+        if mode == "keep":
+            assert f"Kept the demo data folder: {root}" in capsys.readouterr().err

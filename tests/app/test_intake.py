@@ -268,15 +268,35 @@ def test_listens_on_loopback_only(services: Services) -> None:
             assert server._site is not None
             sockets = server._site._server.sockets  # type: ignore[union-attr]
             assert {s.getsockname()[0] for s in sockets} == {"127.0.0.1"}
-            # Not reachable on another local address.
+            # Not reachable on another local address: 127.0.0.2 is a live local address (a
+            # listener bound there is reached), which a server bound to every address (or to
+            # it) would answer on; ours refuses.
+            assert _live("127.0.0.2"), "127.0.0.2 is not a usable local address here"
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.2", port), timeout=1).close()
             other = _non_loopback_address()
-            if other:
+            if other is not None:  # also the machine's network address, when it has one
                 with pytest.raises(OSError):
                     socket.create_connection((other, port), timeout=1).close()
         finally:
             await server.stop()
 
     asyncio.run(main())
+
+
+def _live(address: str) -> bool:
+    """Can a listener bound to `address` be reached there (a usable local address)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        try:
+            listener.bind((address, 0))
+        except OSError:
+            return False
+        listener.listen(1)
+        try:
+            socket.create_connection((address, listener.getsockname()[1]), timeout=1).close()
+        except OSError:
+            return False
+    return True
 
 
 def _non_loopback_address() -> str | None:
@@ -538,3 +558,69 @@ def test_no_reuse_address_on_windows(services: Services, monkeypatch: pytest.Mon
     monkeypatch.setattr("sys.platform", "win32")
     run_with_server(services, lambda client, server: asyncio.sleep(0))
     assert seen == [True, False]
+
+
+def test_a_resent_batch_is_listed_under_duplicates(services: Services) -> None:
+    """The recorder sends again after a lost answer: nothing is stored twice; the resent notes
+    are listed (by their index in the request) under `duplicates`."""
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        batch = [
+            note(external_id="rec-1", text="first"),
+            note(text="second, no external id", timestamp_seconds=90),
+        ]
+        first = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert first.status_code == 201 and first.json()["duplicates"] == []
+        assert len(first.json()["created"]) == 2
+        again = await client.post(
+            "/v1/notes", json=[*batch, note(text="new", timestamp_seconds=7)], headers=AUTH
+        )
+        assert again.status_code == 201, again.text
+        assert again.json()["duplicates"] == [0, 1]
+        assert [c["external_id"] for c in again.json()["created"]] == [None]
+        resent = await client.post("/v1/notes", json=batch, headers=AUTH)
+        assert resent.status_code == 200  # nothing new
+        assert resent.json() == {"created": [], "duplicates": [0, 1]}
+        assert services.notes.count() == 3
+
+    run_with_server(services, body)
+
+
+def test_413_at_the_real_default_of_1_mb(services: Services) -> None:
+    """The default server (no test limits): a body just under 1 MB is read; over it, 413."""
+    from lossy_desktop.app.intake import MAX_BODY
+
+    assert MAX_BODY == 1_000_000  # the README's "413 over 1 MB"
+
+    def padded(size: int) -> bytes:
+        raw = json.dumps(note()).encode()
+        return raw + b" " * (size - len(raw))  # JSON allows trailing whitespace
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        under = await client.post("/v1/notes", content=padded(MAX_BODY), headers=headers)
+        assert under.status_code == 201, under.text
+        over = await client.post("/v1/notes", content=padded(MAX_BODY + 1), headers=headers)
+        assert over.status_code == 413
+        assert services.notes.count() == 1
+
+    run_with_server(services, body)
+
+
+def test_429_at_the_real_default_of_60_a_minute(services: Services) -> None:
+    from lossy_desktop.app.intake import RATE_LIMIT, RATE_PERIOD
+
+    assert (RATE_LIMIT, RATE_PERIOD) == (60, 60.0)  # the README's "429 over 60 requests a minute"
+
+    async def body(client: httpx.AsyncClient, server: IntakeServer) -> None:
+        statuses = []
+        for i in range(RATE_LIMIT + 1):
+            response = await client.post(
+                "/v1/notes", json=note(text=f"n{i}", timestamp_seconds=i), headers=AUTH
+            )
+            statuses.append(response.status_code)
+        assert statuses == [201] * RATE_LIMIT + [429]
+        assert int(response.headers["Retry-After"]) >= 1
+        assert services.notes.count() == RATE_LIMIT
+
+    run_with_server(services, body)

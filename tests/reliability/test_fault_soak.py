@@ -50,6 +50,12 @@ PLATFORM_FAULTS = {
     "slow_page": ("slow_page", {"delay": 2.0}, False),
     "dropped_post_after_commit": ("dropped_connection", {"on": "post", "after_commit": True}, True),
     "dropped_page": ("dropped_connection", {"on": "page"}, True),
+    # The browser re-sent the POST: stored twice, answer lost (the agent must delete one).
+    "dropped_post_resent": (
+        "dropped_connection",
+        {"on": "post", "after_commit": True, "resent": True},
+        True,
+    ),
 }
 BROWSERBASE_FAULTS = {
     "bb_refused": ("refuse_sessions", {}, True),

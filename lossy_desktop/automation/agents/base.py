@@ -13,6 +13,7 @@ and save never posts twice (`already_present=True`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -35,7 +36,7 @@ from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page, Response
+    from playwright.async_api import Locator, Page, Request, Response
 
 log = logging.getLogger("lossy.automation")
 
@@ -72,6 +73,20 @@ class PostOutcome:
     comment_id: str | None = None
     permalink: str | None = None
     already_present: bool = False
+    error: AutomationError | None = None
+    remark: str | None = None
+    """What the agent did beyond posting, for the note (e.g. extra copies it removed)."""
+    removed_duplicates: tuple[str, ...] = ()
+    """Ids of extra copies of this comment the agent deleted from the page."""
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """The result of deleting one comment: deleted, already gone (also done), or the error."""
+
+    comment_id: str
+    deleted: bool
+    already_gone: bool = False
     error: AutomationError | None = None
 
 
@@ -229,6 +244,15 @@ class _BatchStop(Exception):
         self.error = error
 
 
+class _Unconfirmed(Exception):
+    """The comment was submitted but its outcome is unknown (the answer was lost, an error
+    showed, or it never appeared): the agent looks for it on a fresh page before giving up."""
+
+    def __init__(self, error: AutomationError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class _PastTheEnd(Exception):
     """The note's time is past the video's end: this note fails (not retried), the batch goes
     on."""
@@ -365,7 +389,19 @@ class PlatformAgent:
                 self._fail_rest(todo, index, error, outcomes, artifacts_dir, attempted=True)
                 return
             except Exception as exc:
-                error = classify(exc)
+                if isinstance(exc, _Unconfirmed):
+                    found = await self._look_again(page, video_url, note, text, account, exc.error)
+                    if found is not None:
+                        outcomes[note.note_id] = found
+                        if on_posted is not None:
+                            try:
+                                on_posted(found)
+                            except Exception:
+                                log.exception(
+                                    "%s: early save of note %d failed", self.platform, note.note_id
+                                )
+                        continue
+                error = exc.error if isinstance(exc, _Unconfirmed) else classify(exc)
                 error = await self._with_artifact(error, page, artifacts_dir, note.note_id)
                 if error.kind in (E.HELD_FOR_REVIEW, E.TEXT_TOO_LONG):
                     outcomes[note.note_id] = self._failed(note, error)
@@ -422,9 +458,7 @@ class PlatformAgent:
     async def _open_video(self, page: Page, video_url: str) -> str | None:
         """Load the page, check login and the comment box. Returns the account (or None)."""
         sel = self.selectors
-        response = await page.goto(
-            video_url, wait_until="domcontentloaded", timeout=self._ms(self.timeouts.navigation_s)
-        )
+        response = await self._goto(page, video_url)
         challenge = await self.find_challenge(page)  # before the status: /sorry answers 429
         if challenge is not None:
             raise _BatchStop(challenge)
@@ -557,9 +591,8 @@ class PlatformAgent:
         before = await self._read_comments(page)
         mine = self._matching(before, text, account)
         if mine:
-            seen = mine[0]
             log.info("%s: note %s is already on the page", self.platform, note.note_id)
-            return self._outcome(note, seen, video_url, already_present=True)
+            return await self._keep_one(page, note, mine, video_url, already_present=True)
         before_keys = {self._key(c) for c in self._matching(before, text, None)}
 
         on_step(note.note_id, STEP_TYPING)
@@ -581,15 +614,34 @@ class PlatformAgent:
             if response.status == 429:  # the platform's own answer to the submit
                 throttled.append(_retry_after(response.headers))
 
+        lost: list[str] = []  # the comment POST failed or got a 5xx: its answer is lost
+        watch = self._watch_post(lost)
         page.on("response", on_response)
+        page.on("requestfailed", watch)
+        page.on("response", watch)
         try:
             await submit.click(timeout=self._ms(self.timeouts.element_s))
             on_step(note.note_id, STEP_CONFIRMING)
-            return await self._confirm(
-                page, video_url, note, text, account, before_keys, notices_before, throttled
-            )
+            try:
+                return await self._confirm(
+                    page,
+                    video_url,
+                    note,
+                    text,
+                    account,
+                    before_keys,
+                    notices_before,
+                    throttled,
+                    lost,
+                )
+            except (_BatchStop, _PastTheEnd):
+                raise
+            except Exception as exc:
+                raise _Unconfirmed(classify(exc)) from exc
         finally:
             page.remove_listener("response", on_response)
+            page.remove_listener("requestfailed", watch)
+            page.remove_listener("response", watch)
 
     async def _confirm(
         self,
@@ -601,6 +653,7 @@ class PlatformAgent:
         before_keys: set[tuple[str | None, str | None, str]],
         notices_before: set[str],
         throttled: list[float | None],
+        lost: list[str] | None = None,
     ) -> PostOutcome:
         """Wait (on page changes, up to confirm_s) for the comment or the platform's answer."""
         sel = self.selectors
@@ -638,6 +691,10 @@ class PlatformAgent:
                     error=AutomationError(
                         E.HELD_FOR_REVIEW, f"{self.label} is holding the comment for review"
                     ),
+                )
+            if lost:
+                raise AutomationError(
+                    E.NETWORK_ERROR, f"{self.label}: the comment's request failed ({lost[0]})"
                 )
             message = await self._fresh_text(page, sel.post_error, notices_before)
             if message is not None:
@@ -744,6 +801,238 @@ class PlatformAgent:
             raise AutomationError(
                 E.SCRIPT_FAILED, f"{self.label}: the comment editor did not take the text"
             )
+
+    # ---- dropped connections, duplicates, deleting a comment ---------------------------------
+
+    async def delete_comment(
+        self,
+        page: Page,
+        video_url: str,
+        comment_id: str,
+        *,
+        artifacts_dir: Path,
+        note_id: int = 0,
+    ) -> DeleteOutcome:
+        """Delete the account's own comment `comment_id` from the video's page: its menu →
+        Delete → confirm, then wait until the page no longer shows it. A comment already gone
+        counts as done (`already_gone=True`)."""
+        try:
+            await self._open_video(page, video_url)
+            deleted = await self._delete_on_page(page, comment_id)
+        except Exception as exc:
+            error = exc.error if isinstance(exc, _BatchStop) else classify(exc)
+            error = await self._with_artifact(error, page, artifacts_dir, note_id)
+            return DeleteOutcome(comment_id, deleted=False, error=error)
+        return DeleteOutcome(comment_id, deleted=True, already_gone=not deleted)
+
+    async def _goto(self, page: Page, url: str) -> Response | None:
+        """`page.goto`, but a dropped or reset connection is a network error at once: Chromium
+        reports the document's request as failed (e.g. net::ERR_CONTENT_LENGTH_MISMATCH when
+        the answer was cut) while the navigation itself would wait out its timeout."""
+        failed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def on_failed(request: Request) -> None:
+            if not request.is_navigation_request() or request.frame != page.main_frame:
+                return
+            reason = request.failure or "the request failed"
+            if "ERR_ABORTED" in reason:  # replaced by another navigation: goto decides
+                return
+            if not failed.done():
+                failed.set_result(reason)
+
+        page.on("requestfailed", on_failed)
+        going = asyncio.ensure_future(
+            page.goto(
+                url, wait_until="domcontentloaded", timeout=self._ms(self.timeouts.navigation_s)
+            )
+        )
+        try:
+            racers: list[asyncio.Future[Any]] = [going, failed]
+            await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            page.remove_listener("requestfailed", on_failed)
+        if going.done():
+            return going.result()
+        going.add_done_callback(_quiet)
+        going.cancel()
+        raise AutomationError(
+            E.NETWORK_ERROR,
+            f"{self.label}: the connection dropped while loading the page ({failed.result()})",
+        )
+
+    def _watch_post(self, lost: list[str]) -> Callable[[Any], None]:
+        """A page listener noting a failed (or 5xx-answered) comment POST into `lost`."""
+        pattern = re.compile(self.selectors.controls.post_request)
+
+        def watch(event: Any) -> None:
+            request: Request = event.request if hasattr(event, "request") else event
+            if request.method == "GET" or not pattern.search(request.url):
+                return
+            if hasattr(event, "status"):  # a response
+                if event.status >= 500:
+                    lost.append(f"answered {event.status}")
+            else:
+                lost.append(request.failure or "the request failed")
+
+        return watch
+
+    async def _look_again(
+        self,
+        page: Page,
+        video_url: str,
+        note: NoteToPost,
+        text: str,
+        account: str | None,
+        error: AutomationError,
+    ) -> PostOutcome | None:
+        """After a post whose outcome is unknown: load the page again and look for the comment.
+        Found (once or more) → posted, extra copies removed; not found (or the page will not
+        load) → None, and the error stands."""
+        log.info(
+            "%s: note %s: outcome unknown (%s); looking for it on the page",
+            self.platform,
+            note.note_id,
+            error.message,
+        )
+        try:
+            await self._open_video(page, video_url)
+            mine = self._matching(await self._read_comments(page), text, account)
+            if not mine:
+                return None
+            outcome = await self._keep_one(page, note, mine, video_url, already_present=False)
+        except Exception as exc:
+            log.info("%s: note %s: could not look again: %s", self.platform, note.note_id, exc)
+            return None
+        log.info(
+            "%s: note %s was posted after all (the answer was lost)", self.platform, note.note_id
+        )
+        return outcome
+
+    async def _keep_one(
+        self,
+        page: Page,
+        note: NoteToPost,
+        mine: list[SeenComment],
+        video_url: str,
+        *,
+        already_present: bool,
+    ) -> PostOutcome:
+        """The note's comment is on the page (`mine`, in page order). When it is there more
+        than once (a browser re-sent the POST), delete the extra copies and keep the first."""
+        copies: dict[str, SeenComment] = {}
+        for seen in mine:
+            cid = self.comment_id(seen)
+            if cid is not None and cid not in copies:
+                copies[cid] = seen
+        if len(copies) <= 1:
+            return self._outcome(note, mine[0], video_url, already_present=already_present)
+        ordered = list(copies.items())
+        if self.selectors.controls.newest_first:
+            ordered.reverse()
+        keep_id, keep = ordered[0]
+        extra = [cid for cid, _ in ordered[1:]]
+        removed: list[str] = []
+        problem = ""
+        for cid in extra:
+            try:
+                await self._delete_on_page(page, cid)
+                removed.append(cid)
+            except Exception as exc:
+                problem = classify(exc).message
+                log.warning(
+                    "%s: note %s: could not remove the extra copy %s: %s",
+                    self.platform,
+                    note.note_id,
+                    cid,
+                    problem,
+                )
+                break
+        outcome = self._outcome(note, keep, video_url, already_present=already_present)
+        remark = (
+            f"{self.label} held this comment {len(copies)} times (the browser re-sent it after "
+            f"a dropped connection): removed {len(removed)} extra "
+            f"{'copy' if len(removed) == 1 else 'copies'}"
+            + (f" ({', '.join(removed)})" if removed else "")
+            + f", kept the first ({keep_id})"
+        )
+        left = [cid for cid in extra if cid not in removed]
+        if left:
+            remark += f"; could not remove {', '.join(left)} ({problem}): delete it by hand"
+        log.warning("%s: note %s: %s", self.platform, note.note_id, remark)
+        outcome.remark = remark
+        outcome.removed_duplicates = tuple(removed)
+        return outcome
+
+    async def _delete_on_page(self, page: Page, comment_id: str) -> bool:
+        """Delete one of the account's comments on the loaded page; False if it is not there."""
+        controls = self.selectors.controls
+        if not _SAFE_ID.match(comment_id):
+            raise AutomationError(
+                E.SCRIPT_FAILED, f"{self.label}: not a comment id: {comment_id!r}", retryable=False
+            )
+        item = await self._comment_element(page, comment_id)
+        if item is None:
+            return False
+        timeout = self._ms(self.timeouts.element_s)
+        notices_before = await self._notices(page)
+        if controls.menu:
+            await item.scroll_into_view_if_needed(timeout=timeout)
+            await item.hover(timeout=timeout)
+            menu = await self._first_within(item, controls.menu)
+            if menu is None:
+                raise AutomationError(
+                    E.SELECTOR_FAILED,
+                    f"{self.label}: the comment has no action menu "
+                    f"(tried {', '.join(f.describe() for f in controls.menu)})",
+                )
+            await menu.click(timeout=timeout)
+        action = await self._first(page, controls.delete)
+        if action is None:
+            raise AutomationError(
+                E.SELECTOR_FAILED,
+                f"{self.label}: no Delete action for the comment "
+                f"(tried {', '.join(f.describe() for f in controls.delete)})",
+            )
+        await action.click(timeout=timeout)
+        confirm = await self._first(page, controls.confirm)
+        if confirm is not None:
+            await confirm.click(timeout=timeout)
+        await self._wait_gone(page, comment_id, notices_before)
+        log.info("%s: deleted comment %s", self.platform, comment_id)
+        return True
+
+    async def _comment_element(self, page: Page, comment_id: str) -> Locator | None:
+        for template in self.selectors.controls.item_by_id:
+            loc = page.locator(template.format(id=comment_id))
+            if await loc.count():
+                return loc.first
+        return None
+
+    async def _first_within(self, scope: Locator, finds: Sequence[Find]) -> Locator | None:
+        for find in finds:
+            loc = find.locate(scope).filter(visible=True)
+            if await loc.count():
+                return loc.first
+        return None
+
+    async def _wait_gone(self, page: Page, comment_id: str, notices_before: set[str]) -> None:
+        """Wait (on page changes) until no comment on the page has `comment_id`."""
+        deadline = time.monotonic() + self.timeouts.confirm_s
+        while True:
+            comments, tick = await self._read_comments_tick(page)
+            if all(self.comment_id(c) != comment_id for c in comments):
+                return
+            message = await self._fresh_text(page, self.selectors.post_error, notices_before)
+            if message is not None:
+                raise AutomationError(E.NETWORK_ERROR, f"{self.label}: {message}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AutomationError(
+                    E.NETWORK_ERROR,
+                    f"{self.label}: comment {comment_id} was still on the page after "
+                    f"{self.timeouts.confirm_s:g} s",
+                )
+            await page.evaluate(_WAIT_FOR_CHANGE_JS, [tick, int(min(remaining, 0.5) * 1000)])
 
     # ---- reading comments ------------------------------------------------------------------
 
@@ -903,6 +1192,16 @@ def _where(url: str) -> str:
     """scheme://host/path of a page (its query may be long: continue=…)."""
     parts = urlsplit(url or "")
     return redact(f"{parts.scheme}://{parts.netloc}{parts.path}") if parts.scheme else "?"
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+"""A comment id safe to put into a CSS selector."""
+
+
+def _quiet(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned task's outcome so asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:

@@ -33,6 +33,7 @@ Role = Literal[
     "alert",
     "status",
     "img",
+    "menuitem",
 ]
 
 
@@ -69,6 +70,26 @@ class Find:
 
 def css(*selectors: str) -> tuple[Find, ...]:
     return tuple(Find(css=s) for s in selectors)
+
+
+@dataclass(frozen=True)
+class CommentControls:
+    """Acting on one of the account's own comments (deleting it) and noticing that the comment
+    POST itself failed."""
+
+    item_by_id: tuple[str, ...]
+    """CSS templates (`{id}` = the comment's id) finding the comment's element, best first."""
+    menu: tuple[Find, ...]
+    """Inside the comment: the button that opens its action menu (empty: the actions show)."""
+    delete: tuple[Find, ...]
+    """The menu's Delete action (menus render at the page's end, so searched page-wide)."""
+    confirm: tuple[Find, ...]
+    """The confirmation dialog's Delete button (page-wide)."""
+    post_request: str
+    """Regex of the URL the page sends a new comment to (a failed one = the post's answer was
+    lost)."""
+    newest_first: bool
+    """The page lists comments newest first (so the oldest copy of a duplicate is the last)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,9 @@ class PlatformSelectors:
     rate_limited: tuple[Find, ...]
     held_notice: tuple[Find, ...]
     post_error: tuple[Find, ...]
+
+    # Deleting one's own comment; the comment POST.
+    controls: CommentControls
 
     # Pages that stop automation (shown instead of the platform's own page): each is
     # site_challenge — the note is held until the user reconnects and gets past it.
@@ -186,6 +210,7 @@ _CHALLENGE_URLS = (
     ("signin_challenge", r"^https?://accounts\.google\.com/(v3/)?signin/(v2/)?challenge"),
 )
 
+_DELETE_NAME = re.compile(r"^\s*delete( comment)?\s*$", re.I)
 _EXPIRED = (
     Find(css="[data-session-expired]"),
     Find(text=re.compile(r"session (has )?expired|sign in again|log in again", re.I)),
@@ -258,6 +283,29 @@ YOUTUBE = PlatformSelectors(
     traffic_check=_TRAFFIC,
     signin_challenge=_SIGNIN_CHALLENGE,
     challenge_urls=_CHALLENGE_URLS,
+    controls=CommentControls(
+        item_by_id=(
+            "ytd-comment-thread-renderer:has(#published-time-text a[href*='lc={id}'])",
+            "ytd-comment-view-model:has(a[href*='lc={id}'])",
+            "[data-comment-id='{id}']",
+        ),
+        menu=(
+            Find(css="#action-menu button"),
+            Find(css="ytd-menu-renderer #button"),
+            Find(role="button", name=re.compile(r"^action menu$", re.I)),
+        ),
+        delete=(
+            Find(css="ytd-menu-popup-renderer ytd-menu-service-item-renderer:has-text('Delete')"),
+            Find(role="menuitem", name=_DELETE_NAME),
+        ),
+        confirm=(
+            Find(css="yt-confirm-dialog-renderer #confirm-button button"),
+            Find(css="yt-confirm-dialog-renderer #confirm-button"),
+            Find(role="button", name=_DELETE_NAME),
+        ),
+        post_request=r"/comment/create_comment",
+        newest_first=True,
+    ),
 )
 
 VIMEO = PlatformSelectors(
@@ -326,6 +374,17 @@ VIMEO = PlatformSelectors(
     traffic_check=_TRAFFIC,
     signin_challenge=_SIGNIN_CHALLENGE,
     challenge_urls=_CHALLENGE_URLS,
+    controls=CommentControls(
+        item_by_id=("#comment_{id}", "[data-comment-id='{id}']"),
+        menu=(
+            Find(css=".comment_menu_button"),
+            Find(role="button", name=re.compile(r"^more (actions|options)$", re.I)),
+        ),
+        delete=(Find(css=".comment_menu_delete"), Find(role="menuitem", name=_DELETE_NAME)),
+        confirm=(Find(css=".confirm_delete"), Find(role="button", name=_DELETE_NAME)),
+        post_request=r"/videos/[^/]+/comments(\?|$)",
+        newest_first=False,
+    ),
 )
 
 # UNCONFIRMED: Air publishes no markup reference; nobody has checked these against app.air.inc.
@@ -400,6 +459,27 @@ AIR = PlatformSelectors(
     traffic_check=_TRAFFIC,
     signin_challenge=_SIGNIN_CHALLENGE,
     challenge_urls=_CHALLENGE_URLS,
+    controls=CommentControls(
+        item_by_id=(
+            "[data-testid='comment'][data-comment-id='{id}']",
+            "[data-testid='comment']:has(a[href*='commentId={id}'])",
+            "[data-comment-id='{id}']",
+        ),
+        menu=(
+            Find(css="[data-testid='comment-menu']"),
+            Find(role="button", name=re.compile(r"^comment (options|menu)$|^more$", re.I)),
+        ),
+        delete=(
+            Find(css="[data-testid='comment-menu-delete']"),
+            Find(role="menuitem", name=_DELETE_NAME),
+        ),
+        confirm=(
+            Find(css="[data-testid='confirm-delete']"),
+            Find(role="button", name=_DELETE_NAME),
+        ),
+        post_request=r"/assets/[^/]+/comments(\?|$)",
+        newest_first=False,
+    ),
 )
 
 SELECTORS: dict[str, PlatformSelectors] = {s.platform: s for s in (YOUTUBE, VIMEO, AIR)}

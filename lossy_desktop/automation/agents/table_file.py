@@ -30,6 +30,7 @@ from typing import Any, get_args
 from lossy_desktop.automation.agents.selectors import (
     CHALLENGE_GROUPS,
     SELECTORS,
+    CommentControls,
     Find,
     PlatformSelectors,
     Role,
@@ -166,11 +167,57 @@ def to_json(table: PlatformSelectors) -> dict[str, Any]:
             out[name] = [find_to_json(f) for f in value]
         elif name == "challenge_urls":
             out[name] = [list(pair) for pair in value]
+        elif name == "controls":
+            out[name] = _controls_to_json(value)
         elif name in STRING_GROUPS:
             out[name] = list(value)
         else:
             out[name] = value
     return out
+
+
+CONTROLS_FIND_KEYS = ("menu", "delete", "confirm")
+CONTROLS_KEYS = ("item_by_id", *CONTROLS_FIND_KEYS, "post_request", "newest_first")
+
+
+def _controls_to_json(controls: CommentControls) -> dict[str, Any]:
+    return {
+        "item_by_id": list(controls.item_by_id),
+        **{k: [find_to_json(f) for f in getattr(controls, k)] for k in CONTROLS_FIND_KEYS},
+        "post_request": controls.post_request,
+        "newest_first": controls.newest_first,
+    }
+
+
+def _controls_from_json(value: Any, base: CommentControls) -> CommentControls:
+    """`base` with the keys `value` sets (an object with the keys of CONTROLS_KEYS)."""
+    if not isinstance(value, dict):
+        raise TableError(f"controls: must be an object with the keys {', '.join(CONTROLS_KEYS)}")
+    unknown = [k for k in value if k not in CONTROLS_KEYS]
+    if unknown:
+        raise TableError(f"controls: unknown key {unknown[0]!r} (use {', '.join(CONTROLS_KEYS)})")
+    changes: dict[str, Any] = {}
+    for key in CONTROLS_FIND_KEYS:
+        if key in value:
+            if not isinstance(value[key], list):
+                raise TableError(f"controls.{key}: must be a list")
+            changes[key] = tuple(
+                find_from_json(f"controls.{key}[{i}]", v) for i, v in enumerate(value[key])
+            )
+    if "item_by_id" in value:
+        items = value["item_by_id"]
+        if not isinstance(items, list) or not items:
+            raise TableError("controls.item_by_id: must be a non-empty list of CSS templates")
+        changes["item_by_id"] = tuple(
+            _text(f"controls.item_by_id[{i}]", v) for i, v in enumerate(items)
+        )
+    if "post_request" in value:
+        changes["post_request"] = _regex("controls.post_request", value["post_request"]).pattern
+    if "newest_first" in value:
+        if not isinstance(value["newest_first"], bool):
+            raise TableError("controls.newest_first: must be true or false")
+        changes["newest_first"] = value["newest_first"]
+    return dataclasses.replace(base, **changes)
 
 
 def _regex(where: str, value: Any) -> re.Pattern[str]:
@@ -244,6 +291,9 @@ def from_json(data: Any, base: PlatformSelectors) -> tuple[PlatformSelectors, tu
         value = data[name]
         if name == "held_text":
             changes[name] = _regex(name, value).pattern
+            continue
+        if name == "controls":
+            changes[name] = _controls_from_json(value, base.controls)
             continue
         if not isinstance(value, list):
             raise TableError(f"{name}: must be a list")

@@ -15,10 +15,10 @@ from lossy_desktop.automation.providers.base import (
     Provider,
     session_scope,
 )
+from lossy_desktop.core.billing import UsageRecord
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.paths import DataDir
-from lossy_desktop.core.usage import UsageRecord
 
 if TYPE_CHECKING:
     from lossy_desktop.core.settings import Settings

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from lossy_desktop.automation.errors import AutomationError, classify
+from lossy_desktop.core.billing import UsageRecord
 from lossy_desktop.core.logs import register_secret
-from lossy_desktop.core.usage import UsageRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, Playwright

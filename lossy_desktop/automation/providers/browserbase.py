@@ -52,9 +52,9 @@ from lossy_desktop.automation.errors import (
 )
 from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, ConnectionLike
 from lossy_desktop.core import secrets
+from lossy_desktop.core.billing import BROWSERBASE_PLANS, BrowserbasePlan, UsageRecord
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.logs import redact, register_secret
-from lossy_desktop.core.usage import BROWSERBASE_PLANS, BrowserbasePlan, UsageRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright

@@ -24,9 +24,9 @@ from lossy_desktop.automation.chromium import (
 )
 from lossy_desktop.automation.errors import BROWSER_UNAVAILABLE, AutomationError, classify
 from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, ConnectionLike
+from lossy_desktop.core.billing import UsageRecord
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.paths import DataDir
-from lossy_desktop.core.usage import UsageRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright

@@ -55,7 +55,13 @@
     });
     const body = el("p", { "data-testid": N.body });
     body.appendChild(U.linkify(comment.text, seekLink));
-    return el("div", {
+    const own = SB.viewer && comment.author === SB.viewer;
+    const menu = own ? U.deleteMenu(DELETE_MENU, function () {
+      return U.api("DELETE", SB.api + "/" + encodeURIComponent(comment.id));
+    }, function () {
+      if (item.isConnected) item.remove();
+    }, toastEl) : null;
+    const item = el("div", {
       "data-testid": N.comment, id: N.comment_prefix + comment.id, "data-comment-id": comment.id,
       "data-held": String(comment.held),
       class: highlighted ? "air-comment highlighted" : "air-comment",
@@ -68,9 +74,20 @@
       ]),
       body,
       comment.held ? el("span", { "data-testid": N.held, text: "Pending approval" }) : null,
-      el("div", { class: "air-comment-actions" }, [copy]),
+      el("div", { class: "air-comment-actions" }, [copy, menu]),
     ]);
+    return item;
   }
+
+  // One's own comment has an options menu: "Delete comment" → "Delete this comment?".
+  const DELETE_MENU = {
+    button: { attrs: { "data-testid": "comment-menu", "aria-label": "Comment options" }, text: "⋯" },
+    menu: { tag: "div", attrs: { "data-testid": "comment-menu-list" } },
+    item: { attrs: { "data-testid": "comment-menu-delete" }, text: "Delete comment" },
+    dialog: { tag: "div", attrs: { "data-testid": "confirm-dialog" }, text: "Delete this comment? This can't be undone." },
+    cancel: { attrs: { "data-testid": "confirm-cancel" }, text: "Cancel" },
+    confirm: { attrs: { "data-testid": "confirm-delete" }, text: "Delete" },
+  };
 
   function renderForm() {
     const inputAttrs = { "data-testid": N.input, rows: 2 };

@@ -156,5 +156,44 @@
     else if (q) video.currentTime = Number(q[1]);
   }
 
-  window.SandboxUtil = { formatTime, attachPlayer, linkify, api, toast, el, seekFromHash };
+  /* The menu on the viewer's own comment: its button opens a menu with a Delete item, which asks
+     for confirmation in a dialog, then sends `request()`; `remove()` takes the comment off the
+     page once the platform answered (a comment already gone counts as deleted). `spec` names
+     each platform's markup: {wrap?, button, menu, item, dialog, confirm, cancel}, each
+     {tag?, attrs?, text?}. */
+  function deleteMenu(spec, request, remove, toastEl) {
+    function make(part, extra, children) {
+      const attrs = Object.assign({}, extra || {}, part.attrs || {});
+      return el(part.tag || "button", attrs, children || (part.text ? [part.text] : []));
+    }
+    const roles = !(window.__SANDBOX__ && window.__SANDBOX__.roles === false);
+    const button = make(spec.button, { type: "button" });
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      event.stopPropagation();
+      document.querySelectorAll("[data-sandbox-menu]").forEach((m) => m.remove());
+      const item = make(spec.item, { type: "button", role: roles ? "menuitem" : null });
+      const menu = make(spec.menu, { role: roles ? "menu" : null, "data-sandbox-menu": true }, [item]);
+      document.body.appendChild(menu);
+      item.addEventListener("click", function () {
+        menu.remove();
+        const cancel = make(spec.cancel, { type: "button" });
+        const confirm = make(spec.confirm, { type: "button" });
+        const dialog = make(spec.dialog, { role: roles ? "dialog" : null, "aria-modal": "true", "data-sandbox-dialog": true },
+          [el("p", { text: spec.dialog.text }), cancel, confirm]);
+        document.body.appendChild(dialog);
+        cancel.addEventListener("click", function () { dialog.remove(); });
+        confirm.addEventListener("click", async function () {
+          confirm.disabled = true;
+          const result = await request();
+          dialog.remove();
+          if (result.ok || result.status === 404) remove();
+          else toast(toastEl, result.message);
+        });
+      });
+    });
+    return spec.wrap ? make(spec.wrap, {}, [button]) : button;
+  }
+
+  window.SandboxUtil = { formatTime, attachPlayer, linkify, api, toast, el, seekFromHash, deleteMenu };
 })();

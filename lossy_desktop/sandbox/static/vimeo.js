@@ -72,7 +72,13 @@
       copy.dataset.copied = "true";
       U.toast(toastEl, "Link copied");
     });
-    return el("article", { id: N.comment_prefix + comment.id, class: N.comment_class, dataset: { commentId: comment.id, held: String(comment.held) } }, [
+    const own = SB.viewer && comment.author === SB.viewer;
+    const menu = own ? U.deleteMenu(DELETE_MENU, function () {
+      return U.api("DELETE", SB.api + "/" + encodeURIComponent(comment.id));
+    }, function () {
+      if (item.isConnected) { item.remove(); setCount(count - 1); }
+    }, toastEl) : null;
+    const item = el("article", { id: N.comment_prefix + comment.id, class: N.comment_class, dataset: { commentId: comment.id, held: String(comment.held) } }, [
       el("img", { class: "comment_avatar", alt: comment.author, src: comment.avatar, width: 32, height: 32 }),
       el("div", { class: "comment_content" }, [
         el("header", {}, [
@@ -86,10 +92,23 @@
           el("a", { class: N.permalink_class, href: "#" + N.comment_prefix + comment.id, text: "Link" }),
           " ",
           copy,
+          menu ? " " : null,
+          menu,
         ]),
       ]),
     ]);
+    return item;
   }
+
+  // One's own comment has a "More actions" menu: Delete → "Delete this comment?".
+  const DELETE_MENU = {
+    button: { attrs: { class: "comment_menu_button", "aria-label": "More actions" }, text: "⋯" },
+    menu: { tag: "div", attrs: { class: "comment_menu" } },
+    item: { attrs: { class: "comment_menu_delete" }, text: "Delete" },
+    dialog: { tag: "div", attrs: { class: "modal confirm_modal" }, text: "Delete this comment? This can't be undone." },
+    cancel: { attrs: { class: "confirm_cancel" }, text: "Cancel" },
+    confirm: { attrs: { class: "confirm_delete" }, text: "Delete" },
+  };
 
   function setCount(n) {
     count = n;

@@ -76,7 +76,28 @@
       el("div", { id: "author-thumbnail" }, [el("img", { alt: comment.author, src: comment.avatar, width: 40, height: 40 })]),
       main,
     ]);
-    return el(N.thread_tag, { class: "style-scope ytd-item-section-renderer", dataset: { commentId: comment.id, held: String(comment.held) } }, [view]);
+    const thread = el(N.thread_tag, { class: "style-scope ytd-item-section-renderer", dataset: { commentId: comment.id, held: String(comment.held) } }, [view]);
+    if (SB.viewer && comment.author === SB.viewer) view.appendChild(deleteMenu(comment, thread));
+    return thread;
+  }
+
+  // The "⋮" action menu of one's own comment: Delete → "Delete your comment permanently?".
+  const DELETE_MENU = {
+    wrap: { tag: "ytd-menu-renderer", attrs: { id: "action-menu", class: "style-scope ytd-comment-view-model" } },
+    button: { attrs: { id: "button", "aria-label": "Action menu" }, text: "⋮" },
+    menu: { tag: "ytd-menu-popup-renderer", attrs: { class: "style-scope ytd-popup-container" } },
+    item: { tag: "ytd-menu-service-item-renderer", attrs: { tabindex: "0" }, text: "Delete" },
+    dialog: { tag: "yt-confirm-dialog-renderer", text: "Delete comment? Delete your comment permanently?" },
+    cancel: { attrs: { id: "cancel-button", "aria-label": "Cancel" }, text: "Cancel" },
+    confirm: { attrs: { id: "confirm-button", "aria-label": "Delete" }, text: "Delete" },
+  };
+
+  function deleteMenu(comment, thread) {
+    return U.deleteMenu(DELETE_MENU, function () {
+      return U.api("POST", SB.api + "/comment/delete_comment", { videoId: SB.videoId, commentId: comment.id });
+    }, function () {
+      if (thread.isConnected) { thread.remove(); setCount(count - 1); }
+    }, toastEl);
   }
 
   function setCount(n) {

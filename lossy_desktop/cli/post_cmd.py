@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.queue.pacing import pacing_wait
 
 
 def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
@@ -65,5 +66,12 @@ class _Progress:
         except Exception:
             pass
         detail = event.step or event.error or ""
+        kind = event.kind
+        until = pacing_wait(event)
+        if until is not None:
+            wait = max(until - self.services.clock(), 0.0)
+            kind, detail = "waiting", f"next comment in {wait:.0f} s"
+            if event.kind == "snoozed":
+                detail += " (browser released)"
         attempt = f"attempt {event.attempt}/{event.max_attempts}"
-        print(f"{what}: {event.kind} {detail} [{attempt}]".rstrip(), flush=True)
+        print(f"{what}: {kind} {detail} [{attempt}]".rstrip(), flush=True)

@@ -181,3 +181,40 @@ def test_a_long_wait_releases_the_session_and_a_restart_allows_no_burst(
         assert waiting.queued and waiting.next_attempt_at == pytest.approx(
             view.next_attempt_at, abs=1.0
         )
+
+
+def test_a_platform_slow_down_snoozes_and_holds_the_whole_account(bb, sandbox, engine):
+    """YouTube's "slow down" on one video: that note snoozes (rate limited), and a note on
+    another video of the same account waits for the same moment, without opening a browser."""
+    services = bb
+    services.settings.set("rate_limit_snooze_base_s", 120)  # longer than a session is held
+    sandbox.set_video("youtube", "pace4", duration=600)
+    sandbox.set_video("youtube", "pace5", duration=600)
+    sandbox.set_fault("youtube", "rate_limited", count=1, video_id="pace4")
+    limited = add_note(services, sandbox, "pace4", 7, "Too fast")
+    events = Events()
+    runner = build_runner(services, engine)
+    runner.add_listener(events)
+    runner.start()
+    try:
+        events.wait(lambda items: any(e.kind == "snoozed" for e in items))
+        sessions_before = len(sandbox.browserbase_sessions())
+        other = add_note(services, sandbox, "pace5", 8, "Same account, other video")
+        events.wait(
+            lambda items: any(
+                e.kind == "snoozed" and e.args.get("note_id") == other.id for e in items
+            )
+        )
+    finally:
+        runner.stop()
+    first = services.notes.get(limited.id)
+    assert first.queued and first.error_kind == "rate_limited"
+    assert first.next_attempt_at is not None and first.next_attempt_at > services.clock() + 100
+    second = services.notes.get(other.id)
+    assert second.queued and second.error is None
+    assert second.next_attempt_at == pytest.approx(first.next_attempt_at, abs=1.0)
+    assert services.pacer.state("youtube").reason == "paused"
+    assert sandbox.comments("youtube") == []
+    assert len(sandbox.browserbase_sessions()) == sessions_before
+    reasons = [e.error for e in events.items if e.kind == "snoozed"]
+    assert reasons == ["rate_limited", PACED]

@@ -61,3 +61,25 @@ def test_queue_status_text_on_an_empty_database(
     out = capsys.readouterr().out
     assert "automation" in out and "maintenance" in out
     assert "next scheduled run: none" in out
+
+
+def test_post_progress_says_when_the_next_comment_goes(
+    fake_services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lossy_desktop.cli.post_cmd import _Progress
+    from lossy_desktop.queue import JobEvent
+
+    now = fake_services.clock()
+    progress = _Progress(fake_services)
+    common = {"job_id": 1, "worker": "post_note", "queue": "automation", "args": {"note_id": 9}}
+    progress.on_event(
+        JobEvent("step", step="waiting", next_run_at=now + 7.2, attempt=1, max_attempts=3, **common)
+    )
+    progress.on_event(
+        JobEvent("snoozed", error="paced", next_run_at=now + 600, max_attempts=3, **common)
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "note 9: waiting — next comment in 8 s [attempt 1/3]",
+        "note 9: waiting — next comment in 600 s (browser released) [attempt 0/3]",
+    ]

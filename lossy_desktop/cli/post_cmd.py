@@ -7,6 +7,7 @@ reconnect; 124 on --timeout.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -69,8 +70,8 @@ class _Progress:
         kind = event.kind
         until = pacing_wait(event)
         if until is not None:
-            wait = max(until - self.services.clock(), 0.0)
-            kind, detail = "waiting", f"next comment in {wait:.0f} s"
+            wait = math.ceil(max(until - self.services.clock(), 0.0))
+            kind, detail = "waiting", f"— next comment in {wait} s"
             if event.kind == "snoozed":
                 detail += " (browser released)"
         attempt = f"attempt {event.attempt}/{event.max_attempts}"

@@ -5,6 +5,7 @@ another video of the same account, opens no browser until the account's slot com
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 
@@ -107,7 +108,7 @@ def test_comments_are_the_interval_apart_and_short_waits_keep_the_session(bb, sa
         ["0:10 — Paced note 0", "0:20 — Paced note 1", "0:30 — Paced note 2"]
     )
     assert all(c["author"] == ACCOUNT for c in comments)
-    gaps = [b["created_at"] - a["created_at"] for a, b in zip(comments, comments[1:], strict=False)]
+    gaps = [b["created_at"] - a["created_at"] for a, b in itertools.pairwise(comments)]
     assert all(gap >= interval for gap in gaps), gaps
     assert all(services.notes.get(n.id).status == "posted" for n in notes)
     # The waits were short: one session posted all three, and it was released at the end.

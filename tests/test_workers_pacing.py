@@ -10,8 +10,11 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
 from lossy_desktop.automation.engine import AutomationEngine
+from lossy_desktop.core.clock import FakeClock
+from lossy_desktop.core.models import PacingEvent
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.queue import JobEvent
 from lossy_desktop.queue.pacing import PACED, pacing_wait
@@ -89,7 +92,7 @@ def running_sessions(sandbox) -> list:
 
 def test_comments_are_the_interval_apart_and_short_waits_keep_the_session(bb, sandbox, engine):
     services = bb
-    interval = 2.0
+    interval = 3.0
     services.settings.set("comment_interval_s", interval)
     sandbox.set_video("youtube", "pace1", duration=600)
     notes = [
@@ -219,3 +222,50 @@ def test_a_platform_slow_down_snoozes_and_holds_the_whole_account(bb, sandbox, e
     assert len(sandbox.browserbase_sessions()) == sessions_before
     reasons = [e.error for e in events.items if e.kind == "snoozed"]
     assert reasons == ["rate_limited", PACED]
+
+
+def test_default_pacing_on_an_injected_clock(data_dir, sandbox, engine):
+    """The shipped pacing (6 s + up to 50 % jitter) through the real worker and a real page,
+    on a FakeClock: each wait moves the clock instead of sleeping, and the account's comments
+    are recorded at least 6 s apart in its time — one session for the whole batch."""
+    clock = FakeClock()
+    with Services.open(data_dir, clock=clock) as services:
+        assert services.settings.get("comment_interval_s") == 6.0
+        services.settings.set("platform_base", sandbox.base_url)
+        state = connect_with_login_form(
+            services, engine, "vimeo", login_url=sandbox.login_url("vimeo"), account=ACCOUNT
+        )
+        assert state.logged_in
+        sandbox.set_video("vimeo", "pace6", duration=600)
+        fields = [
+            {
+                "platform": "vimeo",
+                "video_url": sandbox.video_url("vimeo", "pace6"),
+                "timestamp_seconds": 5 * (i + 1),
+                "text": f"Fake-time note {i}",
+                "confidence": 0.9,
+            }
+            for i in range(4)
+        ]
+        notes = [services.notes.create(validate_note(f, services.settings)) for f in fields]
+        start = clock()
+        runner = build_runner(services, engine)
+        try:
+            runner.run_until_idle(timeout=WAIT)
+        finally:
+            runner.stop()
+        assert all(services.notes.get(n.id).status == "posted" for n in notes)
+        assert len(sandbox.comments("vimeo", "pace6")) == 4
+        with services.db.read() as s:
+            times = sorted(
+                s.execute(
+                    select(PacingEvent.at).where(
+                        PacingEvent.account == "vimeo", PacingEvent.kind == "comment"
+                    )
+                ).scalars()
+            )
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert len(gaps) == 3 and all(6.0 <= g <= 9.0 + 0.5 for g in gaps), gaps
+        assert clock() - start >= 18.0  # the clock moved through three waits
+        [session] = posting_sessions(services)
+        assert session.notes_posted == 4

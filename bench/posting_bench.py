@@ -1,4 +1,5 @@
-"""Posting benchmark: our batched pipeline vs the original plan's process-per-note, side by side.
+"""Posting benchmark: our batched pipeline (unpaced, and at the default pacing) vs the original
+plan's process-per-note, side by side.
 
 Both variants post the same 60 notes over 6 videos (YouTube, Vimeo, Air: 2 videos each, 10
 notes per video) on the same in-process offline sandbox (`lossy_desktop.sandbox`), with the same
@@ -8,6 +9,12 @@ platform agents and the same browser provider code, logged in to the sandbox the
              automatically); `build_runner(services, engine).run_until_idle()`. The post_note
              worker posts all the queued notes of a video through ONE browser session and ONE
              page load. Browser-seconds: the `browser_usage` rows of the posting sessions.
+             Pacing off (`comment_interval_s` 0, `automation_rate_allowed` 1000): the pipeline's
+             own speed.
+- paced:     the same at the pacing the app ships with (`comment_interval_s` 6 s + up to 50 %
+             jitter, 10 comments per 60 s per account): what a user really gets. Checks that no
+             two comments of one account are closer than 6 s on the platform's page and no 60 s
+             holds more than 10 of them.
 - baseline:  what SPRINT_04's "Python bridge" + "post_note.py" did: for EVERY note, Oban runs
              a NEW `python` process that opens a browser session on the connection's logged-in
              profile/context (the same provider code), connects over CDP, opens the video, posts
@@ -19,15 +26,18 @@ platform agents and the same browser provider code, logged in to the sandbox the
 After each variant the sandbox must show every note exactly once (the sandbox is reset between
 variants). Prints notes per minute and browser-seconds per note, the ratios, and writes them to
 bench/out/posting.json. Targets: ours >= 5x the baseline's notes per minute, and <= 1/5 of its
-browser-seconds per note. Exit code 1 when a target is missed or a check fails.
+browser-seconds per note. Paced vs baseline is reported (notes per hour, Browserbase billed
+seconds per note), with its checks. Exit code 1 when a target is missed or a check fails.
 
 Run:  .venv/bin/python bench/posting_bench.py [--providers local,browserbase] [--notes-per-video 10]
+      [--variants ours,paced,baseline]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -53,7 +63,8 @@ ACCOUNT = "Bench Reviewer"
 TARGET_RATE_RATIO = 5.0
 TARGET_SECONDS_RATIO = 5.0
 OUT = ROOT / "bench" / "out" / "posting.json"
-RATE_ALLOWED = 1000  # the politeness limit (default 10 per 60 s), raised for the benchmark
+RATE_ALLOWED = 1000  # the politeness limit (default 10 per 60 s), raised for "ours"
+VARIANTS = ("ours", "paced", "baseline")
 BASELINE_TIMEOUT_S = 180.0
 
 
@@ -113,13 +124,36 @@ def verify(sandbox: Any, notes: list[BenchNote]) -> list[str]:
 # Setting up a data folder with logged-in connections (both variants use this)
 
 
-def open_services(data_dir: Path, sandbox: Any) -> Any:
+def open_services(data_dir: Path, sandbox: Any, *, paced: bool = False) -> Any:
     from lossy_desktop.services import Services
 
     services = Services.open(data_dir)
     services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("automation_rate_allowed", RATE_ALLOWED)
+    if not paced:  # the pipeline's own speed
+        services.settings.set("automation_rate_allowed", RATE_ALLOWED)
+        services.settings.set("comment_interval_s", 0)
     return services
+
+
+def pacing_checks(sandbox: Any, interval: float, allowed: int, period: float) -> dict[str, Any]:
+    """Per account, from the platform's own comment times: the least gap between two comments
+    and the most comments in any `period`; the problems (gaps under `interval`, windows over
+    `allowed`)."""
+    out: dict[str, Any] = {"problems": []}
+    for platform in PLATFORMS:
+        times = sorted(c["created_at"] for c in sandbox.comments(platform))
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        most = max((sum(1 for u in times if t <= u < t + period) for t in times), default=0)
+        out[platform] = {
+            "min_gap_s": round(min(gaps), 2) if gaps else None,
+            "median_gap_s": round(statistics.median(gaps), 2) if gaps else None,
+            "most_in_period": most,
+        }
+        if gaps and min(gaps) < interval:
+            out["problems"].append(f"{platform}: two comments {min(gaps):.2f} s apart")
+        if most > allowed:
+            out["problems"].append(f"{platform}: {most} comments within {period:g} s")
+    return out
 
 
 def connect_all(services: Any, engine: Any, sandbox: Any, provider: str) -> None:
@@ -156,6 +190,10 @@ class Result:
         return self.posted / self.wall_s * 60.0 if self.wall_s > 0 else 0.0
 
     @property
+    def notes_per_hour(self) -> float:
+        return self.notes_per_min * 60.0
+
+    @property
     def browser_s_per_note(self) -> float:
         return self.browser_s / self.posted if self.posted else float("inf")
 
@@ -172,6 +210,7 @@ class Result:
             "posted": self.posted,
             "wall_s": round(self.wall_s, 2),
             "notes_per_min": round(self.notes_per_min, 1),
+            "notes_per_hour": round(self.notes_per_hour),
             "sessions": self.sessions,
             "browser_s": round(self.browser_s, 2),
             "browser_s_per_note": round(self.browser_s_per_note, 3),
@@ -186,15 +225,18 @@ class Result:
 # (a) ours
 
 
-def run_ours(sandbox: Any, provider: str, notes: list[BenchNote], work: Path) -> Result:
+def run_ours(
+    sandbox: Any, provider: str, notes: list[BenchNote], work: Path, *, paced: bool = False
+) -> Result:
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.core.models import BrowserUsage
     from lossy_desktop.core.notes import validate_note
     from lossy_desktop.workers import build_runner
 
+    variant = "paced" if paced else "ours"
     prepare_sandbox(sandbox, notes)
-    data_dir = work / f"ours-{provider}"
-    services = open_services(data_dir, sandbox)
+    data_dir = work / f"{variant}-{provider}"
+    services = open_services(data_dir, sandbox, paced=paced)
     engine = AutomationEngine()
     try:
         connect_all(services, engine, sandbox, provider)
@@ -243,8 +285,24 @@ def run_ours(sandbox: Any, provider: str, notes: list[BenchNote], work: Path) ->
         ]
         if queued != len(notes):
             problems.append(f"only {queued} of {len(notes)} notes were queued on creation")
+        extra: dict[str, Any] = {"billed_s": round(billed, 1), "session_s": _spread(seconds)}
+        if paced:
+            settings = services.settings
+            checks = pacing_checks(
+                sandbox,
+                float(settings.get("comment_interval_s")),
+                int(settings.get("automation_rate_allowed")),
+                float(settings.get("automation_rate_period_s")),
+            )
+            problems += checks.pop("problems")
+            extra["pacing"] = {
+                "comment_interval_s": settings.get("comment_interval_s"),
+                "rate": f"{settings.get('automation_rate_allowed')} per "
+                f"{settings.get('automation_rate_period_s')} s",
+                **checks,
+            }
         return Result(
-            "ours",
+            variant,
             provider,
             len(notes),
             wall,
@@ -252,7 +310,7 @@ def run_ours(sandbox: Any, provider: str, notes: list[BenchNote], work: Path) ->
             sum(seconds),
             posted,
             problems,
-            {"billed_s": round(billed, 1), "session_s": _spread(seconds)},
+            extra,
         )
     finally:
         engine.close()
@@ -441,6 +499,22 @@ def _spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def compare_paced(paced: Result, base: Result) -> dict[str, Any]:
+    """Default pacing against the plan's one-session-per-note (reported; checks only)."""
+    return {
+        "provider": paced.provider,
+        "paced_notes_per_hour": round(paced.notes_per_hour),
+        "baseline_notes_per_hour": round(base.notes_per_hour),
+        "paced_billed_s_per_note": round(paced.billed_per_note, 2),
+        "baseline_billed_s_per_note": round(base.billed_per_note, 2),
+        "paced_browser_s_per_note": round(paced.browser_s_per_note, 2),
+        "baseline_browser_s_per_note": round(base.browser_s_per_note, 2),
+        "paced_sessions": paced.sessions,
+        "baseline_sessions": base.sessions,
+        "verified": not paced.problems and not base.problems,
+    }
+
+
 def compare(ours: Result, base: Result) -> dict[str, Any]:
     rate_ratio = ours.notes_per_min / base.notes_per_min if base.notes_per_min else float("inf")
     seconds_ratio = (
@@ -456,22 +530,41 @@ def compare(ours: Result, base: Result) -> dict[str, Any]:
     }
 
 
-def print_table(results: list[Result], comparisons: list[dict[str, Any]]) -> None:
+def print_table(
+    results: list[Result], comparisons: list[dict[str, Any]], paced: list[dict[str, Any]]
+) -> None:
     head = (
         f"{'variant':<9} {'provider':<12} {'posted':>7} {'wall s':>8} {'notes/min':>10} "
-        f"{'sessions':>8} {'browser s':>10} {'browser s/note':>15} {'billed s/note':>14} "
-        f"{'verified':>9}"
+        f"{'notes/hour':>10} {'sessions':>8} {'browser s':>10} {'browser s/note':>15} "
+        f"{'billed s/note':>14} {'verified':>9}"
     )
     print(head)
     print("-" * len(head))
     for r in results:
         print(
             f"{r.variant:<9} {r.provider:<12} {r.posted:>4}/{r.notes:<2} {r.wall_s:>8.1f} "
-            f"{r.notes_per_min:>10.1f} {r.sessions:>8} {r.browser_s:>10.1f} "
-            f"{r.browser_s_per_note:>15.2f} {r.billed_per_note:>14.1f} "
+            f"{r.notes_per_min:>10.1f} {r.notes_per_hour:>10.0f} {r.sessions:>8} "
+            f"{r.browser_s:>10.1f} {r.browser_s_per_note:>15.2f} {r.billed_per_note:>14.1f} "
             f"{'yes' if not r.problems else 'NO':>9}"
         )
+        pacing = r.extra.get("pacing")
+        if pacing:
+            gaps = ", ".join(
+                f"{p} min gap {pacing[p]['min_gap_s']} s (median {pacing[p]['median_gap_s']}), "
+                f"at most {pacing[p]['most_in_period']} per period"
+                for p in PLATFORMS
+                if p in pacing
+            )
+            print(f"{'':<9} pacing {pacing['comment_interval_s']:g} s + jitter, "
+                  f"{pacing['rate']}: {gaps}")  # fmt: skip
     print()
+    for c in paced:
+        print(
+            f"{c['provider']}: default pacing {c['paced_notes_per_hour']} notes/hour, "
+            f"{c['paced_billed_s_per_note']:g} billed s/note ({c['paced_sessions']} sessions) vs "
+            f"one session per note {c['baseline_notes_per_hour']} notes/hour, "
+            f"{c['baseline_billed_s_per_note']:g} billed s/note ({c['baseline_sessions']} sessions)"
+        )
     for c in comparisons:
         print(
             f"{c['provider']}: notes/min ours/baseline = "
@@ -495,6 +588,11 @@ def main(argv: list[str] | None = None) -> int:
         "fake Browserbase, which runs real Chromium)",
     )
     parser.add_argument("--notes-per-video", type=int, default=10)
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated: ours (pacing off), paced (the default pacing), baseline",
+    )
     parser.add_argument("--concurrency", type=int, default=3, help="automation concurrency")
     parser.add_argument("--json", type=Path, default=OUT, help="where to write the results")
     parser.add_argument("--one-note", action="store_true", help=argparse.SUPPRESS)
@@ -508,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown provider(s) {bad}: use local and/or browserbase")
     if args.notes_per_video < 1:
         parser.error("--notes-per-video must be at least 1")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if not variants or any(v not in VARIANTS for v in variants):
+        parser.error(f"--variants: choose from {', '.join(VARIANTS)}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # the data folders' log files keep the INFO
         handler.setLevel(logging.WARNING)
@@ -518,12 +619,13 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="lossy-posting-bench-"))
     results: list[Result] = []
     comparisons: list[dict[str, Any]] = []
+    paced_comparisons: list[dict[str, Any]] = []
     saved_env = {k: os.environ.get(k) for k in ("BROWSERBASE_API_KEY", "BROWSERBASE_BASE_URL")}
     print(
         f"{len(notes)} notes over {len(notes) // args.notes_per_video} videos "
         f"({', '.join(PLATFORMS)}; {args.notes_per_video} per video); automation concurrency "
-        f"{args.concurrency}; rate limit raised to {RATE_ALLOWED} starts per period for the "
-        f"benchmark (a politeness setting; the default is 10 per 60 s)",
+        f"{args.concurrency}; ours: pacing off (comment_interval_s 0, {RATE_ALLOWED} comments "
+        f"per period); paced: the defaults (6 s + up to 50 % jitter, 10 per 60 s per account)",
         flush=True,
     )
     try:
@@ -532,22 +634,28 @@ def main(argv: list[str] | None = None) -> int:
                 if provider == "browserbase":
                     os.environ["BROWSERBASE_API_KEY"] = sandbox.browserbase_api_key
                     os.environ["BROWSERBASE_BASE_URL"] = sandbox.base_url
-                pair: list[Result] = []
-                for runner in (run_ours, run_baseline):
+                done: dict[str, Result] = {}
+                for label in variants:
                     kwargs: dict[str, Any] = {}
-                    if runner is run_baseline:
+                    runner: Callable[..., Result] = run_ours
+                    if label == "baseline":
+                        runner = run_baseline
                         kwargs["concurrency"] = args.concurrency
-                    label = "ours" if runner is run_ours else "baseline"
+                    elif label == "paced":
+                        kwargs["paced"] = True
                     print(f"running {label} ({provider}) ...", flush=True)
-                    result = _run(runner, sandbox, provider, notes, work, **kwargs)
-                    pair.append(result)
+                    result = _run(runner, label, sandbox, provider, notes, work, **kwargs)
+                    done[label] = result
                     results.append(result)
                     print(
                         f"  {result.posted}/{result.notes} posted in {result.wall_s:.1f} s, "
                         f"{result.sessions} sessions, {result.browser_s:.1f} browser-s",
                         flush=True,
                     )
-                comparisons.append(compare(pair[0], pair[1]))
+                if "ours" in done and "baseline" in done:
+                    comparisons.append(compare(done["ours"], done["baseline"]))
+                if "paced" in done and "baseline" in done:
+                    paced_comparisons.append(compare_paced(done["paced"], done["baseline"]))
                 sandbox.reset()
     finally:
         for key, value in saved_env.items():
@@ -558,17 +666,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     print()
-    print_table(results, comparisons)
+    print_table(results, comparisons, paced_comparisons)
     report = {
         "notes": len(notes),
         "videos": len(notes) // args.notes_per_video,
         "notes_per_video": args.notes_per_video,
         "concurrency": args.concurrency,
-        "rate_limit_raised_to": RATE_ALLOWED,
+        "variants": variants,
+        "ours_pacing_off_rate": RATE_ALLOWED,
         "cpus": os.cpu_count(),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
         "results": [r.as_dict() for r in results],
         "comparisons": comparisons,
+        "paced_vs_baseline": paced_comparisons,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -576,15 +686,14 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(
         c["rate_target_met"] and c["browser_seconds_target_met"] and c["verified"]
         for c in comparisons
-    )
+    ) and all(not r.problems for r in results)
     return 0 if ok else 1
 
 
-def _run(runner: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+def _run(runner: Callable[..., Result], variant: str, *args: Any, **kwargs: Any) -> Result:
     try:
         return runner(*args, **kwargs)
     except Exception as exc:
-        variant = "ours" if runner is run_ours else "baseline"
         return Result(variant, args[1], len(args[2]), 0.0, 0, 0.0, 0, [f"crashed: {exc!r}"])
 
 

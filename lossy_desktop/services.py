@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lossy_desktop.core.notes import NoteService
     from lossy_desktop.core.usage import UsageService
     from lossy_desktop.queue.jobs import JobQueue
+    from lossy_desktop.queue.pacing import CommentPacer
 
 log = logging.getLogger("lossy.core")
 
@@ -56,6 +57,13 @@ class Services:
         from lossy_desktop.queue.jobs import JobQueue
 
         return JobQueue(self.db, self.settings, clock=self.clock)
+
+    @cached_property
+    def pacer(self) -> CommentPacer:
+        """Pacing of each platform account's comments (durable; see queue/pacing.py)."""
+        from lossy_desktop.queue.pacing import CommentPacer
+
+        return CommentPacer(self.db, self.settings, clock=self.clock)
 
     @cached_property
     def notes(self) -> NoteService:

@@ -22,8 +22,6 @@ from lossy_desktop.services import Services
 
 @pytest.fixture
 def queue(fake_services: Services) -> JobQueue:
-    # Plenty of rate room unless a test says otherwise.
-    fake_services.settings.set("automation_rate_allowed", 1000)
     return fake_services.queue
 
 
@@ -175,60 +173,28 @@ def test_claim_batches_jobs_of_one_group(queue: JobQueue, clock: FakeClock) -> N
     assert ids == [[v2.id], [lone.id], [other_worker.id]]
 
 
-# -- rate limit (sliding window, durable) ------------------------------------------------------
-def test_rate_window_slides(fake_services: Services, clock: FakeClock) -> None:
-    settings, queue = fake_services.settings, fake_services.queue
-    settings.set("automation_rate_allowed", 3)
-    settings.set("automation_rate_period_s", 60)
-    for i in range(10):
-        queue.insert("w", {"i": i})
-    assert len(queue.claim("automation", 2)) == 2  # t=0: 2 starts
-    clock.advance(30)
-    assert len(queue.claim("automation", 5)) == 1  # t=30: window full (3)
-    assert queue.claim("automation", 5) == []
-    window = queue.rate_window("automation")
-    assert window is not None and window.used == 3 and window.room == 0
-    assert window.reopens_at == clock() + 30  # the two t=0 starts leave at t=60
-    clock.advance(29.9)
-    assert queue.claim("automation", 5) == []  # t=59.9: still full
-    clock.advance(0.2)
-    assert len(queue.claim("automation", 5)) == 2  # t=60.1: the two t=0 starts left
-    assert queue.claim("automation", 5) == []
-    clock.advance(30)  # t=90.1: the t=30 start left
-    assert len(queue.claim("automation", 5)) == 1
-
-
-def test_rate_window_survives_a_restart(data_dir, clock: FakeClock) -> None:
-    with Services.open(data_dir, clock=clock) as first:
-        first.settings.set("automation_rate_allowed", 2)
-        for i in range(4):
-            first.queue.insert("w", {"i": i})
-        assert len(first.queue.claim("automation", 5)) == 2
-    clock.advance(10)
-    with Services.open(data_dir, clock=clock) as second:
-        assert second.queue.claim("automation", 5) == []
-        clock.advance(50.1)
-        assert len(second.queue.claim("automation", 5)) == 2
-
-
-def test_a_batch_is_one_start(fake_services: Services) -> None:
-    fake_services.settings.set("automation_rate_allowed", 2)
+# -- no rate limit on batches: pacing is per account, in the worker (tests/test_pacing.py) -------
+def test_the_queue_claims_batches_whatever_the_comment_rate(fake_services: Services) -> None:
+    fake_services.settings.set("automation_rate_allowed", 1)
     queue = fake_services.queue
     for i in range(6):
         queue.insert("post", {"i": i}, group_key="video:1")
     queue.insert("post", {}, group_key="video:2")
     queue.insert("post", {}, group_key="video:3")
     batches = queue.claim("automation", 3, group_limit=10)
-    assert [len(b) for b in batches] == [6, 1]
-    assert queue.claim("automation", 3, group_limit=10) == []
+    assert [len(b) for b in batches] == [6, 1, 1]
 
 
-def test_maintenance_queue_has_no_rate_limit(fake_services: Services) -> None:
-    fake_services.settings.set("automation_rate_allowed", 1)
-    for i in range(5):
-        fake_services.queue.insert("keepalive", {"i": i}, queue="maintenance")
-    assert len(fake_services.queue.claim("maintenance", 5)) == 5
-    assert fake_services.queue.rate_window("maintenance") is None
+def test_snoozes_are_counted_per_reason(queue: JobQueue, clock: FakeClock) -> None:
+    job = queue.insert("w", {})
+    assert job is not None
+    for reason in ("paced", "paced", "rate_limited"):
+        claim_one(queue)
+        queue.apply(job.id, Snooze(1, reason))
+        clock.advance(1)
+    again = claim_one(queue)
+    assert again.meta["snoozed"] == 3
+    assert again.meta["snoozed_for"] == {"paced": 2, "rate_limited": 1}
 
 
 # -- outcomes -----------------------------------------------------------------------------------

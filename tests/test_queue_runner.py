@@ -135,15 +135,17 @@ def test_events_and_steps(svc: Services, make_runner) -> None:
     def perform(jobs, ctx):
         for step in ("starting browser", "typing"):
             ctx.step(jobs[0].id, step)
+        ctx.step(jobs[0].id, "waiting", until=ctx.clock() + 5)
         return {jobs[0].id: Ok()}
 
     runner, events = make_runner([FnWorker(perform)])
     job = svc.queue.insert("w", {"note_id": 5})
     assert job is not None
     runner.run_until_idle(timeout=WAIT)
-    assert events.kinds(job.id) == ["started", "step", "step", "completed"]
+    assert events.kinds(job.id) == ["started", "step", "step", "step", "completed"]
     steps = [e.step for e in events.of("step")]
-    assert steps == ["starting browser", "typing"]
+    assert steps == ["starting browser", "typing", "waiting"]
+    assert [e.next_run_at is not None for e in events.of("step")] == [False, False, True]
     started = events.of("started")[0]
     assert started.args == {"note_id": 5} and started.attempt == 1 and started.max_attempts == 3
 
@@ -326,19 +328,25 @@ def test_stop_reports_running_jobs_which_the_next_start_rescues(svc: Services, m
     assert final is not None and final.state == "completed" and final.attempt == 2
 
 
-def test_rate_limit_wakes_the_runner_when_the_window_reopens(svc: Services, make_runner) -> None:
-    svc.settings.set("automation_rate_allowed", 1)
-    svc.settings.set("automation_rate_period_s", 1)
-    runner, events = make_runner([FnWorker(ok_all)])
-    first = svc.queue.insert("w", {"i": 1})
-    second = svc.queue.insert("w", {"i": 2})
-    assert first and second
-    # Finishing within WAIT (< the 60 s poll) means the runner woke when the window reopened.
+def test_a_short_snooze_wakes_the_runner_when_it_ends(svc: Services, make_runner) -> None:
+    """A job snoozed to its account's next comment slot runs at that time, not at the poll."""
+    snoozed: list[int] = []
+
+    def perform(jobs, _ctx):
+        if jobs[0].id not in snoozed:
+            snoozed.append(jobs[0].id)
+            return {jobs[0].id: Snooze(1, "paced")}
+        return {jobs[0].id: Ok()}
+
+    runner, events = make_runner([FnWorker(perform)])
+    job = svc.queue.insert("w", {})
+    assert job is not None
+    # Finishing within WAIT (< the 60 s poll) means the runner woke when the snooze ended.
     assert runner_poll_exceeds_wait()
     runner.run_until_idle(timeout=WAIT)
-    starts = {e.job_id: t for t, e in events.items if e.kind == "started"}
-    assert starts[second.id] - starts[first.id] >= 0.9  # the second waited for the window
-    assert svc.queue.get(second.id).state == "completed"  # type: ignore[union-attr]
+    times = [t for t, e in events.items if e.job_id == job.id and e.kind == "started"]
+    assert len(times) == 2
+    assert times[1] - times[0] >= 0.9  # not before the snooze ended
 
 
 def test_start_runs_missed_cron_on_the_maintenance_queue(svc: Services, make_runner) -> None:

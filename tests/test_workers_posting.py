@@ -29,6 +29,7 @@ def engine() -> Iterator[AutomationEngine]:
 def wired(services, sandbox, engine):
     services.settings.set("platform_base", sandbox.base_url)
     services.settings.set("automation_rate_allowed", 1000)
+    services.settings.set("comment_interval_s", 0)  # pacing: tests/test_workers_pacing.py
     return services
 
 

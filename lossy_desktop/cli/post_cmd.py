@@ -7,10 +7,12 @@ reconnect; 124 on --timeout.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.queue.pacing import pacing_wait
 
 
 def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
@@ -65,5 +67,12 @@ class _Progress:
         except Exception:
             pass
         detail = event.step or event.error or ""
+        kind = event.kind
+        until = pacing_wait(event)
+        if until is not None:
+            wait = math.ceil(max(until - self.services.clock(), 0.0))
+            kind, detail = "waiting", f"— next comment in {wait} s"
+            if event.kind == "snoozed":
+                detail += " (browser released)"
         attempt = f"attempt {event.attempt}/{event.max_attempts}"
-        print(f"{what}: {event.kind} {detail} [{attempt}]".rstrip(), flush=True)
+        print(f"{what}: {kind} {detail} [{attempt}]".rstrip(), flush=True)

@@ -1,4 +1,5 @@
-"""`lossy-desktop queue status [--json]`: jobs per state and queue, the next scheduled run."""
+"""`lossy-desktop queue status [--json]`: jobs per state and queue, the next scheduled run, and
+each platform account's pacing (comments in the rate window, when the next comment may go)."""
 
 from __future__ import annotations
 
@@ -40,14 +41,6 @@ def status_data(services: Any) -> dict[str, Any]:
         nxt = queue.next_scheduled_at(name)
         entry["next_scheduled_at"] = nxt
         entry["next_scheduled_at_local"] = _iso(nxt)
-        window = queue.rate_window(name)
-        if window is not None:
-            entry["rate"] = {
-                "used": window.used,
-                "allowed": window.allowed,
-                "period_s": window.period_s,
-                "reopens_at": window.reopens_at,
-            }
         queues[name] = entry
     nxt = queue.next_scheduled_at()
     return {
@@ -55,7 +48,28 @@ def status_data(services: Any) -> dict[str, Any]:
         "queues": queues,
         "next_scheduled_at": nxt,
         "next_scheduled_at_local": _iso(nxt),
+        "pacing": pacing_data(services),
     }
+
+
+def pacing_data(services: Any) -> dict[str, Any]:
+    """Per platform account (connected, or with pacing history): its comment window now."""
+    pacer = services.pacer
+    accounts = set(pacer.accounts()) | {c.platform for c in services.connections.list()}
+    out: dict[str, Any] = {}
+    for account in sorted(accounts):
+        state = pacer.state(account)
+        out[account] = {
+            "comments_in_window": state.window.used,
+            "allowed": state.window.allowed,
+            "period_s": state.window.period_s,
+            "comment_interval_s": pacer.interval_s(),
+            "last_comment_at": state.last_comment_at,
+            "next_comment_at": state.next_at,
+            "next_comment_in_s": round(state.wait_s, 1),
+            "waiting_for": state.reason,
+        }
+    return out
 
 
 def _status(args: argparse.Namespace, services: Any) -> int:
@@ -70,13 +84,13 @@ def _status(args: argparse.Namespace, services: Any) -> int:
         counts = entry["counts"]
         print(f"{name:<{width}}  " + "  ".join(f"{counts[s]:>9}" for s in states))
     print(f"{'total':<{width}}  " + "  ".join(f"{data['totals'][s]:>9}" for s in states))
-    for name, entry in data["queues"].items():
-        rate = entry.get("rate")
-        if rate is not None:
-            print(
-                f"{name} rate: {rate['used']}/{rate['allowed']} starts "
-                f"in the last {rate['period_s']:g} s"
-            )
+    for account, pace in data["pacing"].items():
+        wait = pace["next_comment_in_s"]
+        print(
+            f"{account}: {pace['comments_in_window']}/{pace['allowed']} comments in the last "
+            f"{pace['period_s']:g} s; "
+            + (f"next comment in {wait:.0f} s" if wait > 0 else "may comment now")
+        )
     when = data["next_scheduled_at_local"]
     print(f"next scheduled run: {when}" if when else "next scheduled run: none")
     return 0

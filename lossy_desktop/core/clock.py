@@ -1,4 +1,7 @@
-"""Time as the rest of the app sees it: epoch seconds (UTC), injectable for tests."""
+"""Time as the rest of the app sees it: epoch seconds (UTC), injectable for tests.
+
+`Clock` tells the time; `Sleep` waits. A `FakeClock` is both: its `sleep` moves it forward at
+once, so code that waits (the pacing between comments) runs in no real time in tests."""
 
 from __future__ import annotations
 
@@ -8,11 +11,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 Clock = Callable[[], float]
+Sleep = Callable[[float], None]
 
 
 def system_clock() -> float:
     """Seconds since the epoch, UTC."""
     return time.time()
+
+
+def system_sleep(seconds: float) -> None:
+    """Wait `seconds` of real time (nothing for a negative value)."""
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def sleep_for(clock: Clock) -> Sleep:
+    """The way to wait that goes with `clock`: a FakeClock's own `sleep`, else real time."""
+    return clock.sleep if isinstance(clock, FakeClock) else system_sleep
 
 
 class FakeClock:
@@ -33,6 +48,10 @@ class FakeClock:
     def set(self, when: float) -> None:
         with self._lock:
             self._now = when
+
+    def sleep(self, seconds: float) -> None:
+        """Waiting on a fake clock: it moves forward by `seconds`, at once."""
+        self.advance(max(seconds, 0.0))
 
 
 def to_datetime(ts: float | None) -> datetime | None:

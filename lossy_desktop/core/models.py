@@ -158,17 +158,22 @@ class CronRun(Base):
     job_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class QueueStart(Base):
-    """One start of a rate-limited queue (a batch of jobs counts once): the durable sliding
-    window of the queue's rate limit, so a restart does not reset it."""
+class PacingEvent(Base):
+    """Per-account pacing, durable so a restart never allows a burst (queue/pacing.py).
 
-    __tablename__ = "queue_starts"
-    __table_args__ = (Index("ix_queue_starts_window", "queue", "started_at"),)
+    kind "comment": one comment of the account went out at `at`; the next one waits at least
+    comment_interval_s × (1 + `jitter`) after it, and the account's comments in any
+    automation_rate_period_s are at most automation_rate_allowed. kind "pause": the platform
+    asked the account to slow down; no comment before `at`."""
+
+    __tablename__ = "pacing_events"
+    __table_args__ = (Index("ix_pacing_events_account", "account", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    queue: Mapped[str] = mapped_column(String(32), nullable=False)
-    started_at: Mapped[float] = mapped_column(Float, nullable=False)
-    jobs: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    account: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="comment")
+    at: Mapped[float] = mapped_column(Float, nullable=False)
+    jitter: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
 
 
 class BrowserUsage(Base):

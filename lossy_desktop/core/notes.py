@@ -1184,6 +1184,17 @@ class NoteService:
 
         return self._change_one(note_id, change)
 
+    def mark_waiting(self, note_id: int, *, next_attempt_at: float) -> NoteView:
+        """Not an error: the note waits (still queued) for its account's next comment slot
+        (pacing) and goes at `next_attempt_at`. The attempt is not used up."""
+        when = _number("next_attempt_at", next_attempt_at)
+
+        def change(_session: Session, note: Note) -> None:
+            self._transition(note, "queued")
+            note.next_attempt_at = when
+
+        return self._change_one(note_id, change)
+
     def hold(
         self, note_id: int, *, kind: str, message: str, artifact_path: str | None = None
     ) -> NoteView:

@@ -46,14 +46,15 @@ from sqlalchemy.pool import PoolProxiedConnection
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.db import Database
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError, ValidationError
-from lossy_desktop.core.models import JOB_STATES, CronRun, Job, QueueStart
-from lossy_desktop.core.settings import SPECS, Settings
+from lossy_desktop.core.models import JOB_STATES, CronRun, Job
+from lossy_desktop.core.settings import Settings
+from lossy_desktop.queue.pacing import EVENTS as PACING_EVENTS
+from lossy_desktop.queue.pacing import KEEP_S as PACING_KEEP_S
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 
 log = logging.getLogger("lossy.queue")
 
 JOBS: Table = Job.__table__  # type: ignore[assignment]
-STARTS: Table = QueueStart.__table__  # type: ignore[assignment]
 CRON_RUNS: Table = CronRun.__table__  # type: ignore[assignment]
 
 WAITING_STATES = ("available", "scheduled", "retryable")
@@ -64,8 +65,6 @@ RETRY_FROM_STATES = ("discarded", "cancelled", "retryable", "scheduled")
 BACKOFF_BASE_S = 30.0
 BACKOFF_FACTOR = 3.0
 BACKOFF_JITTER = 0.10
-# Rate-limit history is kept this long (the longest allowed automation_rate_period_s).
-STARTS_KEEP_S = 86400.0
 _SESSION_PENDING = "lossy_queue_pending_notifications"
 
 InsertListener = Callable[["JobRecord"], None]
@@ -132,20 +131,6 @@ class JobRecord:
         return self.state in FINAL_STATES
 
 
-@dataclass(frozen=True)
-class RateWindow:
-    """The sliding window of a rate-limited queue at one moment."""
-
-    used: int
-    allowed: int
-    period_s: float
-    reopens_at: float | None  # when one more start is allowed (None: there is room now)
-
-    @property
-    def room(self) -> int:
-        return max(self.allowed - self.used, 0)
-
-
 def _record(row: Row[Any]) -> JobRecord:
     m = row._mapping
     return JobRecord(
@@ -203,16 +188,6 @@ def _q(conn: PoolProxiedConnection, sql: str, params: Sequence[Any] = ()) -> lis
         return list(cursor.fetchall())
     except sqlite3.Error as error:
         raise sa_exc.OperationalError(sql, params, error) from error
-    finally:
-        cursor.close()
-
-
-def _q_many(conn: PoolProxiedConnection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    cursor = conn.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    except sqlite3.Error as error:
-        raise sa_exc.OperationalError(sql, rows, error) from error
     finally:
         cursor.close()
 
@@ -443,45 +418,6 @@ class JobQueue:
         return record
 
     # -- claim ------------------------------------------------------------------------------
-    def _rate_settings(self, queue: str) -> tuple[int, float] | None:
-        allowed_key, period_key = f"{queue}_rate_allowed", f"{queue}_rate_period_s"
-        if allowed_key not in SPECS or period_key not in SPECS:
-            return None
-        return int(self._settings.get(allowed_key)), float(self._settings.get(period_key))
-
-    def _window(
-        self, s: Session | Connection | PoolProxiedConnection, queue: str, now: float
-    ) -> RateWindow | None:
-        limits = self._rate_settings(queue)
-        if limits is None:
-            return None
-        conn = _dbapi(s)
-        allowed, period = limits
-        since = now - period
-        [(used,)] = _q(
-            conn,
-            "SELECT count(*) FROM queue_starts WHERE queue = ? AND started_at > ?",
-            (queue, since),
-        )
-        reopens: float | None = None
-        if used >= allowed:
-            # A start is free again when the (used - allowed + 1)-th oldest start leaves.
-            [(nth,)] = _q(
-                conn,
-                "SELECT started_at FROM queue_starts WHERE queue = ? AND started_at > ? "
-                "ORDER BY started_at LIMIT 1 OFFSET ?",
-                (queue, since, used - allowed),
-            )
-            reopens = float(nth) + period
-        return RateWindow(used, allowed, period, reopens)
-
-    def rate_window(self, queue: str) -> RateWindow | None:
-        """The queue's rate window now (None when the queue has no rate limit)."""
-        if self._rate_settings(queue) is None:
-            return None
-        with self._db.read() as s:
-            return self._window(s, queue, self._clock())
-
     def _stage(self, conn: PoolProxiedConnection, queue: str, now: float) -> None:
         _q(
             conn,
@@ -502,7 +438,8 @@ class JobQueue:
 
         With `group_limit` > 1 (or a per-worker `group_limits` entry > 1) a claimed job brings
         along up to group_limit−1 other due jobs of the same worker and group_key. A batch is
-        one start for the queue's rate limit. Returns one list per batch, in run order.
+        Returns one list per batch, in run order. (The pace of comments is not the queue's
+        business: the post_note worker paces each platform account, queue/pacing.py.)
         """
         if demand <= 0:
             return []
@@ -510,10 +447,7 @@ class JobQueue:
         batched = group_limit > 1 or any(v > 1 for v in (group_limits or {}).values())
         with self._conn() as conn:
             self._stage(conn, queue, now)
-            window = self._window(conn, queue, now)
-            n = demand if window is None else min(demand, window.room)
-            if n <= 0:
-                return []
+            n = demand
             if not batched:
                 rows = _q(
                     conn,
@@ -543,12 +477,6 @@ class JobQueue:
                 )
                 by_id = {r.id: r for r in map(_record_raw, claimed)}
                 batches = [[by_id[i] for i in ids_] for ids_ in plan]
-            if window is not None and batches:
-                _q_many(
-                    conn,
-                    "INSERT INTO queue_starts (queue, started_at, jobs) VALUES (?, ?, ?)",
-                    [(queue, now, len(b)) for b in batches],
-                )
         if batches:
             log.debug(
                 "claimed %d job(s) in %d batch(es) from %s",
@@ -687,6 +615,9 @@ class JobQueue:
             meta["snoozed"] = int(meta.get("snoozed", 0)) + 1
             if reason:
                 meta["snooze_reason"] = reason
+                per_reason = dict(meta.get("snoozed_for") or {})
+                per_reason[reason] = int(per_reason.get(reason, 0)) + 1
+                meta["snoozed_for"] = per_reason
             return {
                 "state": "scheduled" if seconds > 0 else "available",
                 "scheduled_at": now + seconds,
@@ -846,7 +777,7 @@ class JobQueue:
 
     def prune(self, now: float | None = None) -> int:
         """Delete completed/discarded/cancelled jobs older than prune_after_days. Returns how
-        many jobs were deleted. Also trims rate-limit and cron history."""
+        many jobs were deleted. Also trims pacing and cron history."""
         now = self._clock() if now is None else now
         cutoff = now - float(self._settings.get("prune_after_days")) * 86400.0
         finished_at = func.coalesce(JOBS.c.completed_at, JOBS.c.discarded_at, JOBS.c.cancelled_at)
@@ -855,7 +786,7 @@ class JobQueue:
                 delete(JOBS).where(JOBS.c.state.in_(FINAL_STATES), finished_at < cutoff)
             )
             deleted = int(getattr(result, "rowcount", 0) or 0)
-            s.execute(delete(STARTS).where(STARTS.c.started_at < now - STARTS_KEEP_S))
+            s.execute(delete(PACING_EVENTS).where(PACING_EVENTS.c.at < now - PACING_KEEP_S))
             # Cron history older than the cutoff goes, but each entry's latest run stays: it
             # is what tells the next start which slot was already run.
             newest = (

@@ -1,8 +1,9 @@
 """The runner: claims due jobs and runs them on worker threads, Qt-free.
 
 One dispatcher thread sleeps until something can change: an insert (insert listener), a batch
-finishing, the next scheduled job, the rate window reopening, the next cron slot, or a safety
-poll (`poll_interval`, for jobs inserted by another process such as the CLI). On waking it
+finishing, the next scheduled job (a job waiting for its account's next comment is one), the
+next cron slot, or a safety poll (`poll_interval`, for jobs inserted by another process such as
+the CLI). On waking it
 claims, per queue, as many batches as the queue's free concurrency allows (settings
 `<queue>_concurrency`, read at every dispatch so a change applies live) and hands each batch
 to `submit` (a ThreadPoolExecutor by default; the Qt app passes a QThreadPool-based one).
@@ -95,12 +96,13 @@ class JobContext:
     def jobs(self) -> list[JobRecord]:
         return list(self._jobs.values())
 
-    def step(self, job_id: int, text: str) -> None:
-        """Report progress of one job ("starting browser", "opening video", "typing", ...)."""
+    def step(self, job_id: int, text: str, *, until: float | None = None) -> None:
+        """Report progress of one job ("starting browser", "opening video", "typing", ...);
+        `until`: the step lasts until then (e.g. "waiting" for the account's next comment)."""
         job = self._jobs.get(job_id)
         if job is None:
             raise KeyError(f"job {job_id} is not part of this batch")
-        self._runner._emit(JobEvent.of("step", job, self.clock(), step=text))
+        self._runner._emit(JobEvent.of("step", job, self.clock(), step=text, next_run_at=until))
 
     @property
     def stopping(self) -> bool:
@@ -346,10 +348,6 @@ class Runner:
                 for batch in batches:
                     self._launch(queue, batch)
                 launched += len(batches)
-                if len(batches) < free:
-                    window = self._queue.rate_window(queue)
-                    if window is not None and window.reopens_at is not None:
-                        wake_at.append(window.reopens_at)
         now = self._clock_now_after_cron()
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY_S

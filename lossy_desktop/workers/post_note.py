@@ -5,10 +5,17 @@ the note rows go ghost(queued) → posting; one browser session opens on the pla
 (Browserbase or local Chromium); the platform agent posts every note on a single page load and
 reports each outcome; the session is released in every outcome and its seconds recorded. Each
 outcome becomes a note state and a queue result, following the error taxonomy's policy.
+
+Pacing (queue/pacing.py): every comment takes its account's slot right before it is typed.
+A wait for the slot up to `keep_session_max_wait_s` (a minute: what a new Browserbase session
+bills at least) is spent with the session open — or, before the first comment, before the
+session opens; a longer wait releases the session (or opens none) and the notes left are
+snoozed to the slot, still queued, without using up an attempt.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,6 +23,7 @@ from typing import TYPE_CHECKING
 from lossy_desktop.automation.errors import (
     BROWSER_CAPACITY,
     NOT_LOGGED_IN,
+    RATE_LIMITED,
     SCRIPT_FAILED,
     AutomationError,
     classify,
@@ -23,13 +31,15 @@ from lossy_desktop.automation.errors import (
     user_message,
 )
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError
+from lossy_desktop.core.usage import BROWSERBASE_MINIMUM_SECONDS
+from lossy_desktop.queue.pacing import PACED, STEP_WAITING
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 from lossy_desktop.workers.locks import connection_lock
 
 if TYPE_CHECKING:
     from playwright.async_api import Playwright
 
-    from lossy_desktop.automation.agents import NoteToPost, PostOutcome
+    from lossy_desktop.automation.agents import NoteToPost, PaceHook, PostOutcome
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.core.connections import ConnectionView
     from lossy_desktop.core.notes import NoteView
@@ -43,12 +53,18 @@ log = logging.getLogger("lossy.workers")
 WORKER_NAME = "post_note"
 BATCH_LIMIT = 25
 SESSION_TIMEOUT_S = 600.0
+# A wait for the account's next comment up to this long keeps the browser session open; a
+# longer one releases it (a new Browserbase session bills at least this much).
+KEEP_SESSION_MAX_WAIT_S = BROWSERBASE_MINIMUM_SECONDS
+# A batch stops taking comment slots this long before its session would time out.
+SESSION_MARGIN_S = 60.0
 
 
 class PostNoteWorker:
     name = WORKER_NAME
     queue = "automation"
     group_limit = BATCH_LIMIT
+    keep_session_max_wait_s = KEEP_SESSION_MAX_WAIT_S
 
     def __init__(self, services: Services, engine: AutomationEngine) -> None:
         self.services = services
@@ -82,6 +98,25 @@ class PostNoteWorker:
             results.update(self._hold_all(batch, error, platform))
             return results
 
+        with connection_lock(platform):
+            return self._perform_locked(batch, results, connection, ctx)
+
+    def _perform_locked(
+        self,
+        batch: list[tuple[JobRecord, NoteView]],
+        results: dict[int, Result],
+        connection: ConnectionView,
+        ctx: JobContext,
+    ) -> dict[int, Result]:
+        notes = self.services.notes
+        pacer = self.services.pacer
+        platform = connection.platform
+        state = pacer.state(platform)
+        if state.wait_s > self.keep_session_max_wait_s:  # no browser for a long wait
+            log.info("%s: next comment in %.0f s (%s)", platform, state.wait_s, state.reason)
+            results.update(self._wait_for_slot(batch, state.next_at))
+            return results
+
         posting: list[tuple[JobRecord, NoteView]] = []
         for job, view in batch:
             try:
@@ -91,6 +126,16 @@ class PostNoteWorker:
                 results[job.id] = Cancel(str(error))
         if not posting:
             return results
+
+        def stopping() -> bool:
+            return ctx.stopping
+
+        if not state.free:  # a short wait before the first comment: no session open yet
+            for job, _view in posting:
+                ctx.step(job.id, STEP_WAITING, until=state.next_at)
+            if not pacer.wait_until(state.next_at, stopping):
+                results.update(self._wait_for_slot(posting, self.services.clock()))
+                return results
 
         by_note = {view.id: job for job, view in posting}
         for job, _view in posting:
@@ -103,6 +148,8 @@ class PostNoteWorker:
 
         video_url = posting[0][1].video_url
         saved: set[int] = set()
+        slots: dict[int, int] = {}  # note id -> its comment's pacing event
+        stopped_for: list[float] = []  # when the batch stopped for pacing: the next slot
 
         def on_posted(outcome: PostOutcome) -> None:
             # Saved the moment it is seen on the page: a crash later in the batch loses nothing.
@@ -113,14 +160,17 @@ class PostNoteWorker:
                 remark=outcome.remark,
             )
             saved.add(outcome.note_id)
+            slot = slots.pop(outcome.note_id, None)
+            if slot is not None:
+                pacer.confirm(slot)  # the next gap counts from when the comment was seen
 
+        pace = self._pace_hook(connection, by_note, slots, stopped_for, ctx)
         try:
             views = [v for _, v in posting]
-            with connection_lock(platform):
-                outcomes = self.engine.run(
-                    lambda pw: self._post(pw, connection, video_url, views, on_step, on_posted),
-                    timeout=SESSION_TIMEOUT_S,
-                )
+            outcomes = self.engine.run(
+                lambda pw: self._post(pw, connection, video_url, views, on_step, on_posted, pace),
+                timeout=SESSION_TIMEOUT_S,
+            )
         except Exception as exc:  # the whole batch failed before or around the agent
             batch_error = exc if isinstance(exc, AutomationError) else classify(exc)
             log.warning("posting to %s failed: %s", platform, batch_error)
@@ -131,7 +181,9 @@ class PostNoteWorker:
         seen = {outcome.note_id: outcome for outcome in outcomes}
         for job, view in posting:
             outcome = seen.get(view.id)
-            if outcome is None:
+            if outcome is None and stopped_for:  # not typed: waits for the account's slot
+                results.update(self._wait_for_slot([(job, view)], stopped_for[0]))
+            elif outcome is None:
                 err = AutomationError(SCRIPT_FAILED, "the agent reported nothing for this note")
                 results[job.id] = self._failure(job, view, err, platform)
             elif outcome.posted:
@@ -157,6 +209,7 @@ class PostNoteWorker:
         views: list[NoteView],
         on_step: Callable[[int, str], None],
         on_posted: Callable[[PostOutcome], None],
+        pace: PaceHook,
     ) -> list[PostOutcome]:
         from lossy_desktop.automation.agents import NoteToPost, agent_for
         from lossy_desktop.automation.providers import provider_for, session_scope
@@ -179,6 +232,7 @@ class PostNoteWorker:
                 artifacts_dir=self.services.data.artifacts,
                 on_step=on_step,
                 on_posted=on_posted,
+                pace=pace,
             )
             session.notes_posted = sum(1 for o in outcomes if o.posted)
             replay = session.extra.get("replay_url")  # a recorded Browserbase session
@@ -187,6 +241,76 @@ class PostNoteWorker:
                     outcome.error.replay_url = str(replay)
         self.services.connections.mark_used(connection.platform)
         return outcomes
+
+    def _pace_hook(
+        self,
+        connection: ConnectionView,
+        by_note: dict[int, JobRecord],
+        slots: dict[int, int],
+        stopped_for: list[float],
+        ctx: JobContext,
+    ) -> PaceHook:
+        """What the agent awaits before typing each comment: take the account's slot, after
+        a short wait with the session open; stop the batch (StopBatch) rather than hold the
+        session through a long wait, past the session's time, or while the runner stops."""
+        from lossy_desktop.automation.agents import StopBatch
+
+        platform = connection.platform
+        pacer = self.services.pacer
+        clock = self.services.clock
+        deadline = clock() + self._session_budget(connection)
+
+        def stopping() -> bool:
+            return ctx.stopping
+
+        async def pace(note_id: int) -> None:
+            while True:
+                slot, state = await asyncio.to_thread(pacer.try_acquire, platform)
+                if slot is not None:
+                    slots[note_id] = slot
+                    return
+                if ctx.stopping:
+                    stopped_for.append(clock())
+                    raise StopBatch
+                if state.wait_s > self.keep_session_max_wait_s or state.next_at > deadline:
+                    log.info(
+                        "%s: next comment in %.0f s (%s): releasing the browser",
+                        platform,
+                        state.wait_s,
+                        state.reason,
+                    )
+                    stopped_for.append(state.next_at)
+                    raise StopBatch
+                job = by_note.get(note_id)
+                if job is not None:
+                    ctx.step(job.id, STEP_WAITING, until=state.next_at)
+                if not await asyncio.to_thread(pacer.wait_until, state.next_at, stopping):
+                    stopped_for.append(clock())
+                    raise StopBatch
+
+        return pace
+
+    def _session_budget(self, connection: ConnectionView) -> float:
+        """How long a batch may keep taking comment slots after its session opens."""
+        limit = SESSION_TIMEOUT_S
+        if connection.provider == "browserbase":
+            limit = min(limit, float(self.services.settings.get("browserbase_session_timeout_s")))
+        return max(limit - SESSION_MARGIN_S, 0.0)
+
+    def _wait_for_slot(
+        self, batch: list[tuple[JobRecord, NoteView]], until: float
+    ) -> dict[int, Result]:
+        """The notes wait (queued, no attempt used) for their account's next comment slot."""
+        seconds = max(until - self.services.clock(), 0.0)
+        results: dict[int, Result] = {}
+        for job, view in batch:
+            try:
+                self.services.notes.mark_waiting(view.id, next_attempt_at=until)
+            except IllegalTransition as error:
+                results[job.id] = Cancel(str(error))
+                continue
+            results[job.id] = Snooze(seconds, reason=PACED)
+        return results
 
     def _record_usage(self, usage: UsageRecord) -> None:
         self.services.usage.record(usage)
@@ -202,7 +326,7 @@ class PostNoteWorker:
         if error.holds:
             return self._hold_all([(job, view)], error, platform)[job.id]
         if error.policy.retry == "snooze":  # rate_limited, browser_capacity
-            snoozes = int(job.meta.get("snoozed", 0)) + 1
+            snoozes = int((job.meta.get("snoozed_for") or {}).get(error.kind, 0)) + 1
             if error.kind == BROWSER_CAPACITY and error.retry_after is not None:
                 seconds = max(1.0, error.retry_after)  # Browserbase said when a browser is free
             else:
@@ -211,6 +335,9 @@ class PostNoteWorker:
                     error.retry_after,
                     float(self.services.settings.get("rate_limit_snooze_base_s")),
                 )
+            if error.kind == RATE_LIMITED:
+                # The platform asked the account to slow down: its other videos wait too.
+                self.services.pacer.pause(platform, self.services.clock() + seconds)
             notes.mark_retrying(
                 view.id,
                 kind=error.kind,

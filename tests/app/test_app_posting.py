@@ -4,6 +4,7 @@ for the browser), the side panel, the tray and the notifications following its s
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -168,3 +169,59 @@ def test_quit_while_posting_stops_cleanly(qtbot, services, gate_worker, add_note
     assert not ctl.runner.running
     note = services.notes.list()[0]
     assert note.status == "posted"
+
+
+class PacedWorker:
+    """Stands in for post_note while its account's next comment is due: it waits (a "waiting"
+    step with its end), then — the wait turned long — gives the browser up and snoozes."""
+
+    name = "post_note"
+    queue = "automation"
+    group_limit = 1
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.gate = threading.Event()
+
+    def perform(self, jobs: list[Any], ctx: Any) -> dict[int, Any]:
+        from lossy_desktop.queue.pacing import PACED, STEP_WAITING
+        from lossy_desktop.queue.results import Snooze
+
+        job = jobs[0]
+        note_id = job.args["note_id"]
+        self.services.notes.mark_posting(note_id, job.attempt)
+        ctx.step(job.id, STEP_WAITING, until=ctx.clock() + 30)
+        if not self.gate.wait(30):
+            raise TimeoutError("the test never opened the gate")
+        self.services.notes.mark_waiting(note_id, next_attempt_at=ctx.clock() + 600)
+        return {job.id: Snooze(600, PACED)}
+
+
+def test_side_panel_shows_when_the_next_comment_goes(qtbot, services, add_notes):
+    worker = PacedWorker(services)
+    ctl = QueueController(services, workers=[worker])
+    win = MainWindow(ctl)
+    qtbot.addWidget(win)
+    win.model.load(ctl)
+    qtbot.waitUntil(lambda: win.model.is_loaded, timeout=5000)
+    with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
+        ctl.start()
+    panel = win.side_panel
+    try:
+        note = add_notes(1, confidence=0.95)[0]
+        qtbot.waitUntil(lambda: len(panel.cards) == 1, timeout=10000)
+        card = next(iter(panel.cards.values()))
+        qtbot.waitUntil(lambda: card.step.text().startswith("Next comment in"), timeout=5000)
+        assert card.step.text() in ("Next comment in 30 s", "Next comment in 29 s")
+        qtbot.waitUntil(lambda: card.step.text() != "Next comment in 30 s", timeout=4000)
+
+        worker.gate.set()  # the wait became long: the browser is released, the job snoozed
+        qtbot.waitUntil(lambda: not panel.cards, timeout=10000)
+        qtbot.waitUntil(lambda: "next comment in" in panel.state.text(), timeout=5000)
+        assert panel.state.text().startswith("Idle — next comment in 6")  # 600 s, or 599
+        assert panel.finished_list.count() == 0  # not a failure, not finished
+        qtbot.waitUntil(lambda: status_key(win.model.note(note.id)) == "queued", timeout=5000)
+        assert panel.timer.isActive()  # the countdown ticks
+    finally:
+        worker.gate.set()
+        ctl.stop(timeout=10)

@@ -108,6 +108,7 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
     with Services.open(data_dir) as services:
         services.settings.set("platform_base", sandbox.base_url)
         services.settings.set("automation_rate_allowed", 1000)
+        services.settings.set("comment_interval_s", 0)  # crash safety, not pacing
         with AutomationEngine() as engine:
             for platform in ("youtube", "vimeo", "air"):
                 connect(services, engine, sandbox, platform, ACCOUNT)

@@ -93,6 +93,7 @@ def test_fault_soak(data_dir: Path, bb_env, tmp_path: Path) -> None:  # type: ig
         settings = services.settings
         settings.set("platform_base", sandbox.base_url)
         settings.set("automation_rate_allowed", 1000)
+        settings.set("comment_interval_s", 0)  # faults, not pacing
         settings.set("retry_backoff_base_s", 0.2)
         settings.set("rate_limit_snooze_base_s", 0.1)
         settings.set("max_attempts", 5)

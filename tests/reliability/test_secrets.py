@@ -81,6 +81,7 @@ def test_no_secret_reaches_disk_logs_or_command_lines(
                 services.settings.set("platform_base", sandbox.base_url)
                 services.settings.set("provider", "browserbase")
                 services.settings.set("automation_rate_allowed", 1000)
+                services.settings.set("comment_interval_s", 0)
                 flow = LoginFlow(services, engine, "youtube", provider="browserbase")
                 live_views.append(flow.start() or "")
 

@@ -1,9 +1,12 @@
 """The posting side panel: each running job with its step, attempt and elapsed time, and what
 finished in the last hour. Fed only by QueueController signals and the notes model (no database
-reads on the GUI thread). A 1 s timer updates the elapsed labels and nothing else."""
+reads on the GUI thread). A 1 s timer updates the elapsed labels and the "next comment in N s"
+countdowns (a job waiting for its account's next comment slot, in its card or — when its
+browser was released for a long wait — in the state line) and nothing else."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.queue.pacing import pacing_wait
 
 STEPS = ("starting browser", "opening video", "seeking", "typing", "submitting", "confirming")
 HOUR = 3600.0
@@ -32,6 +36,10 @@ def format_elapsed(seconds: float) -> str:
     seconds = max(0, int(seconds))
     minutes, secs = divmod(seconds, 60)
     return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def next_comment_text(until: float, now: float) -> str:
+    return f"Next comment in {max(0, math.ceil(until - now))} s"
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -53,6 +61,7 @@ class JobCard(QFrame):
         self.job_id = event.job_id
         self.placeholder = False
         self.event: Any = None
+        self.waiting_until: float | None = None
         self.started = time.monotonic()
         self.title = QLabel(title)
         self.title.setWordWrap(True)
@@ -95,7 +104,10 @@ class JobCard(QFrame):
     def update_from(self, event: Any) -> None:
         self.event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
-        if step in STEPS:
+        self.waiting_until = pacing_wait(event)
+        if self.waiting_until is not None:
+            self.step.setText(next_comment_text(self.waiting_until, time.time()))
+        elif step in STEPS:
             number = STEPS.index(step) + 1
             self.step.setText(f"{step.capitalize()}  ({number} of {len(STEPS)})")
             self.bar.setValue(number)
@@ -105,6 +117,8 @@ class JobCard(QFrame):
 
     def tick(self, now: float) -> None:
         self.elapsed.setText(format_elapsed(now - self.started))
+        if self.waiting_until is not None:
+            self.step.setText(next_comment_text(self.waiting_until, time.time()))
 
 
 class SidePanel(QWidget):
@@ -116,6 +130,7 @@ class SidePanel(QWidget):
         self.controller = controller
         self.model = model
         self.cards: dict[int, JobCard] = {}
+        self.paced: dict[int, float] = {}  # job id -> its account's next comment slot
         self.finished: list[tuple[float, QListWidgetItem]] = []
         self.setMinimumWidth(260)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -180,6 +195,7 @@ class SidePanel(QWidget):
     @Slot(object)
     def on_job_event(self, event: Any) -> None:
         kind = event.kind
+        self.paced.pop(event.job_id, None)
         if kind in ("started", "step"):
             card = self.cards.get(event.job_id)
             if card is None:
@@ -202,8 +218,14 @@ class SidePanel(QWidget):
                 card.hide()
                 self.cards_box.removeWidget(card)
                 card.deleteLater()
-            self._add_finished(event)
-            if not self.cards:
+            until = pacing_wait(event)
+            if until is not None:  # not finished: it waits for its account's next comment
+                self.paced[event.job_id] = until
+                if not self.timer.isActive():
+                    self.timer.start()
+            else:
+                self._add_finished(event)
+            if not self.cards and not self.paced:
                 self.timer.stop()
         self._refresh_visibility()
         self._refresh_state()
@@ -284,6 +306,14 @@ class SidePanel(QWidget):
         now = time.monotonic()
         for card in self.cards.values():
             card.tick(now)
+        if self.paced:
+            wall = time.time()
+            for job_id, until in list(self.paced.items()):
+                if until < wall - 5:  # long past: its job has surely run again
+                    del self.paced[job_id]
+            self._refresh_state()
+            if not self.cards and not self.paced:
+                self.timer.stop()
 
     @Slot()
     def _prune(self) -> None:
@@ -308,4 +338,6 @@ class SidePanel(QWidget):
             text = f"Posting {len(self.cards)} note(s)"
         else:
             text = "Idle"
+        if self.paced and not self.controller.paused:
+            text += f" — {next_comment_text(min(self.paced.values()), time.time()).lower()}"
         self.state.setText(text)

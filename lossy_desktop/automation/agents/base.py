@@ -19,7 +19,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,13 @@ STEP_SUBMITTING = "submitting"
 STEP_CONFIRMING = "confirming"
 
 StepCallback = Callable[[int, str], None]
+# Awaited with a note's id right before its comment is typed (not for a note already on the
+# page): it may wait (pacing), or raise StopBatch to post nothing more in this batch.
+PaceHook = Callable[[int], Awaitable[None]]
+
+
+class StopBatch(Exception):
+    """Raised by a `pace` hook: post nothing more now. Notes not handled yet get no outcome."""
 
 
 def _no_step(note_id: int, step: str) -> None:
@@ -317,8 +324,10 @@ class PlatformAgent:
         artifacts_dir: Path,
         on_step: StepCallback = _no_step,
         on_posted: Callable[[PostOutcome], None] | None = None,
+        pace: PaceHook | None = None,
     ) -> list[PostOutcome]:
-        """Post every note of one video in one page load; one outcome per note, in order.
+        """Post every note of one video in one page load; one outcome per note, in order
+        (notes left when `pace` raised StopBatch have none).
 
         `on_posted` hears of each note the moment it is seen on the page, so the caller can
         save it before the batch ends (a crash later in the batch then loses nothing)."""
@@ -345,9 +354,9 @@ class PlatformAgent:
 
         if todo:
             await self._post_batch(
-                page, video_url, todo, outcomes, artifacts_dir, on_step, on_posted
+                page, video_url, todo, outcomes, artifacts_dir, on_step, on_posted, pace
             )
-        return [outcomes[n.note_id] for n in notes]
+        return [outcomes[n.note_id] for n in notes if n.note_id in outcomes]
 
     # ---- the batch -------------------------------------------------------------------------
 
@@ -360,6 +369,7 @@ class PlatformAgent:
         artifacts_dir: Path,
         on_step: StepCallback,
         on_posted: Callable[[PostOutcome], None] | None = None,
+        pace: PaceHook | None = None,
     ) -> None:
         first = todo[0][0]
         started = time.monotonic()
@@ -375,7 +385,7 @@ class PlatformAgent:
         for index, (note, text) in enumerate(todo):
             try:
                 outcome = outcomes[note.note_id] = await self._post_one(
-                    page, video_url, note, text, account, on_step
+                    page, video_url, note, text, account, on_step, pace
                 )
                 if on_posted is not None and outcome.posted:
                     try:
@@ -384,6 +394,8 @@ class PlatformAgent:
                         log.exception(
                             "%s: early save of note %d failed", self.platform, note.note_id
                         )
+            except StopBatch:
+                return
             except _BatchStop as stop:
                 error = await self._with_artifact(stop.error, page, artifacts_dir, note.note_id)
                 self._fail_rest(todo, index, error, outcomes, artifacts_dir, attempted=True)
@@ -581,6 +593,7 @@ class PlatformAgent:
         text: str,
         account: str | None,
         on_step: StepCallback,
+        pace: PaceHook | None = None,
     ) -> PostOutcome:
         on_step(note.note_id, STEP_SEEKING)
         try:
@@ -595,6 +608,8 @@ class PlatformAgent:
             return await self._keep_one(page, note, mine, video_url, already_present=True)
         before_keys = {self._key(c) for c in self._matching(before, text, None)}
 
+        if pace is not None:
+            await pace(note.note_id)
         on_step(note.note_id, STEP_TYPING)
         editor = await self._open_editor(page)
         await self._type(page, editor, text)

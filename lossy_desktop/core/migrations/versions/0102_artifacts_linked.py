@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0102_artifacts"
-down_revision = "0001"
+down_revision = "0101_pacing"
 branch_labels = None
 depends_on = None
 

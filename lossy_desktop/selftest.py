@@ -281,6 +281,8 @@ def check_cdp(ctx: Context) -> str:
 @contextlib.contextmanager
 def _headless_browser(path: str, profile: Path) -> Iterator[str]:
     """Start the browser headless on a free DevTools port; yield its http endpoint."""
+    from lossy_desktop.automation.chromium import crash_args
+
     profile.mkdir(parents=True, exist_ok=True)
     args = [
         path,
@@ -294,6 +296,7 @@ def _headless_browser(path: str, profile: Path) -> Iterator[str]:
         "--no-first-run",
         "--no-default-browser-check",
         "--disable-gpu",
+        *crash_args(profile),
         "about:blank",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -4,9 +4,10 @@ list [--json] | remove PLATFORM`.
 A command-line process can't keep a browser open while the user logs in, so `add` starts a
 login browser that outlives it and returns at once (the connection is awaiting_auth):
 
-- local: a Chromium on the connection's profile folder, started detached (headed where there
-  is a display); its live view is Chromium's DevTools inspector URL. `verify` finds it by its
-  profile (DevToolsActivePort + SingletonLock), checks the login in it, then closes it.
+- local: an ordinary browser window on the connection's profile folder, started detached (no
+  debugging port, no automation switch). Without a display no window can open: `add` says how
+  to log in and returns with the connection awaiting_auth. `verify` closes the window (the
+  browser saves its cookies) and checks the login headless, driving the browser through a pipe.
 - browserbase: a login session with keepAlive (so it survives this process disconnecting),
   its id kept on the connection; `verify` releases it (its cookies persist into the context)
   and checks the login in a fresh session.
@@ -119,6 +120,8 @@ def _add(args: argparse.Namespace, services: Services) -> int:
     connection = connections.ensure(platform, provider_name)
     provider = _provider(services, connection)
     headless = not has_display()
+    if provider_name == "local":
+        return _add_local(services, provider, connection)
     with _engine() as engine:
         # A login browser from an earlier `add` is replaced, not doubled.
         _record(services, engine.run(lambda _pw: provider.release_login(connection), 60))
@@ -156,6 +159,45 @@ def _add(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
+def _add_local(services: Services, provider: Provider, connection: ConnectionView) -> int:
+    """An ordinary browser window on the profile, left open for the user; or, without a display,
+    how to log in."""
+    from lossy_desktop.automation.chromium import has_display
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    assert isinstance(provider, LocalProvider)
+    platform = connection.platform
+    label = get_platform(platform).label
+    connections = services.connections
+    with _engine() as engine:
+        # A login window from an earlier `add` is replaced, not doubled.
+        engine.run(lambda _pw: provider.release_login(connection), 60)
+        fields = engine.run(lambda _pw: provider.prepare(connection), STEP_TIMEOUT_S)
+    if fields:
+        connection = connections.update(platform, **fields)
+    if connection.status != "awaiting_auth":
+        connection = connections.set_status(platform, "awaiting_auth")
+    start_at = home_url(platform, services.settings)
+    if not has_display():
+        print(
+            f"{label}: waiting for a login (local browser). There is no display here, so no "
+            "browser window can open.\n"
+            "To log in: run this same command in a desktop session (where DISPLAY or "
+            "WAYLAND_DISPLAY is set), log in in the window it opens and close it, then run:\n"
+            f"  lossy-desktop connections verify {platform}\n"
+            f"(Or use a cloud browser: lossy-desktop connections add {platform} "
+            "--provider browserbase)"
+        )
+        return 0
+    provider.open_login_window(connection, start_at, detached=True)
+    print(f"{label}: a browser window is open on {start_at} (local browser).")
+    print(
+        f"Log in to {label} there and close the window, then run:\n"
+        f"  lossy-desktop connections verify {platform}"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------------------------- verify
 
 
@@ -173,12 +215,11 @@ def _verify(args: argparse.Namespace, services: Services) -> int:
             usage = engine.run(lambda _pw: provider.release_login(connection), 60)
             _record(services, usage)
             connections.update(platform, browserbase_session_id=None)
-        try:
-            # A local login browser still running is used as it is (its login is live).
-            state = verify_connection(services, engine, platform)
-        finally:
-            if provider.name == "local":
-                engine.run(lambda _pw: provider.release_login(connection), 60)
+        if provider.name == "local":
+            # Close the login window first: the browser writes its cookies to the profile,
+            # which the headless check then reads.
+            engine.run(lambda _pw: provider.release_login(connection), 60)
+        state = verify_connection(services, engine, platform)
     if state.logged_in:
         account = f" as {state.account}" if state.account else ""
         print(f"{label}: active — logged in{account}.")

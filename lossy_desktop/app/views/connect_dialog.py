@@ -1,10 +1,11 @@
 """The connect dialog: log in to a platform inside the app.
 
 A login browser starts through lossy_desktop.workers.connect.LoginFlow (on the automation engine;
-every call runs on a QThreadPool, results come back to slots here). Its live view — the
-Browserbase live view, or the local Chromium's own DevTools view — is embedded in a
-QWebEngineView. Where the local Chromium can open a real window (a desktop session), it does,
-and the dialog says so instead (Google refuses logins in browsers that look automated).
+every call runs on a QThreadPool, results come back to slots here). Browserbase's live view is
+embedded in a QWebEngineView. The local provider opens an ordinary browser window on the
+connection's profile instead (no debugging port, no automation: sign-in pages accept it) and the
+dialog says what to do there; it notices the window being closed, checks the login headless and
+shows "Connected as …". There is no view of a local browser in the app.
 
 The dialog notices the login by itself (a check every few seconds, reading the page's own
 signs) and also offers "I've logged in — verify". A new tab: "Refresh view" asks for the live
@@ -149,7 +150,7 @@ class ConnectDialog(QDialog):
 
     `flow_factory(services, engine, platform, provider, headless)` makes the LoginFlow
     (default: lossy_desktop.workers.connect.LoginFlow); `embed` forces the embedded view on or
-    off (default: embedded unless a local Chromium can open its own window here)."""
+    off (default: embedded for Browserbase; never for the local provider's window)."""
 
     stateChanged = Signal(str)  # starting, waiting, checking, connected, ended, error, cancelled
     connected = Signal(object)  # LoginState
@@ -174,9 +175,7 @@ class ConnectDialog(QDialog):
         self._engine = engine
         self._flow_factory = flow_factory
         if embed is None:
-            from lossy_desktop.automation.chromium import has_display
-
-            embed = not (self.provider == "local" and has_display())
+            embed = self.provider != "local"
         self.embed = embed
         self.flow: Any = None
         self.state = "idle"
@@ -288,10 +287,16 @@ class ConnectDialog(QDialog):
             )
         else:
             self.placeholder.setText(
-                f"A browser window opened with {self.label}.\n\nLog in there; this window "
-                "notices when you are done."
+                f"A browser window opened on {self.label}.\n\n"
+                f"1. Log in to {self.label} there, as you always do.\n"
+                "2. Close that browser window when you are logged in.\n\n"
+                "Lossy then checks the login by itself and shows who is connected. "
+                "(Or press “I've logged in — verify”: it closes the window for you.)"
             )
-            self._set_state("waiting", f"Log in to {self.label} in the browser window.")
+            self._set_state(
+                "waiting",
+                f"Log in to {self.label} in the browser window, then close it.",
+            )
         self.timer.start()
 
     def _show_live_view(self, url: str) -> None:
@@ -320,7 +325,7 @@ class ConnectDialog(QDialog):
     def _check_failed(self, error: Exception) -> None:
         self._checking = False
         if getattr(error, "kind", None) == "browser_unavailable":
-            self._session_ended()
+            self._session_ended(_plain(error) if not self.embed else "")
             return
         # A login form shows neither an account nor a sign-in link: not logged in yet.
         log.debug("login check for %s: %s", self.platform, type(error).__name__)
@@ -380,15 +385,15 @@ class ConnectDialog(QDialog):
         self.tasks.run("refresh", self.flow.live_view_url, done, self._failed)
 
     @Slot()
-    def _session_ended(self) -> None:
+    def _session_ended(self, why: str = "") -> None:
         if self.state in ("connected", "cancelled", "ended"):
             return
         self.timer.stop()
         if self.view is not None:
             self.view.clear()
         self.placeholder.setText(
-            "The browser session ended before the login was saved.\n\n"
-            "Press “Start again” to open a new one."
+            (why or "The browser session ended before the login was saved.")
+            + "\n\nPress “Start again” to open a new one."
         )
         self.stack.setCurrentWidget(self.placeholder)
         self._set_state("ended", "The browser session ended.")

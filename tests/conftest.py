@@ -4,9 +4,13 @@ real data, keyring or screen."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 # Before Qt or keyring are imported anywhere.
@@ -111,3 +115,86 @@ def sandbox(sandbox_server: object) -> Iterator[object]:
     sandbox_server.reset()  # type: ignore[attr-defined]
     yield sandbox_server
     sandbox_server.reset()  # type: ignore[attr-defined]
+
+
+# -- the app's browsers: a real X display, and what their processes listen on ---------------
+
+
+def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    return proc, f":{number}"
+
+
+@pytest.fixture(scope="module")
+def xvfb_display() -> Iterator[str]:
+    """A real X display (Xvfb) for browser windows, with xdotool to act on them as a person
+    does. The test sets DISPLAY itself (monkeypatch) so only it sees the display."""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (scripts/bootstrap.sh --test installs them)")
+    proc, display = _start_xvfb()
+    yield display
+    proc.kill()
+    proc.wait(10)
+
+
+class BrowserTreeWatch:
+    """Samples, on a thread, every process whose --user-data-dir is under `root` (the app's
+    browsers: main process, renderers, GPU, network service) and records any TCP socket one of
+    them listens on, for as long as the watch runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.prefix = f"--user-data-dir={root.resolve()}"
+        self.pids: set[int] = set()
+        self.listening: list[tuple[int, str, int]] = []
+        self.cmdlines: dict[int, list[str]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="browser-tree-watch", daemon=True)
+
+    def sample(self) -> None:
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                cmdline = proc.info["cmdline"] or []
+                if not any(arg.startswith(self.prefix) for arg in cmdline):
+                    continue
+                self.pids.add(proc.pid)
+                self.cmdlines[proc.pid] = list(cmdline)  # the latest (after an exec)
+                for conn in proc.net_connections(kind="tcp"):
+                    if conn.status == psutil.CONN_LISTEN and conn.laddr:
+                        self.listening.append((proc.pid, conn.laddr.ip, conn.laddr.port))
+            except psutil.Error:
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> BrowserTreeWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def main_cmdlines(self) -> list[list[str]]:
+        """Command lines of the browser processes themselves (not renderers or helpers)."""
+        return [c for c in self.cmdlines.values() if not any(a.startswith("--type=") for a in c)]
+
+
+@pytest.fixture
+def browser_tree_watch() -> type[BrowserTreeWatch]:
+    return BrowserTreeWatch

@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -641,6 +642,35 @@ class LoginWindow(ProfileBrowser):
             # Nobody will wait() for it from here; a reaper thread avoids a zombie while we live.
             threading.Thread(target=popen.wait, name="chromium-reaper", daemon=True).start()
         return window
+
+
+# What a copy of a profile needs to read its logins: the cookie database (and its journal) and
+# `Local State` (where Windows keeps the key the cookies are encrypted with).
+LOGIN_FILES = ("Local State", "Default/Cookies", "Default/Cookies-journal")
+SNAPSHOT_PREFIX = ".lossy-snapshot-"
+
+
+def snapshot_login(profile_dir: Path) -> Path | None:
+    """Copy the login a running window has saved so far (Chromium writes new cookies to disk
+    within 30 s, and all of them when the window closes) into a new 0700 folder next to the
+    profile, for a headless check while the window stays open. None when nothing is saved yet.
+    The caller deletes the copy (`shutil.rmtree`): it holds the cookies."""
+    profile_dir = Path(profile_dir).resolve()
+    if not (profile_dir / "Default" / "Cookies").is_file():
+        return None
+    target = Path(
+        tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX + profile_dir.name + "-", dir=profile_dir.parent)
+    )
+    try:
+        for name in LOGIN_FILES:
+            source = profile_dir / name
+            if source.is_file():
+                (target / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.copyfile(source, target / name)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return target
 
 
 class PipeBrowser:

@@ -6,8 +6,9 @@ login browser that outlives it and returns at once (the connection is awaiting_a
 
 - local: an ordinary browser window on the connection's profile folder, started detached (no
   debugging port, no automation switch). Without a display no window can open: `add` says how
-  to log in and returns with the connection awaiting_auth. `verify` closes the window (the
-  browser saves its cookies) and checks the login headless, driving the browser through a pipe.
+  to log in and returns with the connection awaiting_auth. `verify` checks the login headless,
+  driving the browser through a pipe: on a copy of what the window has saved while it is still
+  open (then closes it), else on the profile.
 - browserbase: a login session with keepAlive (so it survives this process disconnecting),
   its id kept on the connection; `verify` releases it (its cookies persist into the context)
   and checks the login in a fresh session.
@@ -202,7 +203,7 @@ def _add_local(services: Services, provider: Provider, connection: ConnectionVie
 
 
 def _verify(args: argparse.Namespace, services: Services) -> int:
-    from lossy_desktop.workers.connect import verify_connection
+    from lossy_desktop.workers.connect import check_saved_login, verify_connection
 
     platform = args.platform
     label = get_platform(platform).label
@@ -215,9 +216,17 @@ def _verify(args: argparse.Namespace, services: Services) -> int:
             usage = engine.run(lambda _pw: provider.release_login(connection), 60)
             _record(services, usage)
             connections.update(platform, browserbase_session_id=None)
-        if provider.name == "local":
-            # Close the login window first: the browser writes its cookies to the profile,
-            # which the headless check then reads.
+        window = _login_window(provider, connection)
+        if window is not None:
+            # The login window is still open: check what it has saved so far; close it only
+            # once the login is there (closing it from here would lose unsaved cookies).
+            state = check_saved_login(services, engine, platform)
+            if not state.logged_in:
+                print(
+                    f"{label}: not logged in yet. Finish logging in in the browser window and "
+                    f"close it, then run `lossy-desktop connections verify {platform}` again."
+                )
+                return 1
             engine.run(lambda _pw: provider.release_login(connection), 60)
         state = verify_connection(services, engine, platform)
     if state.logged_in:
@@ -229,6 +238,16 @@ def _verify(args: argparse.Namespace, services: Services) -> int:
         "in the browser it opens."
     )
     return 1
+
+
+def _login_window(provider: Provider, connection: ConnectionView) -> Any:
+    """The local login window still open on the connection's profile, else None."""
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    if not isinstance(provider, LocalProvider):
+        return None
+    window = provider.login_window(connection)
+    return window if window is not None and window.alive else None
 
 
 # ------------------------------------------------------------------------------------ list

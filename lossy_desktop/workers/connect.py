@@ -13,11 +13,13 @@ method blocks on the automation engine, never call them on the GUI thread):
 
 With the local provider (and a display) the login happens in an ordinary browser window on the
 connection's profile — no debugging, no automation switch, nothing injected — so there is no
-live view (`start()` returns None) and no page to read while it is open. `check()` answers
-"not yet" while the window is open; once the user closes it, the login is checked in a headless
-session over the pipe. `verify()` closes the window (the browser saves its cookies), checks
-headless, and opens the window again when the login is not there yet. `LoginFlow(...,
-headless=True)` with the local provider is a scripted login in a headless session (`drive`).
+live view (`start()` returns None) and no page to read while it is open. While it is open,
+`check()` and `verify()` check a copy of what it has saved (`check_saved_login`: Chromium writes
+new cookies within 30 s); once the user closes it (the browser then saves everything) the
+profile itself is checked, headless over the pipe. `finish()` closes a window still open.
+(SIGTERM makes Chromium 156 exit without saving recent cookies: the window is closed only after
+its login was seen on disk.) `LoginFlow(..., headless=True)` with the local provider is a
+scripted login in a headless session (`drive`).
 
 `verify_connection` is the same check without a user: a fresh session on the stored login.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from lossy_desktop.automation.chromium import has_display
@@ -82,6 +85,7 @@ class LoginFlow:
         self._provider: Provider | None = None
         self._session: BrowserSession | None = None
         self._window: ProfileBrowser | None = None
+        self._checked_saved_at: float | None = None
         self._lock = threading.Lock()
         self.state: LoginState | None = None
 
@@ -140,6 +144,18 @@ class LoginFlow:
         url = home_url(self.platform, self.services.settings)
         return provider.open_login_window(connection, url)
 
+    def _cookies_saved_at(self) -> float | None:
+        connection = self.services.connections.get(self.platform)
+        if connection is None or not connection.local_profile_path:
+            return None
+        try:
+            return (Path(connection.local_profile_path) / "Default" / "Cookies").stat().st_mtime
+        except OSError:
+            return None
+
+    def _check_saved_login(self) -> LoginState:
+        return check_saved_login(self.services, self.engine, self.platform)
+
     def _check_headless(self) -> LoginState:
         """The login as a fresh headless session over the pipe sees it (the window closed)."""
         from lossy_desktop.workers.keep_alive import KeepAliveWorker
@@ -174,7 +190,15 @@ class LoginFlow:
             if window is None:
                 raise AutomationError("browser_unavailable", "the login window is not open")
             if window.alive:
-                return LoginState(logged_in=False, account=None)  # still logging in
+                # Still open: check what it has saved so far, when that has changed.
+                saved = self._cookies_saved_at()
+                if saved is None or saved == self._checked_saved_at:
+                    return LoginState(logged_in=False, account=None)
+                self._checked_saved_at = saved
+                state = self._check_saved_login()
+                if state.logged_in:
+                    self._accept(state)
+                return state
             self._window = None
             state = self._check_headless()
             if not state.logged_in:
@@ -194,14 +218,16 @@ class LoginFlow:
         from lossy_desktop.automation.agents import agent_for
 
         if self.window_mode:
-            window, self._window = self._window, None
-            if window is not None:
-                window.stop(STEP_TIMEOUT_S / 4)  # SIGTERM: the browser saves its cookies
-            state = self._check_headless()
+            window = self._window
+            if window is not None and window.alive:
+                state = self._check_saved_login()
+            else:
+                self._window = None
+                state = self._check_headless()
             if state.logged_in:
                 self._accept(state)
-            else:
-                self.start()  # not there yet: the window again, for the user to finish
+            elif self._window is None:
+                self.start()  # the window was closed: open it again, for the user to finish
             return state
         session = self._require_session()
 
@@ -255,6 +281,30 @@ class LoginFlow:
             self.services.usage.record(usage)
         except Exception:
             log.exception("could not record browser usage")
+
+
+def check_saved_login(services: Services, engine: AutomationEngine, platform: str) -> LoginState:
+    """While the local login window is open (its profile locked): check, in a headless session
+    over the pipe, a copy of what the window has saved so far (Chromium writes new cookies
+    within 30 s, and all of them when the window closes). Changes no connection."""
+    from lossy_desktop.automation.agents import LoginState, agent_for
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    connection = services.connections.require(platform)
+    provider = LocalProvider(services.data, services.settings, clock=services.clock)
+    home = home_url(platform, services.settings)
+
+    async def run(playwright: Playwright) -> LoginState:
+        session = await provider.open_snapshot(playwright, connection)
+        if session is None:
+            return LoginState(logged_in=False, account=None)
+        try:
+            await session.page.goto(home)
+            return await agent_for(platform).check_login(session.page)
+        finally:
+            await provider.close(session)
+
+    return engine.run(run, STEP_TIMEOUT_S)
 
 
 def verify_connection(services: Services, engine: AutomationEngine, platform: str) -> LoginState:

@@ -14,10 +14,12 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lossy_desktop.automation.chromium import (
+    SNAPSHOT_PREFIX,
     BrowserNotFound,
     BrowserStartFailed,
     LoginWindow,
@@ -27,6 +29,7 @@ from lossy_desktop.automation.chromium import (
     find_browser,
     has_display,
     launch_persistent,
+    snapshot_login,
 )
 from lossy_desktop.automation.errors import BROWSER_UNAVAILABLE, AutomationError, classify
 from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, ConnectionLike
@@ -141,6 +144,24 @@ class LocalProvider:
         _watch_disconnect(browser, session)
         return session
 
+    async def open_snapshot(
+        self, playwright: Playwright, connection: ConnectionLike
+    ) -> BrowserSession | None:
+        """A headless session on a copy of what the open login window has saved so far (the
+        window keeps the profile locked). None when it has saved nothing yet. Closing the
+        session deletes the copy."""
+        snapshot = await asyncio.to_thread(snapshot_login, self.profile_dir(connection))
+        if snapshot is None:
+            return None
+        copy = _OnProfile(connection.platform, str(snapshot))
+        try:
+            session = await self.open(playwright, copy, purpose="verify")
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, snapshot, True)
+            raise
+        session.extra["snapshot"] = snapshot
+        return session
+
     async def close(
         self, session: BrowserSession, *, notes_posted: int | None = None
     ) -> UsageRecord:
@@ -149,6 +170,8 @@ class LocalProvider:
             await pipe.close(10.0)
         except Exception:
             log.exception("stopping the local browser pid %s failed", pipe.pid)
+        if "snapshot" in session.extra:
+            await asyncio.to_thread(shutil.rmtree, session.extra["snapshot"], True)
         usage = UsageRecord.build(
             provider=self.name,
             platform=session.platform,
@@ -231,6 +254,17 @@ class LocalProvider:
         log.info("deleted browser profile %s", target)
 
 
+@dataclass(frozen=True)
+class _OnProfile:
+    """A connection's fields pointing at another profile folder (a snapshot)."""
+
+    platform: str
+    local_profile_path: str | None
+    provider: str = "local"
+    browserbase_context_id: str | None = None
+    browserbase_session_id: str | None = None
+
+
 def stop_orphan(profile: Path) -> bool:
     """Stop the browser on `profile` if an app process that was killed or crashed mid-session
     left it running (its pages may be half-way through a post). True when one was stopped."""
@@ -247,7 +281,12 @@ def stop_orphan(profile: Path) -> bool:
 def stop_orphaned_browsers(profiles: Iterable[Path]) -> int:
     """Start-up: stop browsers that an app process killed or crashed mid-session left running
     on these profile folders (detached login browsers stay). How many were stopped."""
-    return sum(1 for profile in profiles if stop_orphan(profile))
+    stopped = sum(1 for profile in profiles if stop_orphan(profile))
+    for profile in profiles:
+        if profile.name.startswith(SNAPSHOT_PREFIX) and ProfileBrowser.find(profile) is None:
+            # A login check's copy left by a killed app: it holds cookies.
+            shutil.rmtree(profile, ignore_errors=True)
+    return stopped
 
 
 def _watch_disconnect(browser: Browser, session: BrowserSession) -> None:

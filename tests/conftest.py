@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -198,3 +201,94 @@ class BrowserTreeWatch:
 @pytest.fixture
 def browser_tree_watch() -> type[BrowserTreeWatch]:
     return BrowserTreeWatch
+
+
+# Window titles: a platform's home, and its sign-in page (whose name field has autofocus).
+WINDOW_TITLES = {
+    "youtube": ("YouTube", "Sign in - Google Accounts"),
+    "vimeo": ("Vimeo", "Log in to Vimeo"),
+    "air": ("Air", "Sign in · Air"),
+}
+
+
+class Person:
+    """Acts on the browser windows of an X display with the keyboard (xdotool: XTEST), as a
+    person does. Nothing is injected into the browser."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def xdotool(self, *args: str) -> str:
+        env = {**os.environ, "DISPLAY": self.display}
+        done = subprocess.run(
+            ["xdotool", *args], capture_output=True, text=True, timeout=30, env=env
+        )
+        return done.stdout.strip()
+
+    def wait_for(self, predicate: Any, what: str, timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)  # polling X windows / another process: there is no event to wait on
+        shot = Path(tempfile.mkdtemp(prefix="lossy-xvfb-")) / "screen.png"
+        if shutil.which("import"):
+            env = {**os.environ, "DISPLAY": self.display}
+            subprocess.run(["import", "-window", "root", str(shot)], env=env, check=False)
+        pytest.fail(f"timed out waiting for {what} (the screen: {shot})")
+
+    @staticmethod
+    def wait_until(predicate: Any, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.1)  # polling X windows: there is no event to wait on
+        return False
+
+    def window_named(self, name: str) -> str:
+        found = self.wait_for(
+            lambda: self.xdotool("search", "--onlyvisible", "--name", name),
+            f"a window named {name!r}",
+        )
+        return str(found.split()[0])
+
+    def log_in(self, sandbox: Any, platform: str, account: str) -> None:
+        """In the browser window the app opened on the platform: go to the sign-in page through
+        the address bar, type the account name, press Enter; wait for the form to be posted."""
+        home_title, sign_in_title = WINDOW_TITLES[platform]
+        window = self.window_named(home_title)
+        for _attempt in range(3):  # a window just mapped may miss the first keystrokes
+            self.xdotool("windowfocus", "--sync", window)
+            self.xdotool("key", "--clearmodifiers", "ctrl+l")
+            self.xdotool("type", "--delay", "15", sandbox.login_url(platform))
+            self.xdotool("key", "Return")
+            if self.wait_until(lambda: sign_in_title in self.xdotool("getwindowname", window)):
+                break
+        sign_in = self.window_named(sign_in_title)  # the title changes once the page loaded
+
+        def posted() -> bool:
+            return any(s["account"] == account for s in sandbox.sign_ins())
+
+        for _attempt in range(3):  # keystrokes sent while the page settles can be lost
+            self.xdotool("windowfocus", "--sync", sign_in)
+            self.xdotool("key", "--clearmodifiers", "ctrl+a")  # the name field has the focus
+            self.xdotool("type", "--delay", "15", account)
+            self.xdotool("key", "Return")
+            if self.wait_until(posted):
+                break
+        self.wait_for(posted, "the sign-in form post")
+
+    def close_window(self) -> None:
+        """Close the focused browser window (Ctrl+Shift+W), as the user does when done."""
+        self.xdotool("key", "--clearmodifiers", "ctrl+shift+w")
+
+
+@pytest.fixture
+def person(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Person:
+    """The X display is this test's (DISPLAY set: the app opens windows there), and a person
+    at its keyboard."""
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    return Person(xvfb_display)

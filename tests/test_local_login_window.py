@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,19 +31,6 @@ except BrowserNotFound:
 pytestmark = [pytest.mark.browser, pytest.mark.xvfb]
 
 ACCOUNT = "alice"
-# Window titles: the platform's home, and its sign-in page (whose name field has autofocus).
-TITLES = {
-    "youtube": ("YouTube", "Sign in - Google Accounts"),
-    "vimeo": ("Vimeo", "Log in to Vimeo"),
-    "air": ("Air", "Sign in · Air"),
-}
-
-
-@pytest.fixture
-def display(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DISPLAY", xvfb_display)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return xvfb_display
 
 
 @pytest.fixture
@@ -62,48 +48,8 @@ def on_sandbox(services: Services, sandbox: Any) -> Services:
     return services
 
 
-def _xdotool(*args: str) -> str:
-    done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
-    return done.stdout.strip()
-
-
-def _wait_for(predicate: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)  # polling an X window / another process: there is no event to wait on
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _window_named(name: str) -> str:
-    found = _wait_for(
-        lambda: _xdotool("search", "--onlyvisible", "--name", name), f"a window named {name!r}"
-    )
-    return str(found.split()[0])
-
-
-def log_in_like_a_person(sandbox: Any, platform: str, account: str) -> None:
-    """In the browser window the app opened: go to the sign-in page through the address bar,
-    type the account name and press Enter. Keyboard only (XTEST), nothing injected."""
-    home_title, sign_in_title = TITLES[platform]
-    window = _window_named(home_title)
-    _xdotool("windowfocus", "--sync", window)
-    _xdotool("key", "--clearmodifiers", "ctrl+l")
-    _xdotool("type", "--delay", "15", sandbox.login_url(platform))
-    _xdotool("key", "Return")
-    sign_in = _window_named(sign_in_title)  # the title changes once the page has loaded
-    _xdotool("windowfocus", "--sync", sign_in)
-    _xdotool("type", "--delay", "15", account)
-    _xdotool("key", "Return")
-    _wait_for(
-        lambda: any(s["account"] == account for s in sandbox.sign_ins()), "the sign-in form post"
-    )
-
-
 def test_login_window_is_an_ordinary_browser_that_sign_in_accepts(
-    display: str,
+    person: Any,
     on_sandbox: Services,
     sandbox: Any,
     engine: AutomationEngine,
@@ -118,7 +64,7 @@ def test_login_window_is_an_ordinary_browser_that_sign_in_accepts(
         assert services.connections.get("youtube").status == "awaiting_auth"
         state = flow.check()
         assert not state.logged_in  # the window is open: not yet
-        log_in_like_a_person(sandbox, "youtube", ACCOUNT)
+        person.log_in(sandbox, "youtube", ACCOUNT)
         # The sandbox's sign-in refuses a browser whose navigator.webdriver is true, as
         # Google's does; the window passed, and the page saw "false".
         assert [s["webdriver"] for s in sandbox.sign_ins()] == ["false"]
@@ -126,8 +72,8 @@ def test_login_window_is_an_ordinary_browser_that_sign_in_accepts(
         watch.sample()
         window_cmdlines = [c for c in watch.main_cmdlines() if "--new-window" in c]
         # The user closes the window; the flow notices and checks the login headless.
-        _xdotool("key", "--clearmodifiers", "ctrl+shift+w")
-        state = _wait_for(lambda: _checked(flow), "the login to be noticed", timeout=120)
+        person.close_window()
+        state = person.wait_for(lambda: _checked(flow), "the login to be noticed", timeout=120)
         flow.finish()
     assert state.account == ACCOUNT
     connection = services.connections.get("youtube")
@@ -152,7 +98,7 @@ def _checked(flow: LoginFlow) -> Any:
 
 
 def test_verify_and_posting_on_a_window_login_use_no_tcp_port(
-    display: str,
+    person: Any,
     on_sandbox: Services,
     sandbox: Any,
     engine: AutomationEngine,
@@ -162,10 +108,10 @@ def test_verify_and_posting_on_a_window_login_use_no_tcp_port(
     services = on_sandbox
     flow = LoginFlow(services, engine, "vimeo", provider="local")
     flow.start()
-    log_in_like_a_person(sandbox, "vimeo", ACCOUNT)
+    person.log_in(sandbox, "vimeo", ACCOUNT)
     # The window stays open: the flow notices the login in what the browser has saved to the
     # profile (a copy, checked headless), then closes the window.
-    state = _wait_for(lambda: _checked(flow), "the saved login to be noticed", timeout=120)
+    state = person.wait_for(lambda: _checked(flow), "the saved login to be noticed", timeout=120)
     assert state.account == ACCOUNT
     profile = Path(services.connections.get("vimeo").local_profile_path)
     assert ProfileBrowser.find(profile) is not None  # the window is still open
@@ -212,18 +158,18 @@ def _cli(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Complete
 
 
 def test_cli_add_opens_a_window_and_verify_checks_headless(
-    display: str, on_sandbox: Services, sandbox: Any, data_dir: Path, browser_tree_watch: Any
+    person: Any, on_sandbox: Services, sandbox: Any, data_dir: Path, browser_tree_watch: Any
 ) -> None:
-    env = {**os.environ, "DISPLAY": display}
+    env = {**os.environ, "DISPLAY": person.display}
     with browser_tree_watch(data_dir / "profiles") as watch:
         added = _cli(data_dir, "connections", "add", "air", "--provider", "local", env=env)
         assert added.returncode == 0, added.stderr
         assert "connections verify air" in added.stdout
         assert "Live view" not in added.stdout  # no view of a local browser
-        log_in_like_a_person(sandbox, "air", ACCOUNT)
-        _xdotool("key", "--clearmodifiers", "ctrl+shift+w")  # the user closes the window
+        person.log_in(sandbox, "air", ACCOUNT)
+        person.close_window()  # the user closes the window
         profile = data_dir / "profiles" / "air"
-        _wait_for(lambda: ProfileBrowser.find(profile) is None, "the window to close")
+        person.wait_for(lambda: ProfileBrowser.find(profile) is None, "the window to close")
         verified = _cli(data_dir, "connections", "verify", "air", env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"logged in as {ACCOUNT}" in verified.stdout

@@ -150,7 +150,8 @@ class ConnectDialog(QDialog):
 
     `flow_factory(services, engine, platform, provider, headless)` makes the LoginFlow
     (default: lossy_desktop.workers.connect.LoginFlow); `embed` forces the embedded view on or
-    off (default: embedded for Browserbase; never for the local provider's window)."""
+    off for Browserbase (default: on); the local provider never embeds (its login is an
+    ordinary browser window)."""
 
     stateChanged = Signal(str)  # starting, waiting, checking, connected, ended, error, cancelled
     connected = Signal(object)  # LoginState
@@ -174,9 +175,8 @@ class ConnectDialog(QDialog):
         self.provider = provider or str(services.settings.get("provider"))
         self._engine = engine
         self._flow_factory = flow_factory
-        if embed is None:
-            embed = self.provider != "local"
-        self.embed = embed
+        # Only Browserbase has a view to embed; a local login is an ordinary browser window.
+        self.embed = self.provider != "local" and (embed is None or embed)
         self.flow: Any = None
         self.state = "idle"
         self.view: Any = None

@@ -342,9 +342,16 @@ class ConnectDialog(QDialog):
             if state.logged_in:
                 self._complete(state)
             else:
+                saved = (
+                    ""
+                    if self.embed
+                    else " (The browser saves a new login within half a minute, or at once "
+                    "when you close its window.)"
+                )
                 self._set_state(
                     "waiting",
-                    f"Not logged in to {self.label} yet. Finish logging in, then verify again.",
+                    f"Not logged in to {self.label} yet. Finish logging in, then verify "
+                    f"again.{saved}",
                 )
                 self.timer.start()
 

@@ -14,19 +14,19 @@ Checks, in order:
   keyring     which OS keyring backend is in use (reported, never fails)
   browser     an installed Chromium/Chrome/Edge is found and reports its version
   playwright  Playwright's Node.js driver is present and starts
-  cdp         the browser is started headless and driven over CDP by Playwright, as the app does
+  cdp         the browser is started headless and driven by Playwright through a pipe (CDP over
+              --remote-debugging-pipe, no TCP port, navigator.webdriver false), as the app does
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,73 +260,41 @@ def check_cdp(ctx: Context) -> str:
         raise Failed("skipped: no browser found")
     from playwright.sync_api import sync_playwright
 
-    with _headless_browser(ctx.browser, ctx.tmp / "profile") as endpoint:
-        started = time.monotonic()
-        with sync_playwright() as pw:
-            browser = pw.chromium.connect_over_cdp(endpoint, timeout=BROWSER_TIMEOUT_S * 1000)
-            try:
-                context = browser.contexts[0] if browser.contexts else browser.new_context()
-                page = context.new_page()
-                page.set_content("<title>cdp</title><button id=b>Comment</button>")
-                name = page.get_by_role("button", name="Comment").inner_text(timeout=10_000)
-                page.close()
-            finally:
-                browser.close()
-        elapsed = time.monotonic() - started
-    if name != "Comment":
-        raise Failed(f"a page driven over CDP returned {name!r}")
-    return f"Playwright drove the headless browser over CDP in {elapsed:.1f} s"
-
-
-@contextlib.contextmanager
-def _headless_browser(path: str, profile: Path) -> Iterator[str]:
-    """Start the browser headless on a free DevTools port; yield its http endpoint."""
-    profile.mkdir(parents=True, exist_ok=True)
-    args = [
-        path,
-        "--headless=new",
-        "--remote-debugging-port=0",
-        "--remote-debugging-address=127.0.0.1",
-        f"--user-data-dir={profile}",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-gpu",
-        "about:blank",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.insert(1, "--no-sandbox")
-    proc = subprocess.Popen(
-        args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    from lossy_desktop.automation.chromium import (
+        AUTOMATION_DEFAULTS_DROPPED,
+        BASE_ARGS,
+        NOT_AUTOMATED,
+        crash_args,
     )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + BROWSER_TIMEOUT_S
-        port = ""
-        while not port:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                tail = " ".join(err.strip().splitlines()[-3:])
-                raise Failed(f"{path} exited with {proc.returncode} at start: {tail[:300]}")
-            if time.monotonic() > deadline:
-                raise Failed(f"{path} did not open its DevTools port in {BROWSER_TIMEOUT_S:g} s")
-            with contextlib.suppress(OSError):
-                port = port_file.read_text().split("\n", 1)[0].strip()
-            if not port:
-                time.sleep(0.05)  # polling a file the browser writes; the condition is above
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
+
+    profile = ctx.tmp / "profile"
+    profile.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=ctx.browser,
+            headless=True,
+            args=[*BASE_ARGS, *crash_args(profile), NOT_AUTOMATED],
+            ignore_default_args=list(AUTOMATION_DEFAULTS_DROPPED),
+            timeout=BROWSER_TIMEOUT_S * 1000,
+        )
+        try:
+            page = context.new_page()
+            page.set_content("<title>cdp</title><button id=b>Comment</button>")
+            name = page.get_by_role("button", name="Comment").inner_text(timeout=10_000)
+            webdriver = page.evaluate("navigator.webdriver")
+            page.close()
+        finally:
+            context.close()
+    elapsed = time.monotonic() - started
+    if name != "Comment":
+        raise Failed(f"a page driven through the pipe returned {name!r}")
+    if webdriver is not False:
+        raise Failed(
+            "the browser says it is automated (navigator.webdriver): sign-ins would refuse it"
+        )
+    return f"Playwright drove the headless browser through a pipe in {elapsed:.1f} s"
 
 
 CHECKS: list[tuple[str, Callable[[Context], str], bool]] = [

@@ -9,7 +9,7 @@ folder, and saves:
   docs/side-panel.png        the posting panel while notes are being posted
   docs/main-window-done.png  the same list once everything confident was posted
   docs/settings.png        the settings window (platform connections)
-  docs/connect-dialog.png  the connect dialog with the embedded live browser view
+  docs/connect-dialog.png  the connect dialog while the user logs in in the browser window
   docs/tray-menu.png       the tray menu
 Windows are grabbed with QWidget.grab(); the tray menu (its own popup window) with
 `import -window root` (imagemagick).
@@ -171,14 +171,13 @@ def shoot(out: Path, data: Path) -> int:
             provider="local",
             engine=shell.controller.ensure_engine(),
             parent=settings,
-            embed=True,
             check_interval_ms=600_000,
         )
         dialog.resize(1200, 800)
         dialog.show()
         dialog.start()
         wait_for(lambda: dialog.state == "waiting")
-        pump(6.0)  # the live view renders
+        pump(2.0)
         save(dialog, "connect-dialog.png")
         dialog.close()
         settings.close()

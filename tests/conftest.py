@@ -4,9 +4,16 @@ real data, keyring or screen."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 
 # Before Qt or keyring are imported anywhere.
@@ -118,3 +125,177 @@ def sandbox(sandbox_server: object) -> Iterator[object]:
     sandbox_server.reset()  # type: ignore[attr-defined]
     yield sandbox_server
     sandbox_server.reset()  # type: ignore[attr-defined]
+
+
+# -- the app's browsers: a real X display, and what their processes listen on ---------------
+
+
+def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        proc.kill()
+        pytest.fail("Xvfb did not start")
+    return proc, f":{number}"
+
+
+@pytest.fixture(scope="module")
+def xvfb_display() -> Iterator[str]:
+    """A real X display (Xvfb) for browser windows, with xdotool to act on them as a person
+    does. The test sets DISPLAY itself (monkeypatch) so only it sees the display."""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (scripts/bootstrap.sh --test installs them)")
+    proc, display = _start_xvfb()
+    yield display
+    proc.kill()
+    proc.wait(10)
+
+
+class BrowserTreeWatch:
+    """Samples, on a thread, every process whose --user-data-dir is under `root` (the app's
+    browsers: main process, renderers, GPU, network service) and records any TCP socket one of
+    them listens on, for as long as the watch runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.prefix = f"--user-data-dir={root.resolve()}"
+        self.pids: set[int] = set()
+        self.listening: list[tuple[int, str, int]] = []
+        self.cmdlines: dict[int, list[str]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="browser-tree-watch", daemon=True)
+
+    def sample(self) -> None:
+        for proc in psutil.process_iter(["cmdline"]):
+            try:
+                cmdline = proc.info["cmdline"] or []
+                if not any(arg.startswith(self.prefix) for arg in cmdline):
+                    continue
+                self.pids.add(proc.pid)
+                self.cmdlines[proc.pid] = list(cmdline)  # the latest (after an exec)
+                for conn in proc.net_connections(kind="tcp"):
+                    if conn.status == psutil.CONN_LISTEN and conn.laddr:
+                        self.listening.append((proc.pid, conn.laddr.ip, conn.laddr.port))
+            except psutil.Error:
+                continue
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> BrowserTreeWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def main_cmdlines(self) -> list[list[str]]:
+        """Command lines of the browser processes themselves (not renderers or helpers)."""
+        return [c for c in self.cmdlines.values() if not any(a.startswith("--type=") for a in c)]
+
+
+@pytest.fixture
+def browser_tree_watch() -> type[BrowserTreeWatch]:
+    return BrowserTreeWatch
+
+
+# Window titles: a platform's home, and its sign-in page (whose name field has autofocus).
+WINDOW_TITLES = {
+    "youtube": ("YouTube", "Sign in - Google Accounts"),
+    "vimeo": ("Vimeo", "Log in to Vimeo"),
+    "air": ("Air", "Sign in · Air"),
+}
+
+
+class Person:
+    """Acts on the browser windows of an X display with the keyboard (xdotool: XTEST), as a
+    person does. Nothing is injected into the browser."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def xdotool(self, *args: str) -> str:
+        env = {**os.environ, "DISPLAY": self.display}
+        done = subprocess.run(
+            ["xdotool", *args], capture_output=True, text=True, timeout=30, env=env
+        )
+        return done.stdout.strip()
+
+    def wait_for(self, predicate: Any, what: str, timeout: float = 60.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)  # polling X windows / another process: there is no event to wait on
+        shot = Path(tempfile.mkdtemp(prefix="lossy-xvfb-")) / "screen.png"
+        if shutil.which("import"):
+            env = {**os.environ, "DISPLAY": self.display}
+            subprocess.run(["import", "-window", "root", str(shot)], env=env, check=False)
+        pytest.fail(f"timed out waiting for {what} (the screen: {shot})")
+
+    @staticmethod
+    def wait_until(predicate: Any, timeout: float = 20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.1)  # polling X windows: there is no event to wait on
+        return False
+
+    def window_named(self, name: str) -> str:
+        found = self.wait_for(
+            lambda: self.xdotool("search", "--onlyvisible", "--name", name),
+            f"a window named {name!r}",
+        )
+        return str(found.split()[0])
+
+    def log_in(self, sandbox: Any, platform: str, account: str) -> None:
+        """In the browser window the app opened on the platform: go to the sign-in page through
+        the address bar, type the account name, press Enter; wait for the form to be posted."""
+        home_title, sign_in_title = WINDOW_TITLES[platform]
+        window = self.window_named(home_title)
+        for _attempt in range(3):  # a window just mapped may miss the first keystrokes
+            self.xdotool("windowfocus", "--sync", window)
+            self.xdotool("key", "--clearmodifiers", "ctrl+l")
+            self.xdotool("type", "--delay", "15", sandbox.login_url(platform))
+            self.xdotool("key", "Return")
+            if self.wait_until(lambda: sign_in_title in self.xdotool("getwindowname", window)):
+                break
+        sign_in = self.window_named(sign_in_title)  # the title changes once the page loaded
+
+        def posted() -> bool:
+            return any(s["account"] == account for s in sandbox.sign_ins())
+
+        for _attempt in range(3):  # keystrokes sent while the page settles can be lost
+            self.xdotool("windowfocus", "--sync", sign_in)
+            self.xdotool("key", "--clearmodifiers", "ctrl+a")  # the name field has the focus
+            self.xdotool("type", "--delay", "15", account)
+            self.xdotool("key", "Return")
+            if self.wait_until(posted):
+                break
+        self.wait_for(posted, "the sign-in form post")
+
+    def close_window(self) -> None:
+        """Close the focused browser window (Ctrl+Shift+W), as the user does when done."""
+        self.xdotool("key", "--clearmodifiers", "ctrl+shift+w")
+
+
+@pytest.fixture
+def person(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Person:
+    """The X display is this test's (DISPLAY set: the app opens windows there), and a person
+    at its keyboard."""
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    return Person(xvfb_display)

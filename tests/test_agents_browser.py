@@ -27,7 +27,12 @@ from lossy_desktop.automation.agents import (
     agent_for,
     format_comment,
 )
-from lossy_desktop.automation.chromium import BrowserNotFound, ChromiumProcess, find_browser
+from lossy_desktop.automation.chromium import (
+    AUTOMATION_DEFAULTS_DROPPED,
+    NOT_AUTOMATED,
+    BrowserNotFound,
+    find_browser,
+)
 from lossy_desktop.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.browser
@@ -41,16 +46,11 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromiumProcess]:
+def chromium() -> str:
     try:
-        find_browser()
+        return str(find_browser())
     except BrowserNotFound as exc:
         pytest.skip(str(exc))
-    proc = ChromiumProcess.start(tmp_path_factory.mktemp("agents-profile"), headless=True)
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")
@@ -67,20 +67,25 @@ def sb(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
 
 
 class _Driver:
-    """One Playwright instance and one CDP connection on a loop thread, shared by the module
-    (starting Playwright costs ~2 s; the app's AutomationEngine does the same)."""
+    """One Playwright instance and one browser driven through a pipe (not marked automated, as
+    the app's), on a loop thread shared by the module (starting Playwright costs ~2 s; the
+    app's AutomationEngine does the same)."""
 
-    def __init__(self, ws_url: str) -> None:
+    def __init__(self, executable: str) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.pw: Playwright | None = None
         self.browser: Browser | None = None
-        self.call(self._start(ws_url))
+        self.call(self._start(executable))
 
-    async def _start(self, ws_url: str) -> None:
+    async def _start(self, executable: str) -> None:
         self.pw = await async_playwright().start()
-        self.browser = await self.pw.chromium.connect_over_cdp(ws_url)
+        self.browser = await self.pw.chromium.launch(
+            executable_path=executable,
+            args=[NOT_AUTOMATED],
+            ignore_default_args=list(AUTOMATION_DEFAULTS_DROPPED),
+        )
 
     async def _stop(self) -> None:
         if self.browser is not None:
@@ -101,8 +106,8 @@ class _Driver:
 
 
 @pytest.fixture(scope="module")
-def driver(chromium: ChromiumProcess) -> Iterator[_Driver]:
-    d = _Driver(chromium.browser_ws_url)
+def driver(chromium: str) -> Iterator[_Driver]:
+    d = _Driver(chromium)
     try:
         yield d
     finally:

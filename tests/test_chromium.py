@@ -1,17 +1,21 @@
-"""The local Chromium process: finding a browser, starting it on a profile, its DevTools
-endpoint, profile locks, and stopping it without leaving processes behind."""
+"""The local Chromium process: finding a browser, driving it through a pipe on a profile (no TCP
+port, not marked automated), the login window's switches, profile locks, the crash reporter
+kept off, and stopping without leaving processes behind. (The DevTools-port process is the
+sandbox's fake Browserbase's.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import psutil
 import pytest
 
@@ -19,9 +23,13 @@ from lossy_desktop.automation import chromium
 from lossy_desktop.automation.chromium import (
     BrowserNotFound,
     ChromiumProcess,
+    LoginWindow,
+    ProfileBrowser,
     ProfileInUse,
     find_browser,
+    launch_persistent,
 )
+from lossy_desktop.automation.engine import AutomationEngine
 
 HAVE_BROWSER = True
 try:
@@ -125,6 +133,32 @@ def test_build_args_headless_and_root(tmp_path: Path):
     assert ("--no-sandbox" in args) == (os.geteuid() == 0)
     headed = ChromiumProcess.build_args(Path("/x/chromium"), tmp_path, headless=False)
     assert not any(a.startswith("--headless") for a in headed)
+    assert f"--breakpad-dump-location={tmp_path / chromium.CRASH_DIR}" in args
+
+
+def test_login_window_is_an_ordinary_browser(tmp_path: Path):
+    args = LoginWindow.build_args(Path("/x/chromium"), tmp_path, "http://127.0.0.1:1/youtube")
+    assert args[0] == "/x/chromium" and args[-1] == "http://127.0.0.1:1/youtube"
+    assert f"--user-data-dir={tmp_path}" in args
+    assert not any(a.startswith("--remote-debugging") for a in args)
+    assert not any(a.startswith("--headless") for a in args)
+    assert "--enable-automation" not in args
+    assert not any("AutomationControlled" in a for a in args)  # nothing changed in the page
+    # the same cookie encryption as the headless sessions that check the login
+    assert "--password-store=basic" in args
+    for flag in ("--disable-crash-reporter", "--disable-breakpad", "--no-first-run"):
+        assert flag in args
+    assert f"--breakpad-dump-location={tmp_path / chromium.CRASH_DIR}" in args
+    assert ("--no-sandbox" in args) == (os.geteuid() == 0)
+
+
+def test_login_window_needs_a_display(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if chromium.has_display():
+        pytest.skip("this OS always has a display")
+    with pytest.raises(chromium.BrowserStartFailed, match="no display"):
+        LoginWindow.open(tmp_path / "p", "http://127.0.0.1:1/", executable=Path("/bin/true"))
 
 
 # ---------------------------------------------------------------------------- profile locks
@@ -163,7 +197,7 @@ def test_lock_from_another_computer_is_never_removed(tmp_path: Path):
 
 @needs_browser
 @pytest.mark.browser
-def test_start_headless_serves_devtools_and_stops_cleanly(
+def test_sandbox_process_serves_devtools_on_loopback_and_stops_cleanly(
     tmp_path: Path, started: list[ChromiumProcess]
 ):
     profile = tmp_path / "profile"
@@ -175,12 +209,6 @@ def test_start_headless_serves_devtools_and_stops_cleanly(
     assert proc.browser_ws_url.startswith(f"ws://127.0.0.1:{proc.port}/devtools/browser/")
     pages = proc.pages()
     assert [p["url"] for p in pages] == ["about:blank"]
-    inspector = proc.inspector_url(pages[0]["id"])
-    assert inspector == (
-        f"http://127.0.0.1:{proc.port}/devtools/inspector.html"
-        f"?ws=127.0.0.1:{proc.port}/devtools/page/{pages[0]['id']}"
-    )
-    assert httpx.get(inspector, trust_env=False).status_code == 200
     # only loopback: the port is not reachable on another address of this machine
     listening = {
         c.laddr.ip
@@ -255,3 +283,102 @@ def test_browser_that_dies_at_start_is_reported(tmp_path: Path):
     script.chmod(0o755)
     with pytest.raises(chromium.BrowserStartFailed, match="cannot open display"):
         ChromiumProcess.start(tmp_path / "p", headless=True, executable=script, timeout=10)
+
+
+# ---------------------------------------------------------------------------- over a pipe
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[AutomationEngine]:
+    with AutomationEngine() as eng:
+        yield eng
+
+
+async def _webdriver_and_tree(pipe: chromium.PipeBrowser) -> tuple[Any, list[psutil.Process]]:
+    page = pipe.context.pages[0]
+    await page.set_content("<p>hello</p>")
+    return await page.evaluate("navigator.webdriver"), pipe.process.tree()
+
+
+@needs_browser
+@pytest.mark.browser
+def test_pipe_browser_has_no_tcp_port_and_is_not_marked_automated(
+    tmp_path: Path, engine: AutomationEngine
+):
+    profile = tmp_path / "profile"
+    pipe = engine.run(lambda pw: launch_persistent(pw, profile, headless=True), 120)
+    try:
+        webdriver, tree = engine.run(lambda _pw: _webdriver_and_tree(pipe), 60)
+        assert webdriver is False
+        assert len(tree) > 1  # the browser and its helpers
+        listening = [
+            (p.pid, c.laddr)
+            for p in tree
+            for c in p.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening == []
+        cmdline = tree[0].cmdline()
+        assert "--remote-debugging-pipe" in cmdline
+        assert not any(a.startswith("--remote-debugging-port") for a in cmdline)
+        assert "--enable-automation" not in cmdline
+        assert f"--user-data-dir={profile.resolve()}" in cmdline
+        assert not (profile / "DevToolsActivePort").exists()
+        found = ProfileBrowser.find(profile)
+        assert found is not None and found.pid == pipe.pid and not found.orphaned
+    finally:
+        engine.run(lambda _pw: pipe.close(), 60)
+    assert not pipe.alive
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+    assert ProfileBrowser.find(profile) is None
+
+
+@needs_browser
+@pytest.mark.browser
+def test_pipe_profile_in_use_is_refused_and_left_alone(tmp_path: Path, engine: AutomationEngine):
+    profile = tmp_path / "profile"
+    pipe = engine.run(lambda pw: launch_persistent(pw, profile), 120)
+    try:
+        with pytest.raises(ProfileInUse, match=f"pid {pipe.pid}"):
+            engine.run(lambda pw: launch_persistent(pw, profile), 120)
+        assert pipe.alive
+    finally:
+        engine.run(lambda _pw: pipe.close(), 60)
+    # free again: a killed browser's lock does not block the next start either
+    again = engine.run(lambda pw: launch_persistent(pw, profile), 120)
+    chromium._kill_tree(again.pid)
+    engine.run(lambda _pw: again.close(), 60)
+    assert os.path.lexists(profile / "SingletonLock")
+    third = engine.run(lambda pw: launch_persistent(pw, profile), 120)
+    engine.run(lambda _pw: third.close(), 60)
+
+
+@needs_browser
+@pytest.mark.browser
+def test_a_crash_dump_stays_in_the_profile_and_is_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Chromium's crash reporter still writes dumps with --disable-breakpad; they must not land
+    in the user's own ~/.config/chromium/Crash Reports, and none may be left behind."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))  # where Chromium's default dumps go
+    profile = tmp_path / "profile"
+    dumps = profile / chromium.CRASH_DIR
+
+    async def crash_a_tab(pipe: chromium.PipeBrowser) -> None:
+        page = await pipe.context.new_page()
+        with contextlib.suppress(Exception):
+            await page.goto("chrome://crash", timeout=10_000)
+
+    with AutomationEngine() as engine:  # a driver started with that environment
+        pipe = engine.run(lambda pw: launch_persistent(pw, profile), 120)
+        try:
+            engine.run(lambda _pw: crash_a_tab(pipe), 60)
+            deadline = time.monotonic() + 60
+            while not list(dumps.rglob("*.dmp")):  # the handler writes it a moment later
+                assert time.monotonic() < deadline, "the crash wrote no dump in the profile"
+                time.sleep(0.1)
+        finally:
+            engine.run(lambda _pw: pipe.close(), 60)
+    assert not list(dumps.rglob("*.dmp"))  # deleted when the browser stopped
+    assert not list(config.rglob("*.dmp"))

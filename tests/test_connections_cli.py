@@ -1,6 +1,7 @@
 """`lossy-desktop connections add / verify / list / remove` end to end on the sandbox, for the
-local provider (a detached Chromium on the profile) and the fake Browserbase (a keepAlive
-login session), with a real headless Chromium and no display."""
+local provider (no display: `add` says how to log in; `verify` checks headless over a pipe; the
+login window itself is tested under Xvfb in test_local_login_window.py) and the fake Browserbase
+(a keepAlive login session), with a real headless Chromium."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import psutil
 import pytest
 
-from lossy_desktop.automation.chromium import BrowserNotFound, ChromiumProcess, find_browser
+from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.cli import main
 from lossy_desktop.services import Services
@@ -65,43 +66,55 @@ def _log_in_through(engine: AutomationEngine, cdp_url: str, cookie: dict[str, An
     engine.run(login, 60)
 
 
+def _log_in_on_profile(engine: AutomationEngine, data_dir: Path, cookie: dict[str, Any]) -> None:
+    """The login landing in the profile (as a login window on a desktop leaves it): here the
+    sandbox's login cookie, set in a headless session over the pipe."""
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    with Services.open(data_dir) as services:
+        connection = services.connections.require("youtube")
+        provider = LocalProvider(services.data, services.settings)
+
+        async def login(pw: Any) -> None:
+            session = await provider.open(pw, connection, purpose="login")
+            try:
+                await session.context.add_cookies([cookie])
+            finally:
+                await provider.close(session)
+
+        engine.run(login, 60)
+
+
 def test_local_add_verify_list_remove(cli, data_dir, sandbox, engine):
+    # No display here: `add` returns at once, says how to log in, starts no browser.
     code, out, _err = cli("connections", "add", "youtube", "--provider", "local")
     assert code == 0, out
     profile = data_dir / "profiles" / "youtube"
-    running = ChromiumProcess.attach(profile)
-    try:
-        assert running is not None and running.alive  # outlived the command
-        assert f"http://127.0.0.1:{running.port}/devtools/inspector.html?ws=" in out
-        assert "connections verify youtube" in out
-        conn = _connection(data_dir, "youtube")
-        assert (conn.status, conn.provider) == ("awaiting_auth", "local")
-        assert [p["url"] for p in running.pages()] == [sandbox.home_url("youtube")]
+    assert "no display" in out and "connections verify youtube" in out
+    assert "devtools" not in out.lower()
+    assert _browsers_on(profile) == []
+    conn = _connection(data_dir, "youtube")
+    assert (conn.status, conn.provider) == ("awaiting_auth", "local")
 
-        # verifying before logging in: not active, and the login browser is closed
-        code, out, _err = cli("connections", "verify", "youtube")
-        assert code == 1 and "not logged in" in out
-        assert _connection(data_dir, "youtube").status == "logged_out"
-        assert _browsers_on(profile) == []
+    # verifying before logging in (headless, over the pipe): not active
+    code, out, _err = cli("connections", "verify", "youtube")
+    assert code == 1 and "not logged in" in out
+    assert _connection(data_dir, "youtube").status == "logged_out"
+    assert _browsers_on(profile) == []
 
-        code, out, _err = cli("connections", "add", "youtube")
-        running = ChromiumProcess.attach(profile)
-        assert code == 0 and running is not None
-        _log_in_through(engine, running.browser_ws_url, sandbox.login_cookie("youtube", "Ann"))
-        code, out, err = cli("connections", "verify", "youtube")
-        assert code == 0, out + err
-        assert "active" in out and "Ann" in out
-        assert _browsers_on(profile) == []  # the login browser was closed after the check
-        conn = _connection(data_dir, "youtube")
-        assert conn.status == "active" and conn.account_name and "Ann" in conn.account_name
+    _log_in_on_profile(engine, data_dir, sandbox.login_cookie("youtube", "Ann"))
+    code, out, err = cli("connections", "verify", "youtube")
+    assert code == 0, out + err
+    assert "active" in out and "Ann" in out
+    assert _browsers_on(profile) == []  # the checking browser was closed
+    conn = _connection(data_dir, "youtube")
+    assert conn.status == "active" and conn.account_name and "Ann" in conn.account_name
 
-        # the login lives in the profile: verifying again in a fresh browser still works
-        code, out, _err = cli("connections", "verify", "youtube")
-        assert code == 0, out
-    finally:
-        leftover = ChromiumProcess.attach(profile)
-        if leftover is not None:
-            leftover.stop(5)
+    # `add` again on an active connection waits for a new login; verify finds the old one
+    code, out, _err = cli("connections", "add", "youtube")
+    assert code == 0 and _connection(data_dir, "youtube").status == "awaiting_auth"
+    code, out, _err = cli("connections", "verify", "youtube")
+    assert code == 0, out
 
     code, out, _err = cli("connections", "list", "--json")
     rows = json.loads(out)

@@ -1,5 +1,6 @@
-"""The local provider with a real headless Chromium: connect over CDP, navigate, live view,
-a login kept in the profile, release in every outcome, detached login hand-off, forget."""
+"""The local provider with a real headless Chromium driven through a pipe: navigate, no live
+view and no TCP port, a login kept in the profile, release in every outcome, a check of what an
+open login window has saved, orphans stopped, forget."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import pytest
 
-from lossy_desktop.automation.chromium import BrowserNotFound, ChromiumProcess, find_browser
+from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.automation.errors import AutomationError
 from lossy_desktop.automation.providers import provider_for, session_scope
@@ -126,7 +126,7 @@ def test_post_session_navigates_and_is_released(engine, provider, data, site):
 
     async def body(pw: Any) -> tuple[str, UsageRecord, int]:
         session = await provider.open(pw, conn, purpose="post")
-        pid = session.extra["process"].pid
+        pid = session.extra["pipe"].pid
         await session.page.goto(site + "/")
         title = await session.page.title()
         session.notes_posted = 2
@@ -160,28 +160,39 @@ def test_login_is_kept_in_the_profile_across_sessions(engine, provider, data, si
     assert engine.run(who, 60) == "alice"
 
 
-def test_login_live_view_is_the_inspector_of_its_page(engine, provider, data, site):
+def test_a_session_has_no_live_view_and_no_tcp_port(engine, provider, data, site):
     conn = Conn(local_profile_path=str(data.profiles / "air"), platform="air")
 
-    async def body(pw: Any) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+    async def body(pw: Any) -> tuple[Any, ...]:
         session = await provider.open(pw, conn, purpose="login", headless=True)
         try:
-            first = session.live_view_url()
-            await session.context.new_page()  # a tab opens
-            second = await provider.refresh_live_view(session)
-            pages = session.extra["process"].pages()
-            return first, second, pages
+            await session.page.goto(site + "/")
+            tree = session.extra["pipe"].process.tree()
+            listening = [
+                c.laddr
+                for p in tree
+                for c in p.net_connections(kind="tcp")
+                if c.status == psutil.CONN_LISTEN
+            ]
+            webdriver = await session.page.evaluate("navigator.webdriver")
+            return (
+                session.live_view_url(),
+                await provider.refresh_live_view(session),
+                listening,
+                webdriver,
+            )
         finally:
             await provider.close(session)
 
-    first, second, pages = engine.run(body, 60)
-    assert first is not None and second is not None
-    port = first.split("127.0.0.1:")[1].split("/")[0]
-    ids = {p["id"] for p in pages}
-    assert first.startswith(f"http://127.0.0.1:{port}/devtools/inspector.html?ws=127.0.0.1:{port}")
-    first_id, second_id = first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]
-    assert {first_id, second_id} == ids  # the new tab is shown after refresh
-    assert first_id != second_id
+    first, second, listening, webdriver = engine.run(body, 60)
+    assert (first, second) == (None, None)
+    assert listening == []
+    assert webdriver is False
+
+
+def test_a_local_session_cannot_be_detached(engine, provider):
+    with pytest.raises(ValueError, match="pipe"):
+        engine.run(lambda pw: provider.open(pw, Conn(), purpose="login", detached=True), 30)
 
 
 def test_released_when_the_body_raises(engine, provider, data, site):
@@ -205,8 +216,7 @@ def test_browser_dying_mid_session_is_named(engine, provider, data, site):
 
     async def body(pw: Any) -> None:
         async with session_scope(provider, pw, conn, purpose="post") as session:
-            proc: ChromiumProcess = session.extra["process"]
-            psutil.Process(proc.pid).kill()
+            psutil.Process(session.extra["pipe"].pid).kill()
             await session.page.goto(site + "/")
 
     with pytest.raises(AutomationError) as info:
@@ -216,35 +226,35 @@ def test_browser_dying_mid_session_is_named(engine, provider, data, site):
     assert _browsers_on(data.profiles / "vimeo") == []
 
 
-def test_detached_login_is_reused_then_released(engine, provider, data, site):
+def test_saved_login_of_an_open_profile_is_checked_on_a_copy(engine, provider, data, site):
+    """A login window keeps its profile locked; the check runs on a copy of what it saved."""
     conn = Conn(local_profile_path=str(data.profiles / "youtube"))
 
-    async def start_login(pw: Any) -> int:
-        session = await provider.open(pw, conn, purpose="login", detached=True)
-        await session.page.goto(site + "/login")
-        await provider.detach(session)
-        pid: int = session.extra["process"].pid
-        return pid
+    async def log_in(pw: Any) -> None:
+        async with session_scope(provider, pw, conn, purpose="login") as session:
+            await session.page.goto(site + "/login")
 
-    login_pid = engine.run(start_login, 60)
+    engine.run(log_in, 60)
+    # a browser holds the profile now (as the login window does)
+    holder = engine.run(lambda pw: provider.open(pw, conn, purpose="post"), 60)
     try:
-        assert psutil.pid_exists(login_pid)
 
-        async def verify(pw: Any) -> tuple[int, str]:
-            async with session_scope(provider, pw, conn, purpose="verify") as session:
+        async def who(pw: Any) -> tuple[str, Path]:
+            session = await provider.open_snapshot(pw, conn)
+            assert session is not None
+            try:
                 await session.page.goto(site + "/")
-                return session.extra["process"].pid, await session.page.inner_text("#who")
+                return await session.page.inner_text("#who"), session.extra["snapshot"]
+            finally:
+                await provider.close(session)
 
-        pid, who = engine.run(verify, 60)
-        assert (pid, who) == (login_pid, "alice")  # the running login browser was used
-        assert psutil.Process(login_pid).is_running()  # and left running by verify
-        engine.run(lambda _pw: provider.release_login(conn), 60)
-        assert _gone(login_pid)
-        assert _browsers_on(data.profiles / "youtube") == []
+        name, snapshot = engine.run(who, 60)
+        assert name == "alice"
+        assert not snapshot.exists()  # the copy (it holds cookies) is deleted
+        assert snapshot.parent == data.profiles
     finally:
-        leftover = ChromiumProcess.attach(data.profiles / "youtube")
-        if leftover is not None:
-            leftover.stop(5)
+        engine.run(lambda _pw: provider.close(holder), 60)
+    assert _browsers_on(data.profiles / "youtube") == []
 
 
 def test_forget_deletes_the_profile_inside_the_data_folder(engine, provider, data, tmp_path):
@@ -258,22 +268,6 @@ def test_forget_deletes_the_profile_inside_the_data_folder(engine, provider, dat
     outside_dir.mkdir()
     engine.run(lambda _pw: provider.forget(Conn(local_profile_path=str(outside_dir))), 30)
     assert outside_dir.is_dir()  # never delete a folder the app did not make
-
-
-def test_inspector_page_is_served_while_the_session_lives(engine, provider, data):
-    conn = Conn(local_profile_path=str(data.profiles / "air"), platform="air")
-
-    async def body(pw: Any) -> int:
-        session = await provider.open(pw, conn, purpose="login")
-        try:
-            url = session.live_view_url()
-            assert url is not None
-            async with httpx.AsyncClient(trust_env=False) as client:
-                return (await client.get(url)).status_code
-        finally:
-            await provider.close(session)
-
-    assert engine.run(body, 60) == 200
 
 
 def test_unknown_purpose_is_refused(engine, provider):

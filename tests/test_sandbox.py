@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lossy_desktop.sandbox.pages import CLIENT_FIELD
 from lossy_desktop.sandbox.server import SandboxServer
 from lossy_desktop.sandbox.state import SandboxError, parse_timecodes
 
@@ -38,8 +39,13 @@ def client(sandbox: SandboxServer) -> Iterator[httpx.Client]:
         yield c
 
 
+# What the sign-in page's script adds to the form in a browser that is not automated.
+NOT_AUTOMATED = {CLIENT_FIELD: "false"}
+
+
 def login(client: httpx.Client, sb: SandboxServer, platform: str, account: str = "Rev One") -> None:
-    r = client.post(sb.login_url(platform), data={"account": account, "continue": f"/{platform}"})
+    data = {"account": account, "continue": f"/{platform}", **NOT_AUTOMATED}
+    r = client.post(sb.login_url(platform), data=data)
     assert r.status_code == 303, r.text
 
 
@@ -102,12 +108,33 @@ def test_login_form_validation_and_safe_redirect(
     assert r.status_code == 200 and 'name="account"' in r.text
     assert client.post(sandbox.login_url("youtube"), data={"account": "  "}).status_code == 400
     r = client.post(
-        sandbox.login_url("vimeo"), data={"account": "A", "continue": "https://evil.example/"}
+        sandbox.login_url("vimeo"),
+        data={"account": "A", "continue": "https://evil.example/", **NOT_AUTOMATED},
     )
     assert r.status_code == 303 and r.headers["location"] == "/vimeo"
-    r = client.post(sandbox.login_url("air"), data={"account": "A", "continue": "/air/w/c/1"})
+    r = client.post(
+        sandbox.login_url("air"), data={"account": "A", "continue": "/air/w/c/1", **NOT_AUTOMATED}
+    )
     assert r.headers["location"] == "/air/w/c/1"
     assert [x["account"] for x in client.get("/_sandbox/sessions").json()["logins"]] == ["A", "A"]
+
+
+@pytest.mark.parametrize("platform", ["youtube", "vimeo", "air"])
+@pytest.mark.parametrize("seen", ["true", "no-script", None])
+def test_sign_in_refuses_an_automated_browser(
+    sandbox: SandboxServer, client: httpx.Client, platform: str, seen: str | None
+) -> None:
+    """As Google's sign-in does when navigator.webdriver is true (or its script did not run)."""
+    page = client.get(sandbox.login_url(platform)).text
+    assert f'name="{CLIENT_FIELD}" value="no-script"' in page and "navigator.webdriver" in page
+    data = {"account": "Bot", "continue": f"/{platform}"}
+    if seen is not None:
+        data[CLIENT_FIELD] = seen
+    r = client.post(sandbox.login_url(platform), data=data)
+    assert r.status_code == 400
+    assert "This browser or app may not be secure" in r.text
+    assert sandbox.logins() == []
+    assert sandbox.sign_ins() == [{"platform": platform, "account": "Bot", "webdriver": seen or ""}]
 
 
 def test_logout_and_forgotten_cookie(sandbox: SandboxServer, client: httpx.Client) -> None:

@@ -1,4 +1,5 @@
-"""The sandbox in a real headless Chromium (over CDP, as the app drives it), and the fake
+"""The sandbox in a real headless Chromium (driven through a pipe, not marked automated, as the
+app drives the local browser; its sign-in refuses a browser marked automated), and the fake
 Browserbase API through the official SDK with connect_over_cdp through its connectUrl."""
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import pytest
 from browserbase import Browserbase
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from lossy_desktop.automation.chromium import ChromiumProcess, find_browser
+from lossy_desktop.automation.chromium import (
+    AUTOMATION_DEFAULTS_DROPPED,
+    NOT_AUTOMATED,
+    find_browser,
+)
 from lossy_desktop.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.browser
@@ -45,17 +50,30 @@ def pw() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromiumProcess]:
-    proc = ChromiumProcess.start(tmp_path_factory.mktemp("profile"), headless=True)
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(pw: Playwright, chromium: ChromiumProcess) -> Iterator[Browser]:
-    b = pw.chromium.connect_over_cdp(chromium.browser_ws_url)
+def browser(pw: Playwright) -> Iterator[Browser]:
+    b = pw.chromium.launch(
+        executable_path=str(find_browser()),
+        args=[NOT_AUTOMATED],
+        ignore_default_args=list(AUTOMATION_DEFAULTS_DROPPED),
+    )
     yield b
     b.close()
+
+
+def test_sign_in_refuses_a_browser_marked_automated(pw: Playwright, sandbox: SandboxServer) -> None:
+    automated = pw.chromium.launch(executable_path=str(find_browser()))  # Playwright's defaults
+    try:
+        page = automated.new_page()
+        assert page.evaluate("navigator.webdriver") is True
+        page.goto(sandbox.login_url("youtube"))
+        page.locator("input[name=account]").fill("Bot")
+        page.locator("button[type=submit]").click()
+        page.get_by_role("alert").wait_for()
+        assert "This browser or app may not be secure" in page.get_by_role("alert").inner_text()
+    finally:
+        automated.close()
+    assert sandbox.logins() == []
+    assert sandbox.sign_ins() == [{"platform": "youtube", "account": "Bot", "webdriver": "true"}]
 
 
 @pytest.fixture

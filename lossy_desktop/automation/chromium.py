@@ -1,14 +1,26 @@
-"""The system's Chromium (or Chrome, or Edge) as a plain process that Playwright reaches over CDP.
+"""The system's Chromium (or Chrome, or Edge): found, started, and stopped on a profile folder.
 
-Not Playwright's `launch`: its automation flags make Google refuse logins, and its browser
-download is not available everywhere. We start the installed browser ourselves with its own
-profile folder and `--remote-debugging-port=0` on 127.0.0.1, read the real port from the
-profile's `DevToolsActivePort` file, and hand `browser_ws_url` (or `http_url`) to
-`playwright.chromium.connect_over_cdp` — the same path the Browserbase provider takes.
+Three ways the app runs it, none with a TCP debugging port on a profile that holds a login
+(`--remote-debugging-port` listens on 127.0.0.1 for every local user, and any of them could
+read the profile's cookies through it):
 
-A profile folder can be used by one browser at a time. Chromium marks it with a `SingletonLock`
-symlink (`<hostname>-<pid>`; on Windows a `lockfile` held open). A lock of a live browser is
-never touched: `ProfileInUse` says so. A lock left by a browser that died is removed.
+- `launch_persistent(...)`: posting, verify and keep-alive. Playwright's
+  `launch_persistent_context(executable_path=…, user_data_dir=…)` drives the browser through a
+  pipe (`--remote-debugging-pipe`), headless, without `--enable-automation` and with
+  `--disable-blink-features=AutomationControlled` (so `navigator.webdriver` is false: sign-in
+  pages refuse automated browsers). Returns a `PipeBrowser`.
+- `LoginWindow.open(...)`: an ordinary browser window on the connection's profile for the user
+  to log in: no debugging, no automation switch, nothing injected. The app checks the login
+  afterwards, headless, over the pipe.
+- `ChromiumProcess.start(...)`: a browser with a DevTools port, for the offline sandbox's fake
+  Browserbase only (it stands in for a cloud browser reached over CDP; never a real login).
+
+Every browser gets `BASE_ARGS`: offline-safe, no first-run UI, and no crash reporter (its dumps
+can hold cookies). A profile folder can be used by one browser at a time. Chromium marks it
+with a `SingletonLock` symlink (`<hostname>-<pid>`; on Windows a `lockfile` held open). A lock
+of a live browser is never touched: `ProfileInUse` says so. A lock left by a browser that died is
+removed. `OWNER_FILE` records which process started the browser, so one left running by a killed
+app is found (`ProfileBrowser.find(...).orphaned`) and stopped.
 """
 
 from __future__ import annotations
@@ -24,16 +36,20 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
 
 from lossy_desktop.core.errors import LossyError
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Playwright, ViewportSize
 
 log = logging.getLogger("lossy.automation")
 
@@ -47,7 +63,22 @@ BROWSER_COMMANDS = (
     "microsoft-edge-stable",
 )
 
-# Flags every run gets: quiet, offline-safe, no first-run UI.
+# The crash reporter off: its dumps can hold cookies. Measured with Chromium 156 (Debian): with
+# `--disable-breakpad` (Playwright's default) or `--disable-crash-reporter` its crashpad handler
+# still runs and a crash still writes a minidump into the user's own ~/.config/chromium/Crash
+# Reports/pending (whose upload consent is their everyday browser's). The switch that stops the
+# handler, `--disable-crashpad-for-testing`, makes the network service crash ("FD ownership
+# violation"): unusable. `--breakpad-dump-location` is honoured: dumps go to a folder inside the
+# profile (0700, already holding the cookies, no upload consent there) that is emptied before
+# and after every browser on the profile. The two switches stay for Chrome/Edge builds that
+# honour them.
+CRASH_REPORTER_OFF = ("--disable-crash-reporter", "--disable-breakpad")
+CRASH_DIR = "lossy-crash-dumps"
+
+# Flags every browser the app starts gets (the login window too), with `crash_args(profile)`:
+# quiet, offline-safe, no first-run UI. The same password store everywhere: Chromium encrypts
+# cookies with a key from it, so the login window and the headless sessions must agree
+# (Playwright uses `basic` and a mock keychain).
 BASE_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -56,8 +87,28 @@ BASE_ARGS = (
     "--no-default-browser-check",
     "--disable-default-apps",
     "--password-store=basic",
-    "--remote-debugging-address=127.0.0.1",
+    "--use-mock-keychain",
 )
+
+
+def crash_args(profile_dir: Path) -> list[str]:
+    """The crash reporter off, and any dump it still writes kept inside the profile."""
+    return [*CRASH_REPORTER_OFF, f"--breakpad-dump-location={Path(profile_dir) / CRASH_DIR}"]
+
+
+def clear_crash_dumps(profile_dir: Path) -> None:
+    """Delete what a crash left in the profile's dump folder (it may hold cookies)."""
+    folder = Path(profile_dir) / CRASH_DIR
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("deleted crash dumps in %s", profile_dir)
+
+
+# navigator.webdriver stays true under --remote-debugging-pipe until this is given.
+NOT_AUTOMATED = "--disable-blink-features=AutomationControlled"
+# Playwright's default switches that make sign-in pages refuse the browser.
+AUTOMATION_DEFAULTS_DROPPED = ("--enable-automation",)
+HEADLESS_SIZE: ViewportSize = {"width": 1280, "height": 900}
 
 LOCK_NAMES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
 PORT_FILE = "DevToolsActivePort"
@@ -316,11 +367,394 @@ def _read_port_file(profile_dir: Path) -> tuple[int, str] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# The process
+# The processes
 
 
-class ChromiumProcess:
-    """A running browser with its DevTools endpoint on 127.0.0.1."""
+def _sandbox_args() -> list[str]:
+    return ["--no-sandbox"] if _is_root() else []
+
+
+def _popen_kwargs(detached: bool) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if sys.platform == "win32":
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP
+        if detached:
+            flags |= subprocess.DETACHED_PROCESS
+        kwargs["creationflags"] = flags
+    else:
+        kwargs["start_new_session"] = True  # our signals (Ctrl+C) don't hit it directly
+    return kwargs
+
+
+def _prepare_profile(profile_dir: Path) -> Path:
+    profile_dir = Path(profile_dir).resolve()
+    profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_profile_free(profile_dir)
+    clear_crash_dumps(profile_dir)
+    return profile_dir
+
+
+class ProfileBrowser:
+    """A browser process running on a profile folder, known by its pid (no port needed)."""
+
+    def __init__(
+        self,
+        *,
+        pid: int,
+        profile_dir: Path,
+        executable: Path | None = None,
+        headless: bool = False,
+        popen: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        self._pid = pid
+        self.profile_dir = profile_dir
+        self.executable = executable
+        self.headless = headless
+        self._popen = popen
+        self._stopped = False
+        self.owner: dict[str, Any] | None = None  # the OWNER_FILE record (find() reads it)
+
+    @classmethod
+    def find(cls, profile_dir: Path) -> ProfileBrowser | None:
+        """The browser running on `profile_dir` (whoever started it), else None."""
+        profile_dir = Path(profile_dir).resolve()
+        pid = profile_owner_pid(profile_dir)
+        if pid is None:
+            pid = _browser_pid_by_flag(profile_dir)
+        if pid is None:
+            return None
+        proc = cls(pid=pid, profile_dir=profile_dir)
+        proc.owner = _read_owner(profile_dir, pid)
+        return proc
+
+    @property
+    def orphaned(self) -> bool:
+        """True for a browser that its starter meant to stop (not detached) while that starter
+        is gone: it was SIGKILLed or crashed with the browser still running. Such a browser may
+        hold half-done pages; stop it and start a fresh one."""
+        owner = self.owner
+        if not owner or owner.get("detached"):
+            return False
+        return not _process_alive(int(owner["owner_pid"]), owner.get("owner_started"))
+
+    @property
+    def detached(self) -> bool:
+        return bool(self.owner and self.owner.get("detached"))
+
+    @property
+    def is_login_window(self) -> bool:
+        """Started by `LoginWindow.open` (an ordinary window for the user to log in)."""
+        return bool(self.owner and self.owner.get("kind") == "login")
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def alive(self) -> bool:
+        if self._popen is not None:
+            return self._popen.poll() is None
+        try:
+            proc = psutil.Process(self._pid)
+            return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+        except psutil.AccessDenied:
+            return True
+
+    def tree(self) -> list[psutil.Process]:
+        """The browser process and all its children (renderers, GPU, network service...)."""
+        try:
+            parent = psutil.Process(self._pid)
+            return [parent, *parent.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    # -- stopping
+
+    def _close_gracefully(self, timeout: float) -> bool:
+        """Ask the browser to close (it saves the profile); True when it is gone."""
+        if sys.platform == "win32":
+            # taskkill without /F sends the windows a close request, as the user would.
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                subprocess.run(
+                    ["taskkill", "/PID", str(self._pid), "/T"],
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
+                )
+        else:
+            # Chromium's SIGTERM handler shuts down cleanly: cookies are written to disk.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self._pid, signal.SIGTERM)
+        return self._wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the browser gracefully so the profile is flushed to disk; kill it (and its
+        children) if it is still there after `timeout`."""
+        if self._stopped and not self.alive:
+            return
+        self._stopped = True
+        if not self.alive:
+            self._reap(0)
+            _kill_leftovers(self.profile_dir)  # children of a browser that crashed or was killed
+            clear_crash_dumps(self.profile_dir)
+            return
+        deadline = time.monotonic() + timeout
+        children = self._children()
+        if not self._close_gracefully(max(0.5, deadline - time.monotonic())):
+            log.warning("browser pid %s did not close; killing it", self._pid)
+            _kill_tree(self._pid)
+            self._wait(5.0)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                if child.is_running():
+                    child.kill()
+        # A kill is not instant: return only once the children are really gone.
+        with contextlib.suppress(psutil.Error):
+            psutil.wait_procs(children, timeout=3.0)
+        self._reap(1.0)
+        _kill_leftovers(self.profile_dir)
+        clear_crash_dumps(self.profile_dir)
+        log.info("browser pid %s stopped", self._pid)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the browser has exited (the user closed it); True when it has."""
+        return self._wait(timeout)
+
+    def _children(self) -> list[psutil.Process]:
+        try:
+            children: list[psutil.Process] = psutil.Process(self._pid).children(recursive=True)
+            return children
+        except psutil.Error:
+            return []
+
+    def _wait(self, seconds: float) -> bool:
+        seconds = max(0.0, seconds)
+        if self._popen is not None:
+            try:
+                self._popen.wait(seconds)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        # Not our child: it may stay a zombie until its new parent reaps it (some containers'
+        # init never does), so wait for "not alive" rather than for the pid to go.
+        deadline = time.monotonic() + seconds
+        while self.alive:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _reap(self, seconds: float) -> None:
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(seconds)
+
+    def __repr__(self) -> str:
+        state = "alive" if self.alive else "stopped"
+        return f"<{type(self).__name__} pid={self._pid} {state}>"
+
+
+class LoginWindow(ProfileBrowser):
+    """An ordinary browser window on a profile, for the user to log in: no debugging port or
+    pipe, no automation switch, nothing injected. The login lands in the profile; the app
+    checks it afterwards with a headless `launch_persistent` session."""
+
+    @staticmethod
+    def build_args(
+        executable: Path, profile_dir: Path, url: str, *, extra_args: Iterable[str] = ()
+    ) -> list[str]:
+        return [
+            str(executable),
+            f"--user-data-dir={profile_dir}",
+            *BASE_ARGS,
+            *crash_args(profile_dir),
+            *_sandbox_args(),
+            *extra_args,
+            "--new-window",
+            url,
+        ]
+
+    @classmethod
+    def open(
+        cls,
+        profile_dir: Path,
+        url: str,
+        *,
+        executable: Path | None = None,
+        extra_args: Sequence[str] = (),
+        detached: bool = False,
+        timeout: float = 30.0,
+    ) -> LoginWindow:
+        """Open the window on `url`; returns once the browser holds the profile.
+
+        `detached`: the window outlives this Python process (the command line's
+        `connections add`); otherwise it is this process's, and an orphan if this process dies.
+        Raises ProfileInUse, BrowserNotFound, BrowserStartFailed.
+        """
+        if not has_display():
+            raise BrowserStartFailed("There is no display here to open a browser window on.")
+        exe = executable or find_browser()
+        profile_dir = _prepare_profile(profile_dir)
+        args = cls.build_args(exe, profile_dir, url, extra_args=extra_args)
+        _write_owner(profile_dir, None, detached, "login")
+        with open(profile_dir / STDERR_FILE, "wb") as stderr:
+            popen = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                close_fds=True,
+                **_popen_kwargs(detached),
+            )
+        _write_owner(profile_dir, popen.pid, detached, "login")
+        log.info(
+            "opened a login window (%s, pid %s) on profile %s", exe.name, popen.pid, profile_dir
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            while profile_owner_pid(profile_dir) is None and sys.platform != "win32":
+                if popen.poll() is not None:
+                    raise BrowserStartFailed(
+                        f"The browser exited at start (code {popen.returncode}). "
+                        + _tail(profile_dir / STDERR_FILE)
+                    )
+                if time.monotonic() >= deadline:
+                    raise BrowserStartFailed(
+                        f"The browser window did not open within {timeout:g} s. "
+                        + _tail(profile_dir / STDERR_FILE)
+                    )
+                time.sleep(0.05)
+        except BaseException:
+            _kill_tree(popen.pid)
+            with contextlib.suppress(Exception):
+                popen.wait(5)
+            raise
+        window = cls(
+            pid=popen.pid,
+            profile_dir=profile_dir,
+            executable=exe,
+            popen=None if detached else popen,
+        )
+        window.owner = _read_owner(profile_dir, popen.pid)
+        if detached:
+            # Nobody will wait() for it from here; a reaper thread avoids a zombie while we live.
+            threading.Thread(target=popen.wait, name="chromium-reaper", daemon=True).start()
+        return window
+
+
+# What a copy of a profile needs to read its logins: the cookie database (and its journal) and
+# `Local State` (where Windows keeps the key the cookies are encrypted with).
+LOGIN_FILES = ("Local State", "Default/Cookies", "Default/Cookies-journal")
+SNAPSHOT_PREFIX = ".lossy-snapshot-"
+
+
+def snapshot_login(profile_dir: Path) -> Path | None:
+    """Copy the login a running window has saved so far (Chromium writes new cookies to disk
+    within 30 s, and all of them when the window closes) into a new 0700 folder next to the
+    profile, for a headless check while the window stays open. None when nothing is saved yet.
+    The caller deletes the copy (`shutil.rmtree`): it holds the cookies."""
+    profile_dir = Path(profile_dir).resolve()
+    if not (profile_dir / "Default" / "Cookies").is_file():
+        return None
+    target = Path(
+        tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX + profile_dir.name + "-", dir=profile_dir.parent)
+    )
+    try:
+        for name in LOGIN_FILES:
+            source = profile_dir / name
+            if source.is_file():
+                (target / name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.copyfile(source, target / name)
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return target
+
+
+class PipeBrowser:
+    """A browser Playwright drives through a pipe (`launch_persistent`): its one context, and
+    its process (for the tree, orphan records and a last-resort stop)."""
+
+    def __init__(self, context: BrowserContext, process: ProfileBrowser) -> None:
+        self.context = context
+        self.process = process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.process.alive
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Close the browser (Playwright's Browser.close over the pipe: the profile is saved),
+        then make sure nothing of it is left. Never raises."""
+        try:
+            await asyncio.wait_for(self.context.close(), timeout)
+        except Exception as error:
+            log.debug("closing the browser over its pipe: %s", type(error).__name__)
+        await asyncio.to_thread(self.process.stop, 5.0)
+
+
+async def launch_persistent(
+    playwright: Playwright,
+    profile_dir: Path,
+    *,
+    headless: bool = True,
+    executable: Path | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 30.0,
+) -> PipeBrowser:
+    """The browser on `profile_dir`, driven by Playwright through a pipe: no TCP port, no
+    `--enable-automation`, `navigator.webdriver` false. Raises ProfileInUse, BrowserNotFound,
+    BrowserStartFailed."""
+    exe = executable or find_browser()
+    profile_dir = await asyncio.to_thread(_prepare_profile, profile_dir)
+    # Recorded before the start (browser pid still unknown) and again after it: this process
+    # may be killed at any moment, also while the browser is being started.
+    _write_owner(profile_dir, None, False)
+    args = [*BASE_ARGS, *crash_args(profile_dir), NOT_AUTOMATED, *extra_args]
+    try:
+        context = await playwright.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=str(exe),
+            headless=headless,
+            args=args,
+            ignore_default_args=list(AUTOMATION_DEFAULTS_DROPPED),
+            timeout=timeout * 1000,
+            viewport=HEADLESS_SIZE if headless else None,
+            no_viewport=not headless,
+        )
+    except Exception as error:
+        await asyncio.to_thread(_kill_leftovers, profile_dir)
+        message = str(getattr(error, "message", error)).strip().splitlines()
+        raise BrowserStartFailed(
+            "The browser did not start" + (f": {message[0][:300]}" if message else ".")
+        ) from None
+    pid = profile_owner_pid(profile_dir) or _browser_pid_by_flag(profile_dir)
+    if pid is None:
+        await context.close()
+        raise BrowserStartFailed("The browser started but its process could not be found.")
+    _write_owner(profile_dir, pid, False)
+    process = ProfileBrowser(pid=pid, profile_dir=profile_dir, executable=exe, headless=headless)
+    process.owner = _read_owner(profile_dir, pid)
+    log.info(
+        "started %s (pid %s, %s, pipe) on profile %s",
+        exe.name,
+        pid,
+        "headless" if headless else "headed",
+        profile_dir,
+    )
+    return PipeBrowser(context, process)
+
+
+class ChromiumProcess(ProfileBrowser):
+    """A browser with its DevTools endpoint on 127.0.0.1 — for the sandbox's fake Browserbase
+    only (a stand-in for a cloud browser that Playwright reaches with `connect_over_cdp`). The
+    local provider never uses it: a TCP port would expose a real login to every local user."""
 
     def __init__(
         self,
@@ -333,15 +767,11 @@ class ChromiumProcess:
         headless: bool,
         popen: subprocess.Popen[bytes] | None = None,
     ) -> None:
-        self._pid = pid
-        self.profile_dir = profile_dir
+        super().__init__(
+            pid=pid, profile_dir=profile_dir, executable=executable, headless=headless, popen=popen
+        )
         self._port = port
         self._browser_ws_url = browser_ws_url
-        self.executable = executable
-        self.headless = headless
-        self._popen = popen
-        self._stopped = False
-        self.owner: dict[str, Any] | None = None  # the OWNER_FILE record (attach() reads it)
 
     # -- starting
 
@@ -349,12 +779,18 @@ class ChromiumProcess:
     def build_args(
         executable: Path, profile_dir: Path, *, headless: bool, extra_args: Iterable[str] = ()
     ) -> list[str]:
-        args = [str(executable), f"--user-data-dir={profile_dir}", "--remote-debugging-port=0"]
-        args += BASE_ARGS
+        args = [
+            str(executable),
+            f"--user-data-dir={profile_dir}",
+            "--remote-debugging-port=0",
+            "--remote-debugging-address=127.0.0.1",
+            *BASE_ARGS,
+            *crash_args(profile_dir),
+            NOT_AUTOMATED,
+        ]
         if headless:
             args += ["--headless=new", "--window-size=1280,900", "--mute-audio"]
-        if _is_root():
-            args.append("--no-sandbox")
+        args += _sandbox_args()
         args += list(extra_args)
         args.append("about:blank")
         return args
@@ -377,24 +813,15 @@ class ChromiumProcess:
         BrowserStartFailed.
         """
         exe = executable or find_browser()
-        profile_dir = Path(profile_dir).resolve()
-        profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        check_profile_free(profile_dir)
+        profile_dir = _prepare_profile(profile_dir)
         with contextlib.suppress(FileNotFoundError):
             (profile_dir / PORT_FILE).unlink()
         args = cls.build_args(exe, profile_dir, headless=headless, extra_args=extra_args)
         stderr_path = profile_dir / STDERR_FILE
-        kwargs: dict[str, Any] = {}
-        if sys.platform == "win32":
-            flags = subprocess.CREATE_NEW_PROCESS_GROUP
-            if detached:
-                flags |= subprocess.DETACHED_PROCESS
-            kwargs["creationflags"] = flags
-        else:
-            kwargs["start_new_session"] = True  # our signals (Ctrl+C) don't hit it directly
+        kwargs = _popen_kwargs(detached)
         # Recorded before the start (browser pid still unknown) and again after it: this
         # process may be killed at any moment, also while the browser is being started.
-        _write_owner(profile_dir, None, detached)
+        _write_owner(profile_dir, None, detached, "cdp")
         with open(stderr_path, "wb") as stderr:
             popen = subprocess.Popen(
                 args,
@@ -405,7 +832,7 @@ class ChromiumProcess:
                 **kwargs,
             )
         # Recorded at once: this process may be killed while the browser is still starting.
-        _write_owner(profile_dir, popen.pid, detached)
+        _write_owner(profile_dir, popen.pid, detached, "cdp")
         log.info(
             "started %s (pid %s, %s) on profile %s",
             exe.name,
@@ -482,21 +909,7 @@ class ChromiumProcess:
         proc.owner = _read_owner(profile_dir, pid)
         return proc
 
-    @property
-    def orphaned(self) -> bool:
-        """True for an attached browser that its starter meant to stop (not detached) while
-        that starter is gone: it was SIGKILLed or crashed with the browser still running. Such
-        a browser may hold half-done pages; stop it and start a fresh one."""
-        owner = self.owner
-        if not owner or owner.get("detached"):
-            return False
-        return not _process_alive(int(owner["owner_pid"]), owner.get("owner_started"))
-
     # -- facts
-
-    @property
-    def pid(self) -> int:
-        return self._pid
 
     @property
     def port(self) -> int:
@@ -510,23 +923,6 @@ class ChromiumProcess:
     def browser_ws_url(self) -> str:
         return self._browser_ws_url
 
-    def inspector_url(self, page_id: str) -> str:
-        """Chromium's own DevTools front end on that page: the local live view."""
-        host = f"127.0.0.1:{self._port}"
-        return f"http://{host}/devtools/inspector.html?ws={host}/devtools/page/{page_id}"
-
-    @property
-    def alive(self) -> bool:
-        if self._popen is not None:
-            return self._popen.poll() is None
-        try:
-            proc = psutil.Process(self._pid)
-            return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return False
-        except psutil.AccessDenied:
-            return True
-
     def pages(self, timeout: float = 5.0) -> list[dict[str, Any]]:
         """The open tabs (type "page") from /json/list: id, url, title, webSocketDebuggerUrl."""
         with httpx.Client(timeout=timeout, trust_env=False) as client:
@@ -537,69 +933,18 @@ class ChromiumProcess:
 
     # -- stopping
 
+    def _close_gracefully(self, timeout: float) -> bool:
+        """Browser.close over CDP (the profile is flushed), else SIGTERM."""
+        if _cdp_browser_close(self._browser_ws_url, timeout=min(3.0, timeout / 2)) and self._wait(
+            timeout / 2
+        ):
+            return True
+        return super()._close_gracefully(timeout / 2)
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Close the browser gracefully (Browser.close over CDP, then SIGTERM) so the profile
-        is flushed to disk; kill it (and its children) if it is still there after `timeout`."""
-        if self._stopped and not self.alive:
-            return
-        self._stopped = True
-        if not self.alive:
-            self._reap(0)
-            _kill_leftovers(self.profile_dir)  # children of a browser that crashed or was killed
-            return
-        deadline = time.monotonic() + timeout
-        children = self._children()
-        closed = _cdp_browser_close(self._browser_ws_url, timeout=min(3.0, timeout / 2))
-        if not (closed and self._wait(deadline - time.monotonic())):
-            if sys.platform != "win32":
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(self._pid, signal.SIGTERM)
-                self._wait(max(0.5, deadline - time.monotonic()))
-            if self.alive:
-                log.warning("browser pid %s did not close; killing it", self._pid)
-                _kill_tree(self._pid)
-                self._wait(5.0)
-        for child in children:
-            with contextlib.suppress(psutil.Error):
-                if child.is_running():
-                    child.kill()
-        # A kill is not instant: return only once the children are really gone.
-        with contextlib.suppress(psutil.Error):
-            psutil.wait_procs(children, timeout=3.0)
-        self._reap(1.0)
-        _kill_leftovers(self.profile_dir)
+        super().stop(timeout)
         with contextlib.suppress(OSError):
             (self.profile_dir / PORT_FILE).unlink()
-        log.info("browser pid %s stopped", self._pid)
-
-    def _children(self) -> list[psutil.Process]:
-        try:
-            children: list[psutil.Process] = psutil.Process(self._pid).children(recursive=True)
-            return children
-        except psutil.Error:
-            return []
-
-    def _wait(self, seconds: float) -> bool:
-        seconds = max(0.0, seconds)
-        if self._popen is not None:
-            try:
-                self._popen.wait(seconds)
-                return True
-            except subprocess.TimeoutExpired:
-                return False
-        # Not our child (attached): it may stay a zombie until its new parent reaps it (some
-        # containers' init never does), so wait for "not alive" rather than for the pid to go.
-        deadline = time.monotonic() + seconds
-        while self.alive:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _reap(self, seconds: float) -> None:
-        if self._popen is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._popen.wait(seconds)
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "stopped"
@@ -640,7 +985,9 @@ def _process_alive(pid: int, started: float | None = None) -> bool:
         return False
 
 
-def _write_owner(profile_dir: Path, browser_pid: int | None, detached: bool) -> None:
+def _write_owner(
+    profile_dir: Path, browser_pid: int | None, detached: bool, kind: str = "pipe"
+) -> None:
     try:
         started = psutil.Process(os.getpid()).create_time()
     except psutil.Error:
@@ -650,6 +997,7 @@ def _write_owner(profile_dir: Path, browser_pid: int | None, detached: bool) -> 
         "owner_pid": os.getpid(),
         "owner_started": started,
         "detached": detached,
+        "kind": kind,  # "pipe" (driven by Playwright), "login" (a window), "cdp" (sandbox)
     }
     path = profile_dir / OWNER_FILE
     tmp = path.with_suffix(".tmp")
@@ -674,17 +1022,37 @@ def _read_owner(profile_dir: Path, browser_pid: int) -> dict[str, Any] | None:
     return record
 
 
-def _kill_leftovers(profile_dir: Path) -> None:
-    """Kill processes still running with this exact profile (renderers, zygotes or GPU helpers
-    left when the browser process itself crashed or was killed)."""
+def _processes_of(profile_dir: Path) -> list[psutil.Process]:
+    """Every process running with this exact profile (`--user-data-dir=<profile_dir>`)."""
     flag = f"--user-data-dir={profile_dir}"
-    leftovers = []
+    found = []
     for proc in psutil.process_iter(["cmdline"]):
         try:
             if flag in (proc.info["cmdline"] or []):
-                leftovers.append(proc)
+                found.append(proc)
         except psutil.Error:
             continue
+    return found
+
+
+def _browser_pid_by_flag(profile_dir: Path) -> int | None:
+    """The browser process of this profile found by its command line (where there is no
+    SingletonLock symlink to read): the one whose parent is not of the same profile."""
+    procs = _processes_of(profile_dir)
+    pids = {proc.pid for proc in procs}
+    for proc in procs:
+        try:
+            if proc.ppid() not in pids and proc.status() != psutil.STATUS_ZOMBIE:
+                return int(proc.pid)
+        except psutil.Error:
+            continue
+    return None
+
+
+def _kill_leftovers(profile_dir: Path) -> None:
+    """Kill processes still running with this exact profile (renderers, zygotes or GPU helpers
+    left when the browser process itself crashed or was killed)."""
+    leftovers = _processes_of(profile_dir)
     for proc in leftovers:
         with contextlib.suppress(psutil.Error):
             proc.kill()

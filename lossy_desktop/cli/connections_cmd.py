@@ -4,9 +4,11 @@ list [--json] | remove PLATFORM`.
 A command-line process can't keep a browser open while the user logs in, so `add` starts a
 login browser that outlives it and returns at once (the connection is awaiting_auth):
 
-- local: a Chromium on the connection's profile folder, started detached (headed where there
-  is a display); its live view is Chromium's DevTools inspector URL. `verify` finds it by its
-  profile (DevToolsActivePort + SingletonLock), checks the login in it, then closes it.
+- local: an ordinary browser window on the connection's profile folder, started detached (no
+  debugging port, no automation switch). Without a display no window can open: `add` says how
+  to log in and returns with the connection awaiting_auth. `verify` checks the login headless,
+  driving the browser through a pipe: on a copy of what the window has saved while it is still
+  open (then closes it), else on the profile.
 - browserbase: a login session with keepAlive (so it survives this process disconnecting),
   its id kept on the connection; `verify` releases it (its cookies persist into the context)
   and checks the login in a fresh session. On a plan without keepAlive (Free) a disconnect
@@ -131,6 +133,8 @@ def _add(args: argparse.Namespace, services: Services) -> int:
     connection = connections.ensure(platform, provider_name)
     provider = _provider(services, connection)
     headless = not has_display()
+    if provider_name == "local":
+        return _add_local(services, provider, connection)
     with _engine() as engine:
         # A login browser from an earlier `add` is replaced, not doubled.
         _record(services, engine.run(lambda _pw: provider.release_login(connection), 60))
@@ -245,11 +249,50 @@ def _wait_for_login(
     return 1
 
 
+def _add_local(services: Services, provider: Provider, connection: ConnectionView) -> int:
+    """An ordinary browser window on the profile, left open for the user; or, without a display,
+    how to log in."""
+    from lossy_desktop.automation.chromium import has_display
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    assert isinstance(provider, LocalProvider)
+    platform = connection.platform
+    label = get_platform(platform).label
+    connections = services.connections
+    with _engine() as engine:
+        # A login window from an earlier `add` is replaced, not doubled.
+        engine.run(lambda _pw: provider.release_login(connection), 60)
+        fields = engine.run(lambda _pw: provider.prepare(connection), STEP_TIMEOUT_S)
+    if fields:
+        connection = connections.update(platform, **fields)
+    if connection.status != "awaiting_auth":
+        connection = connections.set_status(platform, "awaiting_auth")
+    start_at = home_url(platform, services.settings)
+    if not has_display():
+        print(
+            f"{label}: waiting for a login (local browser). There is no display here, so no "
+            "browser window can open.\n"
+            "To log in: run this same command in a desktop session (where DISPLAY or "
+            "WAYLAND_DISPLAY is set), log in in the window it opens and close it, then run:\n"
+            f"  lossy-desktop connections verify {platform}\n"
+            f"(Or use a cloud browser: lossy-desktop connections add {platform} "
+            "--provider browserbase)"
+        )
+        return 0
+    provider.open_login_window(connection, start_at, detached=True)
+    print(f"{label}: a browser window is open on {start_at} (local browser).")
+    print(
+        f"Log in to {label} there and close the window, then run:\n"
+        f"  lossy-desktop connections verify {platform}"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------------------------- verify
 
 
 def _verify(args: argparse.Namespace, services: Services) -> int:
-    from lossy_desktop.workers.connect import verify_connection
+    from lossy_desktop.workers.connect import check_saved_login, verify_connection
 
     platform = args.platform
     label = get_platform(platform).label
@@ -262,12 +305,19 @@ def _verify(args: argparse.Namespace, services: Services) -> int:
             usage = engine.run(lambda _pw: provider.release_login(connection), 60)
             _record(services, usage)
             connections.update(platform, browserbase_session_id=None)
-        try:
-            # A local login browser still running is used as it is (its login is live).
-            state = verify_connection(services, engine, platform)
-        finally:
-            if provider.name == "local":
-                engine.run(lambda _pw: provider.release_login(connection), 60)
+        window = _login_window(provider, connection)
+        if window is not None:
+            # The login window is still open: check what it has saved so far; close it only
+            # once the login is there (closing it from here would lose unsaved cookies).
+            state = check_saved_login(services, engine, platform)
+            if not state.logged_in:
+                print(
+                    f"{label}: not logged in yet. Finish logging in in the browser window and "
+                    f"close it, then run `lossy-desktop connections verify {platform}` again."
+                )
+                return 1
+            engine.run(lambda _pw: provider.release_login(connection), 60)
+        state = verify_connection(services, engine, platform)
     if state.logged_in:
         account = f" as {state.account}" if state.account else ""
         print(f"{label}: active — logged in{account}.")
@@ -277,6 +327,16 @@ def _verify(args: argparse.Namespace, services: Services) -> int:
         "in the browser it opens."
     )
     return 1
+
+
+def _login_window(provider: Provider, connection: ConnectionView) -> Any:
+    """The local login window still open on the connection's profile, else None."""
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    if not isinstance(provider, LocalProvider):
+        return None
+    window = provider.login_window(connection)
+    return window if window is not None and window.alive else None
 
 
 # ------------------------------------------------------------------------------------ list

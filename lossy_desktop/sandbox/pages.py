@@ -126,6 +126,20 @@ def avatar_url(name: str) -> str:
     return "data:image/svg+xml," + quote(svg)
 
 
+# Google's sign-in refuses a browser whose navigator.webdriver is true ("This browser or app may
+# not be secure"); the sandbox's sign-in pages do the same: each form carries what the page saw
+# (no script run: "no-script", refused too) and the server decides.
+CLIENT_FIELD = "client_webdriver"
+CLIENT_CHECK = (
+    f'<input type="hidden" name="{CLIENT_FIELD}" value="no-script">'
+    "<script>document.currentScript.previousElementSibling.value = "
+    "String(navigator.webdriver === true);</script>"
+)
+NOT_SECURE = (
+    "Couldn't sign you in. This browser or app may not be secure. Try using a different browser."
+)
+
+
 def _document(platform: str, title: str, body: str, config: dict[str, Any] | None) -> str:
     script = ""
     if config is not None:
@@ -297,7 +311,7 @@ def youtube_login(continue_url: str, error: str | None = None) -> str:
     body = f"""<div class="login-card" id="identifierId-card"><h1>Sign in</h1>
 <p>to continue to YouTube (sandbox)</p>{err}
 <form method="post" action="/youtube/ServiceLogin">
-<input type="hidden" name="continue" value="{escape(continue_url)}">
+<input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
 <label for="identifierId">Email or phone</label>
 <input id="identifierId" name="account" type="text" autocomplete="username" required autofocus>
 <label for="password">Password (any)</label>
@@ -393,7 +407,7 @@ def vimeo_login(continue_url: str, error: str | None = None) -> str:
     err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
     body = f"""<div class="login-card"><h1>Log in to Vimeo</h1>{err}
 <form method="post" action="/vimeo/log_in">
-<input type="hidden" name="continue" value="{escape(continue_url)}">
+<input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
 <label for="login_email">Email or name</label>
 <input id="login_email" name="account" type="text" autocomplete="username" required autofocus>
 <label for="login_password">Password (any)</label>
@@ -488,7 +502,7 @@ def air_login(continue_url: str, error: str | None = None) -> str:
     err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
     body = f"""<div class="login-card" data-testid="login-card"><h1>Sign in to Air</h1>{err}
 <form method="post" action="/air/login">
-<input type="hidden" name="continue" value="{escape(continue_url)}">
+<input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
 <label for="air-email">Email</label>
 <input id="air-email" data-testid="login-email" name="account" type="text" required autofocus>
 <label for="air-password">Password (any)</label>

@@ -412,6 +412,11 @@ class PlatformSite:
         if not account or len(account) > 100 or any(ord(ch) < 32 for ch in account):
             error = "Enter an account name (1–100 characters)."
             return _html(render[platform](target, error), 400)
+        seen = str(form.get(pages.CLIENT_FIELD, ""))
+        self.state.sign_ins.append({"platform": platform, "account": account, "webdriver": seen})
+        if seen != "false":
+            log.info("sandbox: %s: refused a sign-in from an automated browser", platform)
+            return _html(render[platform](target, pages.NOT_SECURE), 400)
         login = self.state.login(platform, account)
         log.info("sandbox: %s: %s logged in", platform, account)
         response = web.HTTPSeeOther(target)
@@ -1008,6 +1013,10 @@ class SandboxServer:
 
     def logins(self) -> list[dict[str, Any]]:
         return self.state.logins()
+
+    def sign_ins(self) -> list[dict[str, str]]:
+        """Every sign-in form posted, with what its page saw of navigator.webdriver."""
+        return list(self.state.sign_ins)
 
     def reset(self) -> None:
         """Forget videos, comments, logins, faults; end every fake Browserbase session and

@@ -145,6 +145,9 @@ class SandboxState:
         self._lock = threading.RLock()
         self._videos: dict[tuple[str, str], Video] = {}
         self._logins: dict[str, Login] = {}
+        # Every sign-in form posted: platform, account and what the page saw of
+        # navigator.webdriver ("false", "true" or "no-script"); only "false" is let in.
+        self.sign_ins: list[dict[str, str]] = []
         self._faults: list[Fault] = []
         self._vimeo_next = 20_000_001
         self._views: dict[str, dict[str, Any]] = {}
@@ -434,6 +437,7 @@ class SandboxState:
         with self._lock:
             self._videos.clear()
             self._logins.clear()
+            self.sign_ins.clear()
             self._faults.clear()
             self._views.clear()
 

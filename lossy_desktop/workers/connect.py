@@ -1,9 +1,9 @@
-"""Connecting a platform: a login session the user drives through the live view, then a check.
+"""Connecting a platform: the user logs in, then the app checks the login.
 
 `LoginFlow` is what the settings window's Connect dialog uses (from a worker thread: every
 method blocks on the automation engine, never call them on the GUI thread):
 
-    flow = LoginFlow(services, engine, "youtube", provider="local")
+    flow = LoginFlow(services, engine, "youtube", provider="browserbase")
     url = flow.start()         # connection awaiting_auth; a browser on the platform's home;
                                # url = its live view (a secret: show it, never log it)
     state = flow.check()       # LoginState read from the page the user is looking at
@@ -11,24 +11,36 @@ method blocks on the automation engine, never call them on the GUI thread):
     flow.finish()              # release the session (cookies saved in the context/profile)
     flow.cancel()              # give up: release, the connection stays awaiting_auth
 
+With the local provider (and a display) the login happens in an ordinary browser window on the
+connection's profile — no debugging, no automation switch, nothing injected — so there is no
+live view (`start()` returns None) and no page to read while it is open. While it is open,
+`check()` and `verify()` check a copy of what it has saved (`check_saved_login`: Chromium writes
+new cookies within 30 s); once the user closes it (the browser then saves everything) the
+profile itself is checked, headless over the pipe. `finish()` closes a window still open.
+(SIGTERM makes Chromium 156 exit without saving recent cookies: the window is closed only after
+its login was seen on disk.) `LoginFlow(..., headless=True)` with the local provider is a
+scripted login in a headless session (`drive`).
+
 `verify_connection` is the same check without a user: a fresh session on the stored login.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from lossy_desktop.automation.chromium import has_display
 from lossy_desktop.automation.errors import AutomationError, classify
-from lossy_desktop.core.platforms import home_url
+from lossy_desktop.core.platforms import get_platform, home_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Playwright
 
     from lossy_desktop.automation.agents import LoginState, PlatformAgent
+    from lossy_desktop.automation.chromium import ProfileBrowser
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.automation.providers import BrowserSession, Provider
     from lossy_desktop.core.connections import ConnectionView
@@ -41,8 +53,15 @@ STEP_TIMEOUT_S = 120.0
 T = TypeVar("T")
 
 
-def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+class WindowClosed(AutomationError):
+    """The local login window was closed before the login was there."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(
+            "browser_unavailable",
+            f"The browser window was closed before the login to {label} was finished.",
+            retryable=False,
+        )
 
 
 class LoginFlow:
@@ -59,11 +78,14 @@ class LoginFlow:
         self.engine = engine
         self.platform = platform
         self.provider_name = provider or str(services.settings.get("provider"))
-        # Headed where there's a screen (the user may prefer the real window); headless
-        # otherwise — the live view (DevTools screencast / Browserbase's) shows it either way.
         self.headless = (not has_display()) if headless is None else headless
+        # Local, for a person: an ordinary window on the profile (never headless: there is no
+        # live view of a local browser). Local and headless: a scripted login (tests, demo).
+        self.window_mode = self.provider_name == "local" and not self.headless
         self._provider: Provider | None = None
         self._session: BrowserSession | None = None
+        self._window: ProfileBrowser | None = None
+        self._checked_saved_at: float | None = None
         self._lock = threading.Lock()
         self.state: LoginState | None = None
         self._tabs_seen: int | None = None  # open tabs when the live view was last asked for
@@ -77,6 +99,8 @@ class LoginFlow:
         with self._lock:
             if self._session is not None:
                 return self._session.live_view_url()
+            if self._window is not None and self._window.alive:
+                return None
             connections = self.services.connections
             connection = connections.ensure(self.platform, self.provider_name)
             self._provider = provider_for(
@@ -86,6 +110,10 @@ class LoginFlow:
             fields = self.engine.run(lambda _pw: provider.prepare(connection), STEP_TIMEOUT_S)
             if fields:
                 connection = connections.update(self.platform, **fields)
+            if self.window_mode:
+                self._window = self._open_window(connection)
+                log.info("login window for %s opened (local)", self.platform)
+                return None
             self._session = self.engine.run(
                 lambda pw: self._open(pw, provider, connection), STEP_TIMEOUT_S
             )
@@ -111,9 +139,43 @@ class LoginFlow:
             raise
         return session
 
+    def _open_window(self, connection: ConnectionView) -> ProfileBrowser:
+        """The local login window: one left open on the profile (`connections add`) is used as
+        it is; else a new one on the platform's home."""
+        from lossy_desktop.automation.providers.local import LocalProvider
+
+        provider = self._provider
+        assert isinstance(provider, LocalProvider)
+        existing = provider.login_window(connection)
+        if existing is not None and existing.alive:
+            return existing
+        url = home_url(self.platform, self.services.settings)
+        return provider.open_login_window(connection, url)
+
+    def _cookies_saved_at(self) -> float | None:
+        connection = self.services.connections.get(self.platform)
+        if connection is None or not connection.local_profile_path:
+            return None
+        try:
+            return (Path(connection.local_profile_path) / "Default" / "Cookies").stat().st_mtime
+        except OSError:
+            return None
+
+    def _check_saved_login(self) -> LoginState:
+        return check_saved_login(self.services, self.engine, self.platform)
+
+    def _check_headless(self) -> LoginState:
+        """The login as a fresh headless session over the pipe sees it (the window closed)."""
+        from lossy_desktop.workers.keep_alive import KeepAliveWorker
+
+        connection = self.services.connections.require(self.platform)
+        return KeepAliveWorker(self.services, self.engine).visit(connection)
+
     def live_view_url(self) -> str | None:
         """Ask again (a tab opened or closed): the view of the page the user is on. Raises
         browser_unavailable when the session has ended."""
+        if self.window_mode:
+            return None
         session, provider = self._session, self._provider
         if session is None or provider is None:
             return None
@@ -130,12 +192,37 @@ class LoginFlow:
 
     def drive(self, action: Callable[[Page], Awaitable[T]]) -> T:
         """Run `action(page)` on the login page: what the user would do in the live view,
-        done by a script (the demo and tests log in to the sandbox this way)."""
+        done by a script (the demo and tests log in to the sandbox this way). Not in the local
+        login window: nothing drives that one."""
+        if self.window_mode:
+            raise AutomationError("browser_unavailable", "the local login window is the user's")
         session = self._require_session()
         return self.engine.run(lambda _pw: action(session.page), STEP_TIMEOUT_S)
 
     def check(self) -> LoginState:
         """The login as the page the user is on shows it (no navigation)."""
+        from lossy_desktop.automation.agents import LoginState
+
+        if self.window_mode:
+            window = self._window
+            if window is None:
+                raise AutomationError("browser_unavailable", "the login window is not open")
+            if window.alive:
+                # Still open: check what it has saved so far, when that has changed.
+                saved = self._cookies_saved_at()
+                if saved is None or saved == self._checked_saved_at:
+                    return LoginState(logged_in=False, account=None)
+                self._checked_saved_at = saved
+                state = self._check_saved_login()
+                if state.logged_in:
+                    self._accept(state)
+                return state
+            self._window = None
+            state = self._check_headless()
+            if not state.logged_in:
+                raise WindowClosed(get_platform(self.platform).label)
+            self._accept(state)
+            return state
         session = self._require_session()
 
         async def run(_pw: Playwright) -> LoginState:
@@ -150,6 +237,18 @@ class LoginFlow:
 
     def verify(self) -> LoginState:
         """Reload the platform's home and check the login there."""
+        if self.window_mode:
+            window = self._window
+            if window is not None and window.alive:
+                state = self._check_saved_login()
+            else:
+                self._window = None
+                state = self._check_headless()
+            if state.logged_in:
+                self._accept(state)
+            elif self._window is None:
+                self.start()  # the window was closed: open it again, for the user to finish
+            return state
         session = self._require_session()
 
         async def run(_pw: Playwright) -> LoginState:
@@ -190,7 +289,10 @@ class LoginFlow:
     def _release(self) -> None:
         with self._lock:
             session, provider = self._session, self._provider
+            window, self._window = self._window, None
             self._session = None
+        if window is not None:
+            window.stop(STEP_TIMEOUT_S / 4)
         if session is None or provider is None:
             return
         try:
@@ -208,6 +310,32 @@ class LoginFlow:
 
 def _open_tabs(session: BrowserSession) -> int:
     return sum(1 for page in session.context.pages if not page.is_closed())
+
+
+def check_saved_login(services: Services, engine: AutomationEngine, platform: str) -> LoginState:
+    """While the local login window is open (its profile locked): check, in a headless session
+    over the pipe, a copy of what the window has saved so far (Chromium writes new cookies
+    within 30 s, and all of them when the window closes). Changes no connection."""
+    from lossy_desktop.automation.agents import LoginState, agent_for
+    from lossy_desktop.automation.providers.local import LocalProvider
+
+    connection = services.connections.require(platform)
+    provider = LocalProvider(services.data, services.settings, clock=services.clock)
+    home = home_url(platform, services.settings)
+
+    async def run(playwright: Playwright) -> LoginState:
+        session = await provider.open_snapshot(playwright, connection)
+        if session is None:
+            return LoginState(logged_in=False, account=None)
+        try:
+            await session.page.goto(home)
+            return await agent_for(platform, selectors_dir=services.data.selectors).check_login(
+                session.page
+            )
+        finally:
+            await provider.close(session)
+
+    return engine.run(run, STEP_TIMEOUT_S)
 
 
 def verify_connection(services: Services, engine: AutomationEngine, platform: str) -> LoginState:

@@ -20,7 +20,7 @@ from lossy_desktop.app.views.connect_dialog import (
     viewable,
     wrapper_html,
 )
-from lossy_desktop.automation.chromium import ChromiumProcess
+from lossy_desktop.automation.chromium import ProfileBrowser
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.services import Services
 
@@ -42,65 +42,51 @@ def on_sandbox(services: Services, sandbox: Any) -> Services:
     return services
 
 
-def log_in_as_the_user(engine: AutomationEngine, profile: str, url: str, account: str) -> None:
-    """What the user does in the live view: open the login page, type a name, submit."""
-    proc = ChromiumProcess.attach(Path(profile))
-    assert proc is not None, "no login browser runs on the connection's profile"
-
-    async def act(pw: Any) -> None:
-        browser = await pw.chromium.connect_over_cdp(proc.browser_ws_url)
-        try:
-            page = browser.contexts[0].pages[0]
-            await page.goto(url)
-            await page.locator("input[name=account]").fill(account)
-            await page.locator("form [type=submit]").first.click()
-            await page.wait_for_load_state()
-        finally:
-            # Disconnect only (a CDP-connected browser is not closed by this).
-            await browser.close()
-
-    engine.run(act, timeout=60)
+def _no_browser_on(profile: Path) -> bool:
+    return ProfileBrowser.find(profile) is None
 
 
 @pytest.mark.browser
+@pytest.mark.xvfb
 def test_login_is_noticed_by_itself(
-    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine
+    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine, person: Any
 ) -> None:
     dialog = ConnectDialog(
-        on_sandbox, "youtube", provider="local", engine=engine, embed=True, check_interval_ms=300
+        on_sandbox, "youtube", provider="local", engine=engine, check_interval_ms=300
     )
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.start()
     qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
-    # The live view is embedded (the local Chromium's own view), not shown as text anywhere.
-    assert dialog.view is not None and dialog.stack.currentWidget() is dialog.view
-    assert "127.0.0.1" not in dialog.status.text()
+    # No view of the browser in the app: the dialog says what to do in the window.
+    assert not dialog.embed and dialog.view is None
+    assert dialog.stack.currentWidget() is dialog.placeholder
+    assert "Close that browser window" in dialog.placeholder.text()
+    assert not dialog.refresh_button.isVisible()
     connection = on_sandbox.connections.get("youtube")
     assert connection is not None and connection.status == "awaiting_auth"
-    profile = str(connection.local_profile_path)
+    profile = Path(str(connection.local_profile_path))
+    assert ProfileBrowser.find(profile) is not None  # the window is open
 
-    with qtbot.waitSignal(dialog.connected, timeout=60_000) as blocker:
-        log_in_as_the_user(engine, profile, sandbox.login_url("youtube"), "Reviewer One")
-    assert blocker.args[0].account
+    with qtbot.waitSignal(dialog.connected, timeout=120_000) as blocker:
+        person.log_in(sandbox, "youtube", "Reviewer One")
+        person.close_window()
+    assert blocker.args[0].account == "Reviewer One"
     assert dialog.state == "connected"
-    assert "Connected to YouTube" in dialog.status.text()
+    assert "Connected to YouTube as Reviewer One" in dialog.status.text()
     connection = on_sandbox.connections.get("youtube")
     assert connection is not None and connection.status == "active"
-    assert connection.account_name
-    # The login browser was released (its profile keeps the cookie).
-    qtbot.waitUntil(
-        lambda: ChromiumProcess.attach(Path(profile), timeout=1) is None, timeout=20_000
-    )
+    qtbot.waitUntil(lambda: _no_browser_on(profile), timeout=20_000)
     dialog.close()
 
 
 @pytest.mark.browser
+@pytest.mark.xvfb
 def test_verify_button_says_not_yet_then_connects(
-    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine
+    qtbot: Any, on_sandbox: Services, sandbox: Any, engine: AutomationEngine, person: Any
 ) -> None:
     dialog = ConnectDialog(
-        on_sandbox, "vimeo", provider="local", engine=engine, embed=True, check_interval_ms=600_000
+        on_sandbox, "vimeo", provider="local", engine=engine, check_interval_ms=600_000
     )
     qtbot.addWidget(dialog)
     dialog.show()
@@ -113,31 +99,50 @@ def test_verify_button_says_not_yet_then_connects(
     assert dialog.state == "waiting"
     assert "Not logged in to Vimeo yet" in dialog.status.text()
 
-    profile = str(on_sandbox.connections.get("vimeo").local_profile_path)  # type: ignore[union-attr]
-    log_in_as_the_user(engine, profile, sandbox.login_url("vimeo"), "Bo Reviewer")
-    with qtbot.waitSignal(dialog.connected, timeout=60_000):
+    profile = Path(str(on_sandbox.connections.get("vimeo").local_profile_path))  # type: ignore[union-attr]
+    person.log_in(sandbox, "vimeo", "Bo Reviewer")
+    person.close_window()
+    qtbot.waitUntil(lambda: _no_browser_on(profile), timeout=30_000)
+    with qtbot.waitSignal(dialog.connected, timeout=120_000):
         dialog.verify_button.click()
     assert on_sandbox.connections.get("vimeo").status == "active"  # type: ignore[union-attr]
+    assert "Connected to Vimeo as Bo Reviewer" in dialog.status.text()
     dialog.close()
 
 
 @pytest.mark.browser
+@pytest.mark.xvfb
 def test_cancel_releases_the_login_browser(
-    qtbot: Any, on_sandbox: Services, engine: AutomationEngine
+    qtbot: Any, on_sandbox: Services, engine: AutomationEngine, person: Any
 ) -> None:
-    dialog = ConnectDialog(on_sandbox, "air", provider="local", engine=engine, embed=True)
+    dialog = ConnectDialog(on_sandbox, "air", provider="local", engine=engine)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.start()
     qtbot.waitUntil(lambda: dialog.state == "waiting", timeout=60_000)
     profile = Path(on_sandbox.connections.get("air").local_profile_path)  # type: ignore[union-attr]
-    assert ChromiumProcess.attach(profile) is not None
+    assert ProfileBrowser.find(profile) is not None
     with qtbot.waitSignal(
         dialog.tasks.finished, timeout=30_000, check_params_cb=lambda n: n == "cancel"
     ):
         dialog.close()
     assert dialog.state == "cancelled"
-    qtbot.waitUntil(lambda: ChromiumProcess.attach(profile, timeout=1) is None, timeout=20_000)
+    qtbot.waitUntil(lambda: _no_browser_on(profile), timeout=20_000)
+
+
+def test_local_login_without_a_display_says_so(
+    qtbot: Any, on_sandbox: Services, engine: AutomationEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    dialog = ConnectDialog(on_sandbox, "youtube", provider="local", engine=engine)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state == "error", timeout=60_000)
+    assert "display" in dialog.status.text()
+    assert dialog.view is None
+    dialog.close()
 
 
 def test_errors_are_said_in_plain_words(

@@ -1,7 +1,9 @@
-"""A posting process killed with SIGKILL leaves its Chromium running (own session, so the
-signal does not reach it). The next start must not reuse that browser's half-done pages nor
-fail on its profile lock: it stops the orphan and starts a fresh browser. A detached login
-browser (its starter exits on purpose) is still reused."""
+"""A posting process killed with SIGKILL: its browser, driven through a pipe, exits with it (the
+pipe closes). A browser that does outlive a killed starter (one not driven through a pipe, like
+an app's login window, stood in for here by a plain Chromium process the child starts) must not
+be reused nor block the profile: the next start stops the orphan and starts a fresh browser. A
+detached browser (a login window of `connections add`, whose starter exits on purpose) is not an
+orphan."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from reliability_helpers import kill_all, live_browsers, wait_for
 from lossy_desktop.automation.chromium import (
     OWNER_FILE,
     BrowserNotFound,
-    ChromiumProcess,
+    ProfileBrowser,
     find_browser,
 )
 from lossy_desktop.automation.engine import AutomationEngine
@@ -76,13 +78,13 @@ def test_orphan_of_a_killed_process_is_stopped_and_replaced(tmp_path: Path) -> N
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         assert psutil.Process(orphan_pid).is_running()  # the browser outlived its starter
-        found = ChromiumProcess.attach(profile)
+        found = ProfileBrowser.find(profile)
         assert found is not None and found.pid == orphan_pid and found.orphaned
         # Killed between starting the browser and learning its pid: the record written
         # before the start (no browser pid yet) still names the dead owner.
         record = json.loads((profile / OWNER_FILE).read_text())
         (profile / OWNER_FILE).write_text(json.dumps({**record, "browser_pid": None}))
-        again = ChromiumProcess.attach(profile)
+        again = ProfileBrowser.find(profile)
         assert again is not None and again.orphaned
 
         provider = LocalProvider(data)
@@ -90,7 +92,7 @@ def test_orphan_of_a_killed_process_is_stopped_and_replaced(tmp_path: Path) -> N
         async def use(pw):  # type: ignore[no-untyped-def]
             async with session_scope(provider, pw, Conn(), purpose="post") as session:
                 await session.page.goto("about:blank")
-                return session.extra["process"].pid
+                return session.extra["pipe"].pid
 
         with AutomationEngine() as engine:
             new_pid = engine.run(use, 60)
@@ -108,9 +110,9 @@ def test_detached_login_browser_is_not_an_orphan(tmp_path: Path) -> None:
     child, pid = _start_in_child(profile, detached=True)
     try:
         child.wait(20)
-        found = ChromiumProcess.attach(profile)
+        found = ProfileBrowser.find(profile)
         assert found is not None and found.pid == pid
-        assert not found.orphaned  # its starter left on purpose: reuse it (login hand-off)
+        assert not found.orphaned  # its starter left on purpose
         found.stop(10)
         assert not _alive(pid)
     finally:
@@ -143,3 +145,42 @@ def test_start_up_recovery_stops_an_orphan_even_with_nothing_to_post(tmp_path: P
         finally:
             kill_all(live_browsers(data_dir))
             child.stdin.close()  # type: ignore[union-attr]
+
+
+PIPE_STARTER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from playwright.async_api import async_playwright
+    from lossy_desktop.automation.chromium import launch_persistent
+
+    async def main():
+        playwright = await async_playwright().start()
+        pipe = await launch_persistent(playwright, Path(sys.argv[1]))
+        print(pipe.pid, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until killed
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_killed_process_takes_its_pipe_browser_with_it(tmp_path: Path) -> None:
+    profile = tmp_path / "data" / "profiles" / "air"
+    child = subprocess.Popen(
+        [sys.executable, "-c", PIPE_STARTER, str(profile)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        pid = int(child.stdout.readline())
+        assert _alive(pid)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        wait_for(lambda: not _alive(pid), 30, "the browser to exit with its pipe")
+        wait_for(lambda: not live_browsers(profile.parent), 30, "its helpers to exit")
+    finally:
+        kill_all(live_browsers(tmp_path))
+        child.stdin.close()  # type: ignore[union-attr]

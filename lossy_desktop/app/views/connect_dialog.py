@@ -1,10 +1,11 @@
 """The connect dialog: log in to a platform inside the app.
 
 A login browser starts through lossy_desktop.workers.connect.LoginFlow (on the automation engine;
-every call runs on a QThreadPool, results come back to slots here). Its live view — the
-Browserbase live view, or the local Chromium's own DevTools view — is embedded in a
-QWebEngineView. Where the local Chromium can open a real window (a desktop session), it does,
-and the dialog says so instead (Google refuses logins in browsers that look automated).
+every call runs on a QThreadPool, results come back to slots here). Browserbase's live view is
+embedded in a QWebEngineView. The local provider opens an ordinary browser window on the
+connection's profile instead (no debugging port, no automation: sign-in pages accept it) and the
+dialog says what to do there; it notices the window being closed, checks the login headless and
+shows "Connected as …". There is no view of a local browser in the app.
 
 The dialog notices the login by itself (a check every few seconds, reading the page's own
 signs) and also offers "I've logged in — verify". Browserbase's view of a page posts
@@ -167,7 +168,8 @@ class ConnectDialog(QDialog):
 
     `flow_factory(services, engine, platform, provider, headless)` makes the LoginFlow
     (default: lossy_desktop.workers.connect.LoginFlow); `embed` forces the embedded view on or
-    off (default: embedded unless a local Chromium can open its own window here)."""
+    off for Browserbase (default: on); the local provider never embeds (its login is an
+    ordinary browser window)."""
 
     stateChanged = Signal(str)  # starting, waiting, checking, connected, ended, error, cancelled
     connected = Signal(object)  # LoginState
@@ -191,11 +193,8 @@ class ConnectDialog(QDialog):
         self.provider = provider or str(services.settings.get("provider"))
         self._engine = engine
         self._flow_factory = flow_factory
-        if embed is None:
-            from lossy_desktop.automation.chromium import has_display
-
-            embed = not (self.provider == "local" and has_display())
-        self.embed = embed
+        # Only Browserbase has a view to embed; a local login is an ordinary browser window.
+        self.embed = self.provider != "local" and (embed is None or embed)
         self.flow: Any = None
         self.state = "idle"
         self.view: Any = None
@@ -307,10 +306,16 @@ class ConnectDialog(QDialog):
             )
         else:
             self.placeholder.setText(
-                f"A browser window opened with {self.label}.\n\nLog in there; this window "
-                "notices when you are done."
+                f"A browser window opened on {self.label}.\n\n"
+                f"1. Log in to {self.label} there, as you always do.\n"
+                "2. Close that browser window when you are logged in.\n\n"
+                "Lossy then checks the login by itself and shows who is connected. "
+                "(Or press “I've logged in — verify”: it closes the window for you.)"
             )
-            self._set_state("waiting", f"Log in to {self.label} in the browser window.")
+            self._set_state(
+                "waiting",
+                f"Log in to {self.label} in the browser window, then close it.",
+            )
         self.timer.start()
 
     def _show_live_view(self, url: str) -> None:
@@ -341,7 +346,7 @@ class ConnectDialog(QDialog):
     def _check_failed(self, error: Exception) -> None:
         self._checking = False
         if getattr(error, "kind", None) == "browser_unavailable":
-            self._session_ended()
+            self._session_ended(_plain(error) if not self.embed else "")
             return
         # A login form shows neither an account nor a sign-in link: not logged in yet.
         log.debug("login check for %s: %s", self.platform, type(error).__name__)
@@ -358,9 +363,16 @@ class ConnectDialog(QDialog):
             if state.logged_in:
                 self._complete(state)
             else:
+                saved = (
+                    ""
+                    if self.embed
+                    else " (The browser saves a new login within half a minute, or at once "
+                    "when you close its window.)"
+                )
                 self._set_state(
                     "waiting",
-                    f"Not logged in to {self.label} yet. Finish logging in, then verify again.",
+                    f"Not logged in to {self.label} yet. Finish logging in, then verify "
+                    f"again.{saved}",
                 )
                 self.timer.start()
 
@@ -419,15 +431,15 @@ class ConnectDialog(QDialog):
         )
 
     @Slot()
-    def _session_ended(self) -> None:
+    def _session_ended(self, why: str = "") -> None:
         if self.state in ("connected", "cancelled", "ended"):
             return
         self.timer.stop()
         if self.view is not None:
             self.view.clear()
         self.placeholder.setText(
-            "The browser session ended before the login was saved.\n\n"
-            "Press “Start again” to open a new one."
+            (why or "The browser session ended before the login was saved.")
+            + "\n\nPress “Start again” to open a new one."
         )
         self.stack.setCurrentWidget(self.placeholder)
         self._set_state("ended", "The browser session ended.")

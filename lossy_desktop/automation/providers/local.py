@@ -1,8 +1,11 @@
 """The local provider: this computer's Chromium/Chrome/Edge, one profile folder per connection.
 
 The login is kept in the profile folder (cookies, local storage), so it survives restarts
-like a normal browser's. Posting runs headless; a login is headed where there is a display,
-and its live view is Chromium's own DevTools front end (the inspector URL) everywhere.
+like a normal browser's. Sessions (posting, verify, keep-alive, a scripted login) drive the
+browser through a pipe, headless, never over a TCP debugging port (chromium.launch_persistent).
+A person logs in in an ordinary browser window on the profile (`open_login_window`): no
+debugging, no automation; the login is checked afterwards in a headless session. There is no
+live view of a local browser.
 """
 
 from __future__ import annotations
@@ -11,16 +14,22 @@ import asyncio
 import logging
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lossy_desktop.automation.chromium import (
+    SNAPSHOT_PREFIX,
     BrowserNotFound,
     BrowserStartFailed,
-    ChromiumProcess,
+    LoginWindow,
+    PipeBrowser,
+    ProfileBrowser,
     ProfileInUse,
     find_browser,
     has_display,
+    launch_persistent,
+    snapshot_login,
 )
 from lossy_desktop.automation.errors import BROWSER_UNAVAILABLE, AutomationError, classify
 from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, ConnectionLike
@@ -35,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lossy.automation")
 
-CONNECT_TIMEOUT_MS = 30_000
+START_TIMEOUT_S = 30.0
 
 
 class LocalProvider:
@@ -87,86 +96,82 @@ class LocalProvider:
     ) -> BrowserSession:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown session purpose {purpose!r} (use {', '.join(PURPOSES)})")
+        if detached:
+            raise ValueError(
+                "a local browser is driven through a pipe and cannot outlive this process; "
+                "a person logs in with open_login_window()"
+            )
         profile = self.profile_dir(connection)
         started_at = self._clock()
-        owned = False
-        # A login browser left running on this profile (the command line's `connections add`)
-        # holds the live login: use it rather than fail on its profile lock.
-        proc = await asyncio.to_thread(ChromiumProcess.attach, profile)
-        if proc is not None and proc.orphaned:
-            # Left running by an app process that was killed or crashed mid-session: its pages
-            # may be half-way through a post. Stop it and start clean.
-            log.warning(
-                "stopping browser pid %s on profile %s: the process that started it is gone",
-                proc.pid,
-                profile,
-            )
-            await asyncio.to_thread(proc.stop, 10.0)
-            proc = None
-        if proc is None:
-            show = not headless and has_display()
-            try:
-                exe = self._browser()
-                proc = await asyncio.to_thread(
-                    ChromiumProcess.start,
-                    profile,
-                    headless=not show,
-                    executable=exe,
-                    extra_args=self._extra_args,
-                    detached=detached,
-                )
-            except BrowserNotFound as error:
-                raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
-            except ProfileInUse as error:
-                raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
-            except BrowserStartFailed as error:
-                raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None
-            owned = True
-        else:
-            log.info("using the browser already running on profile %s (pid %s)", profile, proc.pid)
+        await asyncio.to_thread(stop_orphan, profile)
+        show = not headless and has_display()
         try:
-            browser = await playwright.chromium.connect_over_cdp(
-                proc.browser_ws_url, timeout=CONNECT_TIMEOUT_MS
+            exe = self._browser()
+            pipe = await launch_persistent(
+                playwright,
+                profile,
+                headless=not show,
+                executable=exe,
+                extra_args=self._extra_args,
+                timeout=START_TIMEOUT_S,
             )
-        except Exception as error:
-            if owned and not detached:
-                await asyncio.to_thread(proc.stop, 5.0)
-            raise AutomationError(
-                BROWSER_UNAVAILABLE, f"could not connect to the local browser ({error})"
-            ) from None
-        context = browser.contexts[0] if browser.contexts else await browser.new_context()
-        page = context.pages[0] if context.pages else await context.new_page()
+        except BrowserNotFound as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
+        except ProfileInUse as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
+        except BrowserStartFailed as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None
+        context = pipe.context
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            browser = context.browser
+            if browser is None:
+                raise AutomationError(BROWSER_UNAVAILABLE, "the local browser has no handle")
+        except BaseException:
+            await pipe.close(5.0)
+            raise
         session = BrowserSession(
             provider=self.name,
             platform=connection.platform,
             purpose=purpose,
-            session_id=f"local-{proc.pid}",
+            session_id=f"local-{pipe.pid}",
             browser=browser,
             context=context,
             page=page,
             started_at=started_at,
-            detached=detached,
-            extra={"process": proc, "owned": owned},
+            extra={"pipe": pipe},
         )
         _watch_disconnect(browser, session)
-        await self._update_live_view(session)
+        return session
+
+    async def open_snapshot(
+        self, playwright: Playwright, connection: ConnectionLike
+    ) -> BrowserSession | None:
+        """A headless session on a copy of what the open login window has saved so far (the
+        window keeps the profile locked). None when it has saved nothing yet. Closing the
+        session deletes the copy."""
+        snapshot = await asyncio.to_thread(snapshot_login, self.profile_dir(connection))
+        if snapshot is None:
+            return None
+        copy = _OnProfile(connection.platform, str(snapshot))
+        try:
+            session = await self.open(playwright, copy, purpose="verify")
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, snapshot, True)
+            raise
+        session.extra["snapshot"] = snapshot
         return session
 
     async def close(
         self, session: BrowserSession, *, notes_posted: int | None = None
     ) -> UsageRecord:
-        proc: ChromiumProcess = session.extra["process"]
+        pipe: PipeBrowser = session.extra["pipe"]
         try:
-            await asyncio.wait_for(session.browser.close(), 10)
-        except Exception as error:
-            log.debug("disconnecting from the local browser: %s", type(error).__name__)
-        # We stop what we started (and a login browser once its session is closed); a browser
-        # that was already running for a detached login is left to release_login().
-        if session.extra.get("owned") or session.purpose == "login":
-            try:
-                await asyncio.to_thread(proc.stop, 10.0)
-            except Exception:
-                log.exception("stopping the local browser pid %s failed", proc.pid)
+            await pipe.close(10.0)
+        except Exception:
+            log.exception("stopping the local browser pid %s failed", pipe.pid)
+        if "snapshot" in session.extra:
+            await asyncio.to_thread(shutil.rmtree, session.extra["snapshot"], True)
         usage = UsageRecord.build(
             provider=self.name,
             platform=session.platform,
@@ -180,45 +185,58 @@ class LocalProvider:
         return usage
 
     async def detach(self, session: BrowserSession) -> None:
+        raise ValueError("a local session cannot be detached (it is driven through a pipe)")
+
+    # -- the login window
+
+    def open_login_window(
+        self, connection: ConnectionLike, url: str, *, detached: bool = False
+    ) -> LoginWindow:
+        """An ordinary browser window on the connection's profile, showing `url`, for the user
+        to log in (blocking: call off the event loop). `detached`: it outlives this process
+        (the command line). Raises AutomationError (browser_unavailable) when it can't open."""
+        profile = self.profile_dir(connection)
+        stop_orphan(profile)
         try:
-            await asyncio.wait_for(session.browser.close(), 10)
-        except Exception as error:
-            log.debug("disconnecting from the local browser: %s", type(error).__name__)
+            return LoginWindow.open(
+                profile,
+                url,
+                executable=self._browser(),
+                extra_args=self._extra_args,
+                detached=detached,
+                timeout=START_TIMEOUT_S,
+            )
+        except BrowserNotFound as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
+        except ProfileInUse as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
+        except BrowserStartFailed as error:
+            raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None
+
+    def login_window(self, connection: ConnectionLike) -> ProfileBrowser | None:
+        """The login window open on the connection's profile (from `connections add` or the
+        app), if any."""
+        found = ProfileBrowser.find(self.profile_dir(connection))
+        return found if found is not None and found.is_login_window else None
 
     async def release_login(self, connection: ConnectionLike) -> UsageRecord | None:
-        proc = await asyncio.to_thread(ChromiumProcess.attach, self.profile_dir(connection))
-        if proc is None:
-            return None
-        await asyncio.to_thread(proc.stop, 10.0)
-        return None  # its start time is not known here; a local browser costs nothing
+        """Close the login window on this connection's profile, if one is open (gracefully:
+        the browser writes its cookies to the profile). Sessions of other processes are left
+        alone."""
+        window = await asyncio.to_thread(self.login_window, connection)
+        if window is not None:
+            await asyncio.to_thread(window.stop, 10.0)
+        return None  # a local browser costs nothing
 
     async def refresh_live_view(self, session: BrowserSession) -> str | None:
-        pages = [p for p in session.context.pages if not p.is_closed()]
-        if pages:
-            session.page = pages[-1] if session.page.is_closed() else session.page
-        await self._update_live_view(session, newest=True)
-        return session.live_view_url()
-
-    async def _update_live_view(self, session: BrowserSession, newest: bool = False) -> None:
-        proc: ChromiumProcess = session.extra["process"]
-        pages = [p for p in session.context.pages if not p.is_closed()]
-        page = pages[-1] if (newest and pages) else session.page
-        try:
-            cdp = await session.context.new_cdp_session(page)
-            try:
-                info = await cdp.send("Target.getTargetInfo")
-            finally:
-                await cdp.detach()
-            session.set_live_view(proc.inspector_url(str(info["targetInfo"]["targetId"])))
-        except Exception as error:
-            log.debug("no live view for the local page: %s", type(error).__name__)
+        return None  # a local browser has no live view: the login is an ordinary window
 
     async def explain(self, session: BrowserSession, error: BaseException) -> AutomationError:
         if isinstance(error, AutomationError):
             return error
-        proc: ChromiumProcess = session.extra["process"]
-        if session.disconnected or not proc.alive:
-            state = "exited" if not proc.alive else "closed the connection"
+        pipe: PipeBrowser = session.extra["pipe"]
+        if session.disconnected or not pipe.alive:
+            state = "exited" if not pipe.alive else "closed the connection"
             return AutomationError(
                 BROWSER_UNAVAILABLE, f"the local browser {state} during {session.purpose}"
             )
@@ -236,20 +254,38 @@ class LocalProvider:
         log.info("deleted browser profile %s", target)
 
 
+@dataclass(frozen=True)
+class _OnProfile:
+    """A connection's fields pointing at another profile folder (a snapshot)."""
+
+    platform: str
+    local_profile_path: str | None
+    provider: str = "local"
+    browserbase_context_id: str | None = None
+    browserbase_session_id: str | None = None
+
+
+def stop_orphan(profile: Path) -> bool:
+    """Stop the browser on `profile` if an app process that was killed or crashed mid-session
+    left it running (its pages may be half-way through a post). True when one was stopped."""
+    if not profile.is_dir():
+        return False
+    proc = ProfileBrowser.find(profile)
+    if proc is None or not proc.orphaned:
+        return False
+    log.warning("stopping browser pid %s left running on %s by a killed app", proc.pid, profile)
+    proc.stop(10.0)
+    return True
+
+
 def stop_orphaned_browsers(profiles: Iterable[Path]) -> int:
     """Start-up: stop browsers that an app process killed or crashed mid-session left running
     on these profile folders (detached login browsers stay). How many were stopped."""
-    stopped = 0
+    stopped = sum(1 for profile in profiles if stop_orphan(profile))
     for profile in profiles:
-        if not profile.is_dir():
-            continue
-        proc = ChromiumProcess.attach(profile)
-        if proc is not None and proc.orphaned:
-            log.warning(
-                "stopping browser pid %s left running on %s by a killed app", proc.pid, profile
-            )
-            proc.stop(10.0)
-            stopped += 1
+        if profile.name.startswith(SNAPSHOT_PREFIX) and ProfileBrowser.find(profile) is None:
+            # A login check's copy left by a killed app: it holds cookies.
+            shutil.rmtree(profile, ignore_errors=True)
     return stopped
 
 

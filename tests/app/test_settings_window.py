@@ -148,6 +148,64 @@ def test_verify_failure_is_shown_in_plain_words(qtbot: Any, services: Services) 
     assert "Install chromium" in window.connections_message.text()
 
 
+def test_a_check_without_network_says_one_plain_sentence(
+    qtbot: Any, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    from playwright.async_api import Error as PlaywrightError
+
+    services.connections.ensure("youtube", "local")
+
+    def verify(platform: str) -> LoginState:
+        raise PlaywrightError(
+            "Page.goto: net::ERR_NAME_NOT_RESOLVED at https://www.youtube.com/\n"
+            'Call log:\n  - navigating to "https://www.youtube.com/", waiting until "load"'
+        )
+
+    window = open_window(qtbot, services, verify=verify)
+    with (
+        caplog.at_level("WARNING", logger="lossy.app"),
+        qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "verify:youtube"),
+    ):
+        window.start_verify("youtube")
+    assert window.connections_message.text() == (
+        "Could not reach YouTube — check this computer's internet connection, then try again."
+    )
+    card = window.cards["youtube"]
+    assert not card.problem.isVisibleTo(card)  # said once, under the cards
+    assert "ERR_NAME_NOT_RESOLVED" in caplog.text
+
+
+def test_the_card_never_shows_a_technical_stored_error(qtbot: Any, services: Services) -> None:
+    services.connections.ensure("vimeo", "local")
+    services.connections.mark_expired(
+        "vimeo", "the page could not be loaded (Error: Page.goto: net::ERR_FAILED)"
+    )
+    window = open_window(qtbot, services)
+    card = window.cards["vimeo"]
+    assert not card.problem.isVisibleTo(card)
+    assert "Notes wait until you reconnect" in card.detail.text()
+
+
+def test_disconnect_asks_in_plain_words(
+    qtbot: Any, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.connections.ensure("youtube", "browserbase")
+    services.connections.ensure("vimeo", "local")
+    window = open_window(qtbot, services, disconnect=lambda p: None)
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.start_disconnect("youtube")
+    window.start_disconnect("vimeo")
+    assert asked[0].startswith("Lossy will forget the login saved for YouTube in Browserbase.")
+    assert asked[1].startswith("Lossy will forget the login saved for Vimeo on this computer.")
+    assert not any("context" in text or "profile" in text for text in asked)
+
+
 def test_disconnect_asks_first_then_removes(
     qtbot: Any, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

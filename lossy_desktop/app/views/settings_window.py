@@ -416,10 +416,12 @@ class SettingsWindow(QDialog):
         for card in self.cards.values():
             card.set_connection(card.connection)
 
-    def _problem(self, error: Exception) -> None:
-        text = str(error) if isinstance(error, LossyError) else f"Something went wrong: {error}"
-        log.warning("settings: %s", type(error).__name__)
-        self.connections_message.setText(text)
+    def _problem(self, error: Exception, platform: str | None = None) -> None:
+        """One plain sentence under the platform cards; the technical text goes to the log."""
+        from lossy_desktop.automation.errors import classify, connect_problem
+
+        log.warning("settings: %s", classify(error))
+        self.connections_message.setText(connect_problem(error, platform))
 
     @Slot(str)
     def start_connect(self, platform: str) -> None:
@@ -465,7 +467,7 @@ class SettingsWindow(QDialog):
 
         def failed(error: Exception) -> None:
             card.set_busy(None)
-            self._problem(error)
+            self._problem(error, platform)
             self.refresh_connections()
 
         self.tasks.run(f"verify:{platform}", lambda: verify(platform), done, failed)
@@ -485,11 +487,17 @@ class SettingsWindow(QDialog):
     @Slot(str)
     def start_disconnect(self, platform: str) -> None:
         label = PLATFORMS[platform].label
+        connection = self.cards[platform].connection
+        where = (
+            "in Browserbase"
+            if getattr(connection, "provider", None) == "browserbase"
+            else "on this computer"
+        )
         answer = QMessageBox.question(
             self,
             f"Disconnect {label}?",
-            f"Lossy will forget the {label} login (its browser profile or Browserbase "
-            "context). Notes for it wait until you connect again.",
+            f"Lossy will forget the login saved for {label} {where}. "
+            f"Notes for {label} wait until you connect again.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -509,7 +517,7 @@ class SettingsWindow(QDialog):
 
         def failed(error: Exception) -> None:
             card.set_busy(None)
-            self._problem(error)
+            self._problem(error, platform)
             self.refresh_connections()
 
         self.tasks.run(f"disconnect:{platform}", lambda: disconnect(platform), done, failed)

@@ -11,9 +11,9 @@ from typing import Any
 import keyring
 import keyring.backend
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from lossy_desktop.app.views.platform_card import PlatformCard, relative_time
 from lossy_desktop.app.views.settings_window import SettingsWindow
@@ -252,11 +252,51 @@ def test_a_bad_value_shows_the_message_and_keeps_the_old_one(
     assert services.settings.get("recorder_origin") == "https://other.example"
     assert field.error_label.isHidden()
 
-    cron = window.fields["keepalive_cron"]
-    cron.widget.setText("every night")
-    cron.widget.editingFinished.emit()
-    assert services.settings.get("keepalive_cron") == "0 3 * * *"
-    assert "cron" in cron.error_label.text()
+
+def test_login_checks_are_a_time_of_day_kept_as_cron(qtbot: Any, services: Services) -> None:
+    window = open_window(qtbot, services)
+    daily = window.fields["keepalive_cron"].widget
+    assert daily.time_edit.time() == QTime(3, 0)
+    assert not daily.note.isVisibleTo(daily)
+    daily.time_edit.setTime(QTime(4, 30))
+    assert services.settings.get("keepalive_cron") == "30 4 * * *"
+    # A schedule set elsewhere (command line, settings file) is said, and kept until a time is
+    # picked.
+    services.settings.set("keepalive_cron", "0 */6 * * *")
+    window.fields["keepalive_cron"].load()
+    assert daily.note.isVisibleTo(daily) and "0 */6 * * *" in daily.note.text()
+    assert daily.setting_value() == "0 */6 * * *"
+    daily.time_edit.setTime(QTime(22, 5))
+    assert services.settings.get("keepalive_cron") == "5 22 * * *"
+    assert not daily.note.isVisibleTo(daily)
+
+
+def test_posting_limits_speak_of_comments_per_account(qtbot: Any, services: Services) -> None:
+    window = open_window(qtbot, services)
+    page = window.fields["comment_interval_s"].widget.window()
+    labels = " | ".join(label.text() for label in page.findChildren(QLabel))
+    assert "Each account posts at most" in labels and "Least gap between comments" in labels
+    assert "(cron)" not in labels and "At most …" not in labels and "… per" not in labels
+    allowed = window.fields["automation_rate_allowed"].widget
+    period = window.fields["automation_rate_period_s"].widget
+    assert (allowed.text(), period.text()) == ("10 comments", "every 60 s")
+    gap = window.fields["comment_interval_s"].widget
+    gap.setValue(12.5)
+    assert services.settings.get("comment_interval_s") == pytest.approx(12.5)
+    gap.setValue(0)
+    assert gap.text() == "no gap"
+
+
+def test_recorder_tab_says_the_keyring_problem_once_with_the_right_advice(
+    qtbot: Any, services: Services
+) -> None:
+    # The test keyring is the failing backend: no token can be kept.
+    window = open_window(qtbot, services)
+    recorder = window.token_message.parentWidget()
+    texts = [label.text() for label in recorder.findChildren(QLabel) if label.isVisibleTo(recorder)]
+    assert sum(text.count("No system keyring") for text in texts) == 1
+    assert "BROWSERBASE_API_KEY" not in window.token_message.text()
+    assert "no environment variable" in window.token_message.text()
 
 
 def test_numbers_and_switches_are_stored(qtbot: Any, services: Services) -> None:

@@ -243,8 +243,7 @@ class LossyApp(QObject):
     @Slot(int)
     def show_note(self, note_id: int) -> None:
         """The window, with this note selected and in view (from the tray's failures)."""
-        self.window.clear_filters()
-        self.window.select_note_ids([note_id])
+        self.window.reveal_note(note_id)
         self.show_window()
 
     @Slot(str)

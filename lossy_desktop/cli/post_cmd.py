@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.wording import step_text
 
 
 def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
@@ -64,6 +65,6 @@ class _Progress:
             what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
         except Exception:
             pass
-        detail = event.step or event.error or ""
+        detail = step_text(event.step) if event.step else (event.error or "")
         attempt = f"attempt {event.attempt}/{event.max_attempts}"
         print(f"{what}: {event.kind} {detail} [{attempt}]".rstrip(), flush=True)

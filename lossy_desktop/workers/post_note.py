@@ -23,6 +23,7 @@ from lossy_desktop.automation.errors import (
     user_message,
 )
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError
+from lossy_desktop.core.wording import STEP_OPENING, STEP_STARTING
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 from lossy_desktop.workers.locks import connection_lock
 
@@ -94,7 +95,7 @@ class PostNoteWorker:
 
         by_note = {view.id: job for job, view in posting}
         for job, _view in posting:
-            ctx.step(job.id, "starting browser")
+            ctx.step(job.id, STEP_STARTING)
 
         def on_step(note_id: int, step: str) -> None:
             job = by_note.get(note_id)
@@ -160,7 +161,7 @@ class PostNoteWorker:
             provider, playwright, connection, purpose="post", on_usage=self._record_usage
         ) as session:
             for view in views:
-                on_step(view.id, "opening video")
+                on_step(view.id, STEP_OPENING)
             to_post: list[NoteToPost] = [
                 NoteToPost(note_id=v.id, text=v.text, timestamp_seconds=v.timestamp_seconds)
                 for v in views

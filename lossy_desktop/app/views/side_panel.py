@@ -1,13 +1,17 @@
 """The posting side panel: each running job with its step, attempt and elapsed time, and what
 finished in the last hour. Fed only by QueueController signals and the notes model (no database
-reads on the GUI thread). A 1 s timer updates the elapsed labels and nothing else."""
+reads on the GUI thread). A 1 s timer updates the elapsed labels and nothing else.
+
+A card ends the moment its note is saved as posted (or failed): a batch of notes on one video
+posts in one browser session, and the queue reports the jobs' results only when the whole batch
+ends. Each entry under "Finished in the last hour" leads to its note (`noteRequested`)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,10 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.wording import POSTING_STEPS, step_number, step_text
 
-STEPS = ("starting browser", "opening video", "seeking", "typing", "submitting", "confirming")
+NoteIdRole = Qt.ItemDataRole.UserRole + 1
+ENDED_STATES = ("posted", "failed")
 HOUR = 3600.0
 FINISHED_LIMIT = 200
 
@@ -63,7 +70,7 @@ class JobCard(QFrame):
         self.subtitle.setStyleSheet("color: palette(mid);")
         self.step = QLabel()
         self.bar = QProgressBar()
-        self.bar.setRange(0, len(STEPS))
+        self.bar.setRange(0, len(POSTING_STEPS))
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
         self.attempt = QLabel()
@@ -95,20 +102,27 @@ class JobCard(QFrame):
     def update_from(self, event: Any) -> None:
         self.event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
-        if step in STEPS:
-            number = STEPS.index(step) + 1
-            self.step.setText(f"{step.capitalize()}  ({number} of {len(STEPS)})")
+        self.step.setText(step_text(step))
+        number = step_number(step)
+        if number is not None:
             self.bar.setValue(number)
-        else:
-            self.step.setText(step.capitalize() if step else "Starting…")
         self.attempt.setText(f"Attempt {event.attempt} of {event.max_attempts}")
 
     def tick(self, now: float) -> None:
         self.elapsed.setText(format_elapsed(now - self.started))
 
 
+def _failure_text(kind: str | None, message: str | None, platform: str | None) -> str:
+    """The plain sentence for a failure (no internal code, no browser call log)."""
+    from lossy_desktop.automation.errors import plain_error  # Playwright only when needed
+
+    return plain_error(kind, message, platform, final=True)
+
+
 class SidePanel(QWidget):
     """Live posting progress."""
+
+    noteRequested = Signal(int)  # a finished entry was clicked: show its note
 
     def __init__(self, controller: Any, model: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +131,7 @@ class SidePanel(QWidget):
         self.model = model
         self.cards: dict[int, JobCard] = {}
         self.finished: list[tuple[float, QListWidgetItem]] = []
+        self._ended: set[int] = set()  # jobs whose note was saved before the queue said so
         self.setMinimumWidth(260)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
@@ -141,6 +156,9 @@ class SidePanel(QWidget):
         self.finished_list.setWordWrap(True)
         self.finished_list.setUniformItemSizes(False)
         self.finished_list.setAlternatingRowColors(True)
+        self.finished_list.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.finished_list.itemClicked.connect(self._open_item)
+        self.finished_list.itemActivated.connect(self._open_item)
         self.finished_empty = QLabel("Nothing yet.")
         self.finished_empty.setStyleSheet("color: palette(mid);")
 
@@ -169,6 +187,7 @@ class SidePanel(QWidget):
         controller.jobEvent.connect(self.on_job_event)
         controller.pausedChanged.connect(self._refresh_state)
         controller.progressChanged.connect(self._refresh_state)
+        controller.notesChanged.connect(self._notes_changed)
         model.loaded.connect(self._seed_from_model)
         model.rowsInserted.connect(self._refresh_placeholders)
         for event in list(getattr(controller, "running", {}).values()):
@@ -180,6 +199,10 @@ class SidePanel(QWidget):
     @Slot(object)
     def on_job_event(self, event: Any) -> None:
         kind = event.kind
+        if event.job_id in self._ended:  # its card already ended with the note
+            if kind not in ("started", "step"):
+                self._ended.discard(event.job_id)
+            return
         if kind in ("started", "step"):
             card = self.cards.get(event.job_id)
             if card is None:
@@ -197,16 +220,48 @@ class SidePanel(QWidget):
             if not self.timer.isActive():
                 self.timer.start()
         elif kind in ("completed", "retrying", "snoozed", "discarded", "cancelled"):
-            card = self.cards.pop(event.job_id, None)
-            if card is not None:
-                card.hide()
-                self.cards_box.removeWidget(card)
-                card.deleteLater()
+            self._remove_card(event.job_id)
             self._add_finished(event)
-            if not self.cards:
-                self.timer.stop()
         self._refresh_visibility()
         self._refresh_state()
+
+    def _remove_card(self, job_id: int) -> None:
+        card = self.cards.pop(job_id, None)
+        if card is not None:
+            card.hide()
+            self.cards_box.removeWidget(card)
+            card.deleteLater()
+        if not self.cards:
+            self.timer.stop()
+
+    @Slot(list)
+    def _notes_changed(self, views: list[Any]) -> None:
+        """A note saved as posted or failed ends its card now, not when its batch ends."""
+        ended = {view.id: view for view in views if view.status in ENDED_STATES}
+        if not ended or not self.cards:
+            return
+        for job_id, card in list(self.cards.items()):
+            note_id = (card.event.args or {}).get("note_id") if card.event is not None else None
+            view = ended.get(note_id) if note_id is not None else None
+            if view is None:
+                continue
+            self._remove_card(job_id)
+            self._ended.add(job_id)
+            stamp = time.strftime("%H:%M")
+            if view.status == "posted":
+                text = f"✓  Posted · {stamp}\n{_short(view.text)}"
+            else:
+                reason = error_text(view)
+                text = f"✗  Failed · {stamp}\n{_short(view.text)}\n{_short(reason, 120)}"
+            self._push_finished(time.time(), text, view.status, view.id)
+        self._refresh_visibility()
+        self._refresh_state()
+
+    @Slot(QListWidgetItem)
+    def _open_item(self, item: QListWidgetItem) -> None:
+        note_id = item.data(NoteIdRole)
+        if note_id is not None:
+            self.noteRequested.emit(int(note_id))
 
     def _refresh_placeholders(self, *_args: Any) -> None:
         for card in self.cards.values():
@@ -232,10 +287,13 @@ class SidePanel(QWidget):
         title, _ = self._describe(event)
         stamp = time.strftime("%H:%M")
         kind = event.kind
+        note_id = (event.args or {}).get("note_id")
+        note = self.model.note(note_id) if note_id is not None else None
+        platform = getattr(note, "platform", None)
         if kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
         elif kind == "discarded":
-            reason = event.error or "gave up"
+            reason = _failure_text(getattr(event, "error_kind", None), event.error, platform)
             text, color = f"✗  Failed · {stamp}\n{title}\n{_short(reason, 120)}", "failed"
         elif kind == "cancelled":
             text, color = f"–  Cancelled · {stamp}\n{title}", "ghost"
@@ -245,15 +303,24 @@ class SidePanel(QWidget):
                 if event.next_run_at
                 else "later"
             )
-            why = "rate limited" if kind == "snoozed" else _short(event.error or "error", 100)
+            why = (
+                "rate limited"
+                if kind == "snoozed"
+                else _short(
+                    _failure_text(getattr(event, "error_kind", None), event.error, platform)
+                )
+            )
             text, color = f"↻  Trying again at {when} · {why}\n{title}", "queued"
-        self._push_finished(time.time(), text, color)
+        self._push_finished(time.time(), text, color, note_id)
 
-    def _push_finished(self, at: float, text: str, color: str) -> None:
+    def _push_finished(self, at: float, text: str, color: str, note_id: int | None) -> None:
         item = QListWidgetItem(text)
         _background, foreground = STATUS_COLORS[color]
         item.setForeground(QColor(foreground))
         item.setData(Qt.ItemDataRole.UserRole, color)
+        if note_id is not None:
+            item.setData(NoteIdRole, int(note_id))
+            item.setToolTip("Click to show this note in the list")
         self.finished_list.insertItem(0, item)
         self.finished.insert(0, (at, item))
         while len(self.finished) > FINISHED_LIMIT:
@@ -276,8 +343,9 @@ class SidePanel(QWidget):
         for at, note, kind in sorted(recent, key=lambda r: r[0])[-FINISHED_LIMIT:]:
             stamp = time.strftime("%H:%M", time.localtime(at))
             label = "✓  Posted" if kind == "posted" else "✗  Failed"
-            extra = f"\n{_short(note.error or '', 120)}" if kind == "failed" else ""
-            self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind)
+            reason = error_text(note)
+            extra = f"\n{_short(reason, 120)}" if kind == "failed" else ""
+            self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind, note.id)
 
     @Slot()
     def _tick(self) -> None:

@@ -51,10 +51,11 @@ class DailyTimeField(QWidget):
         self.note.hide()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("every day at"))
+        self.lead = QLabel("every day at")
+        row.addWidget(self.note)
+        row.addWidget(self.lead)
         row.addWidget(self.time_edit)
-        row.addWidget(self.note, 1)
-        row.addStretch(0)
+        row.addStretch(1)
 
     def setting_value(self) -> str:
         if self._custom is not None and not self._touched:
@@ -72,12 +73,10 @@ class DailyTimeField(QWidget):
             self.time_edit.blockSignals(blocked)
         self._custom = None if time is not None else cron
         self.note.setText(
-            f"(now on a schedule set elsewhere: “{cron}” in cron form; pick a time to check "
-            "once a day instead)"
-            if self._custom
-            else ""
+            f"on a schedule set elsewhere (“{cron}” in cron form)" if self._custom else ""
         )
         self.note.setVisible(self._custom is not None)
+        self.lead.setText("— or pick a time: every day at" if self._custom else "every day at")
 
     @Slot()
     def _changed(self) -> None:

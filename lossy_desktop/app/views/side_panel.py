@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -145,8 +146,18 @@ class SidePanel(QWidget):
         self.idle = QLabel("Nothing is posting right now.")
         self.idle.setStyleSheet("color: palette(mid);")
         self.idle.setWordWrap(True)
-        self.cards_box = QVBoxLayout()
+        # The cards keep their height and scroll when many post at once (a batch of 7).
+        cards_widget = QWidget()
+        self.cards_box = QVBoxLayout(cards_widget)
+        self.cards_box.setContentsMargins(0, 0, 0, 0)
         self.cards_box.setSpacing(8)
+        self.cards_box.addStretch(1)
+        self.cards_area = QScrollArea()
+        self.cards_area.setObjectName("cardsArea")
+        self.cards_area.setWidgetResizable(True)
+        self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.cards_area.setWidget(cards_widget)
         finished_heading = QLabel("Finished in the last hour")
         bold = finished_heading.font()
         bold.setBold(True)
@@ -169,11 +180,11 @@ class SidePanel(QWidget):
         layout.addWidget(self.state)
         layout.addSpacing(4)
         layout.addWidget(self.idle)
-        layout.addLayout(self.cards_box)
+        layout.addWidget(self.cards_area, 3)
         layout.addSpacing(10)
         layout.addWidget(finished_heading)
         layout.addWidget(self.finished_empty)
-        layout.addWidget(self.finished_list, 10)
+        layout.addWidget(self.finished_list, 2)
         layout.addStretch(1)
 
         self.timer = QTimer(self)
@@ -210,7 +221,8 @@ class SidePanel(QWidget):
                 card = JobCard(event, title, subtitle, self)
                 card.placeholder = self._is_placeholder(event)
                 self.cards[event.job_id] = card
-                self.cards_box.addWidget(card)
+                card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+                self.cards_box.insertWidget(self.cards_box.count() - 1, card)
                 card.tick(time.monotonic())
             else:
                 card.update_from(event)
@@ -362,6 +374,11 @@ class SidePanel(QWidget):
         self._refresh_visibility()
 
     def _refresh_visibility(self) -> None:
+        self.cards_area.setVisible(bool(self.cards))
+        if self.cards:  # no taller than the cards: the finished list gets the rest
+            spacing = self.cards_box.spacing()
+            height = sum(card.sizeHint().height() + spacing for card in self.cards.values())
+            self.cards_area.setMaximumHeight(height + 2)
         self.idle.setVisible(not self.cards)
         self.finished_empty.setVisible(not self.finished)
         self.finished_list.setVisible(bool(self.finished))

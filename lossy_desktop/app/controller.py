@@ -197,6 +197,7 @@ class QueueController(QObject):
         self.running: dict[int, Any] = {}  # job id -> latest JobEvent of a running job
         self._batch_seen: set[int] = set()
         self._batch_done: set[int] = set()
+        self._batch_saved: set[int] = set()  # jobs whose note is saved, their result not in yet
         self.runner: Any = None
         if workers is not None:
             chosen = list(workers)
@@ -361,26 +362,57 @@ class QueueController(QObject):
         self.jobEvent.emit(event)
 
     def _track_progress(self, kind: str, job_id: int | None) -> None:
-        before = (len(self._batch_done), len(self._batch_seen))
+        before = self.progress
         if kind == "idle":
             if self._batch_seen and self._batch_done >= self._batch_seen:
                 self._batch_seen.clear()
                 self._batch_done.clear()
+                self._batch_saved.clear()
         elif job_id is not None:
             self._batch_seen.add(job_id)
             if kind in FINISHED_KINDS:
                 self._batch_done.add(job_id)
-        after = (len(self._batch_done), len(self._batch_seen))
+        after = self.progress
         if after != before:
             self.progressChanged.emit(*after)
 
     @property
     def progress(self) -> tuple[int, int]:
-        return len(self._batch_done), len(self._batch_seen)
+        """(notes done, notes in the batch): a note counts as done once it is saved posted or
+        failed, before its job's result arrives (the panel, the tray, the status bar)."""
+        return len(self._batch_done | self._batch_saved), len(self._batch_seen)
+
+    @property
+    def results_in(self) -> bool:
+        """Every job of the batch has reported its result (the notifier's one summary)."""
+        return bool(self._batch_seen) and self._batch_done >= self._batch_seen
 
     @Slot(list)
     def _on_notes(self, views: list[Any]) -> None:
+        self._end_jobs_of_saved_notes(views)
         self.notesChanged.emit(views)
+
+    def _end_jobs_of_saved_notes(self, views: list[Any]) -> None:
+        """A note saved as posted (or failed) ends its job for the panel and the progress now:
+        a batch of notes on one video reports its jobs' results only when the batch ends."""
+        ended = {view.id for view in views if view.status in ("posted", "failed")}
+        if not ended:
+            return
+        jobs = [
+            job_id
+            for job_id, event in self.running.items()
+            if getattr(event, "queue", "automation") == "automation"
+            and (event.args or {}).get("note_id") in ended
+        ]
+        if not jobs:
+            return
+        before = self.progress
+        for job_id in jobs:
+            self.running.pop(job_id, None)
+            self._batch_seen.add(job_id)
+            self._batch_saved.add(job_id)
+        if self.progress != before:
+            self.progressChanged.emit(*self.progress)
 
     @Slot(str)
     def _on_runner_started(self, problem: str) -> None:

@@ -11,8 +11,11 @@ No account, no internet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
     from lossy_desktop.automation.engine import AutomationEngine
@@ -113,9 +116,20 @@ def demo_environment(sandbox: Any) -> dict[str, str]:
     }
 
 
-def prepare_demo(services: Services, sandbox: Any, engine: AutomationEngine) -> DemoInfo:
-    """Blocking (starts a Chromium per platform for a moment): call before the window shows or
-    from a worker thread."""
+# What prepare_demo reports as it goes: (what it is doing, steps done, steps in all).
+Progress = Callable[[str, int, int], None]
+PREPARE_STEPS = 4  # a login per platform, then the sample notes
+
+
+def prepare_demo(
+    services: Services,
+    sandbox: Any,
+    engine: AutomationEngine,
+    progress: Progress | None = None,
+) -> DemoInfo:
+    """Blocking (starts a Chromium per platform for a moment): call from a worker thread (the
+    window shows "Preparing the sandbox…" meanwhile, fed by `progress`) or before it shows."""
+    report = progress or (lambda _text, _done, _total: None)
     settings = services.settings
     settings.set("platform_base", sandbox.base_url)
     settings.set("provider", "local")
@@ -127,9 +141,12 @@ def prepare_demo(services: Services, sandbox: Any, engine: AutomationEngine) -> 
     sandbox.set_video(*COMMENTS_OFF, comments_enabled=False)
 
     info = DemoInfo(base_url=sandbox.base_url, notes=0, queued=0)
-    for platform in ("youtube", "vimeo", "air"):
+    for done, platform in enumerate(("youtube", "vimeo", "air")):
+        label = PLATFORMS[platform].label
+        report(f"Logging the demo account in to {label}…", done, PREPARE_STEPS)
         _log_in(services, sandbox, engine, platform)
         info.accounts[platform] = DEMO_ACCOUNT
+    report("Adding the sample notes…", PREPARE_STEPS - 1, PREPARE_STEPS)
 
     from lossy_desktop.core.notes import validate_note
 
@@ -152,6 +169,7 @@ def prepare_demo(services: Services, sandbox: Any, engine: AutomationEngine) -> 
     views = services.notes.create_many(inputs)
     info.notes = len(views)
     info.queued = sum(1 for view in views if view.queued)
+    report("Ready", PREPARE_STEPS, PREPARE_STEPS)
     log.info("demo ready: %d notes (%d queued) on %s", info.notes, info.queued, info.base_url)
     return info
 

@@ -198,7 +198,7 @@ class IntakeServer:
         loop = asyncio.get_running_loop()
         try:
             self._token = await loop.run_in_executor(self._pool(), self._token_source)
-            self._token_error = None if self._token else secrets.NO_BACKEND
+            self._token_error = None if self._token else secrets.NO_BACKEND_FOR_TOKEN
         except LossyError as error:
             self._token, self._token_error = None, str(error)
         except Exception as error:  # a keyring backend failing in its own way
@@ -335,7 +335,7 @@ class IntakeServer:
 
     async def _post_notes(self, request: web.Request) -> web.Response:
         if self._token is None:
-            return _error(503, self._token_error or secrets.NO_BACKEND)
+            return _error(503, self._token_error or secrets.NO_BACKEND_FOR_TOKEN)
         if not self._authorized(request):
             wait = self._auth_failed(request)
             if wait is not None:
@@ -480,7 +480,8 @@ class IntakeController(QObject):
     def _report_running(self) -> None:
         problem = self._server.token_problem
         where = f"Listening on 127.0.0.1:{self._server.port}"
-        self._set_state(f"{where} — but {problem}" if problem else where)
+        # The problem itself is said once, beside the token (Settings ▸ Recorder).
+        self._set_state(f"{where}, but refusing notes: it has no token" if problem else where)
 
     async def restart(self) -> None:
         async with self._lock:

@@ -1,7 +1,7 @@
 """The application shell: QApplication on a qasync event loop, one instance per user and data
 folder, the main window, the tray, notifications, the recorder intake, and a clean quit.
 
-    run_app(services, *, demo=False, start_minimized=None, autostarted=False) -> int
+    run_app(services, *, demo=False, start_minimized=None, autostarted=False, prepare=None) -> int
 """
 
 from __future__ import annotations
@@ -140,8 +140,11 @@ class LossyApp(QObject):
         demo: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         exit_app: bool = True,
+        prepare: Any = None,
         parent: QObject | None = None,
     ) -> None:
+        """`prepare(progress)`: the demo's sandbox preparation, run off the GUI thread while
+        the window shows its progress (lossy_desktop.app.demo_start); posting starts after."""
         super().__init__(parent)
         from lossy_desktop.app.controller import QueueController
         from lossy_desktop.app.notify import Notifier
@@ -161,6 +164,13 @@ class LossyApp(QObject):
         self._exit_app = exit_app
         self._quitting = False
         self._tray_tries = 0
+        self.preparation: Any = None
+        if prepare is not None:
+            from lossy_desktop.app.demo_start import DemoPreparation
+
+            self.preparation = DemoPreparation(
+                self.window, prepare, lambda _info: self.controller.start(), self
+            )
 
         self.window.quitRequested.connect(self.quit)
         self.window.settingsRequested.connect(self.open_settings)
@@ -180,7 +190,10 @@ class LossyApp(QObject):
             else start_minimized
         )
         self.window.model.load(self.controller)
-        self.controller.start()
+        if self.preparation is not None:
+            self.preparation.start()  # posting starts when the sandbox is ready
+        else:
+            self.controller.start()
         self._start_intake()
         has_tray = self.tray.show()
         self.window.tray_available = has_tray
@@ -243,8 +256,7 @@ class LossyApp(QObject):
     @Slot(int)
     def show_note(self, note_id: int) -> None:
         """The window, with this note selected and in view (from the tray's failures)."""
-        self.window.clear_filters()
-        self.window.select_note_ids([note_id])
+        self.window.reveal_note(note_id)
         self.show_window()
 
     @Slot(str)
@@ -330,6 +342,7 @@ def run_app(
     demo: bool = False,
     start_minimized: bool | None = None,
     autostarted: bool = False,
+    prepare: Any = None,
 ) -> int:
     """Open the app; returns the exit code when it quits (0 also when another instance was
     brought forward instead)."""
@@ -343,7 +356,7 @@ def run_app(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        shell = LossyApp(services, demo=demo, loop=loop)
+        shell = LossyApp(services, demo=demo, loop=loop, prepare=prepare)
     except Exception as error:
         log.exception("the app could not start")
         QMessageBox.critical(None, "Lossy Desktop can't start", str(error))

@@ -79,8 +79,7 @@ class Notifier(QObject):
         return plain_error(event.error_kind, event.error, platform, final=True)
 
     def _batch_finished(self) -> bool:
-        done, total = self.controller.progress
-        return bool(total) and done >= total
+        return bool(self.controller.results_in)
 
     @Slot(object)
     def on_connection(self, view: Any) -> None:

@@ -25,6 +25,7 @@ import httpx
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
 
@@ -200,6 +201,11 @@ PERMANENT_KINDS: Final[tuple[str, ...]] = (COMMENTS_DISABLED, TEXT_TOO_LONG, INV
 _TECHNICAL = ("call log:", "net::err_", "page.goto", "locator.", "page.", "traceback", "error:")
 
 
+def is_technical(text: str) -> bool:
+    """Whether a message reads as a program's (a browser call log, a Playwright method)."""
+    return any(mark in text.lower() for mark in _TECHNICAL)
+
+
 def plain_error(
     kind: str | None,
     message: str | None,
@@ -220,7 +226,7 @@ def plain_error(
     first = ""
     if message and message.strip():
         first = message.strip().splitlines()[0].strip()
-    technical = any(mark in first.lower() for mark in _TECHNICAL)
+    technical = is_technical(first)
     if first and not technical and not (sentence and first.startswith(sentence)):
         sentence = first
     if not sentence:
@@ -395,3 +401,28 @@ def classify(exc: BaseException) -> AutomationError:
     if any(s in lowered for s in _NETWORK):
         return AutomationError(NETWORK_ERROR, text)
     return AutomationError(SCRIPT_FAILED, text)
+
+
+def connect_problem(exc: BaseException, platform: str | None = None) -> str:
+    """THE sentence a user sees when logging in to a platform or checking a login fails.
+
+    One plain sentence, in the words of connecting (not posting): no Playwright text, no call
+    log, no internal code — the caller logs `classify(exc)` for the technical side. An error the
+    app already words for users (`LossyError`) is said as it is."""
+    if isinstance(exc, LossyError):
+        return str(exc)
+    label = PLATFORMS[platform].label if platform in PLATFORMS else (platform or "the platform")
+    error = classify(exc)
+    kind = error.kind
+    first = error.message.strip().splitlines()[0] if error.message.strip() else ""
+    if kind == BROWSER_UNAVAILABLE and first[:1].isupper() and not is_technical(first):
+        return first  # worded for users where it was raised ("No Chromium was found. …")
+    if kind == NETWORK_ERROR:
+        return (
+            f"Could not reach {label} — check this computer's internet connection, then try again."
+        )
+    if kind == BROWSER_UNAVAILABLE:
+        return f"The browser for {label} could not be started or was closed — try again."
+    if kind in (SCRIPT_FAILED, SELECTOR_FAILED):
+        return f"Something went wrong while opening {label} — try again (details are in the log)."
+    return user_message(kind, platform).split(" — will try again")[0]

@@ -46,16 +46,21 @@ def run_demo(args: argparse.Namespace, _services: Any) -> int:
             # A Browserbase connection made in the demo talks to the sandbox's fake API with
             # this run's random key (never the real service, never a fixed key).
             os.environ.update(demo_environment(sandbox))
-            print("Logging the demo account in to each sandbox platform…")
-            engine = AutomationEngine()
-            try:
-                info = prepare_demo(svc, sandbox, engine)
-            finally:
-                engine.close()
-            print(f"{info.notes} sample notes, {info.queued} of them queued to post. Opening…")
             from lossy_desktop.app.main import run_app
 
-            return run_app(svc, demo=True, start_minimized=False)
+            def prepare(progress: Any) -> Any:
+                # On its own thread while the window shows "Preparing the sandbox…".
+                engine = AutomationEngine()
+                try:
+                    info = prepare_demo(svc, sandbox, engine, progress)
+                finally:
+                    engine.close()
+                print(f"{info.notes} sample notes, {info.queued} of them queued to post.")
+                return info
+
+            svc.settings.set("intake_port", 0)  # never clash with a real Lossy Desktop's intake
+            print("Opening the window; it prepares the sandbox (logs the demo account in)…")
+            return run_app(svc, demo=True, start_minimized=False, prepare=prepare)
     finally:
         if throwaway and not args.keep:
             shutil.rmtree(root, ignore_errors=True)

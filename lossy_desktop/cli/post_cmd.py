@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.wording import step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
 
@@ -66,7 +67,7 @@ class _Progress:
             what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
         except Exception:
             pass
-        detail = event.step or event.error or ""
+        detail = step_text(event.step) if event.step else (event.error or "")
         kind = event.kind
         until = pacing_wait(event)
         if until is not None:

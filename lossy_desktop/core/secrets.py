@@ -33,6 +33,12 @@ NO_BACKEND = (
     "Service). Lossy Desktop will not store secrets in a plain file. Start a keyring, or set "
     "the BROWSERBASE_API_KEY environment variable before starting the app."
 )
+NO_BACKEND_FOR_TOKEN = (
+    "No system keyring is available (on Linux: GNOME Keyring or KWallet through Secret "
+    "Service), so the note recorder's token cannot be kept and every note it sends is refused. "
+    "The token lives only in the keyring (no environment variable stands in for it): start a "
+    "keyring, then restart Lossy Desktop."
+)
 
 
 def keyring_available() -> bool:

@@ -45,3 +45,37 @@ def state_help(state: str, platform: str | None = None) -> str:
 
 def platform_label(platform: str | None) -> str:
     return PLATFORMS[platform].label if platform in PLATFORMS else (platform or "the platform")
+
+
+# The steps of posting a comment, in order: the key a worker or agent reports (JobContext.step)
+# -> the words a person reads (side panel, command line). The one table of step words.
+STEP_STARTING = "starting browser"
+STEP_OPENING = "opening video"
+STEP_SEEKING = "seeking"
+STEP_TYPING = "typing"
+STEP_SUBMITTING = "submitting"
+STEP_CONFIRMING = "confirming"
+POSTING_STEPS: dict[str, str] = {
+    STEP_STARTING: "Starting the browser",
+    STEP_OPENING: "Opening the video",
+    STEP_SEEKING: "Going to the note's time",
+    STEP_TYPING: "Typing the comment",
+    STEP_SUBMITTING: "Sending the comment",
+    STEP_CONFIRMING: "Checking the comment is there",
+}
+
+
+def step_number(step: str | None) -> int | None:
+    """1-based position of a posting step (None for any other step, e.g. a login check)."""
+    return list(POSTING_STEPS).index(step) + 1 if step in POSTING_STEPS else None
+
+
+def step_text(step: str | None) -> str:
+    """What a person reads for a step: "Typing the comment (4 of 6)"; other steps (the
+    keep-alive's "visiting youtube") as they are, capitalised."""
+    if not step:
+        return "Starting…"
+    number = step_number(step)
+    if number is None:
+        return step[:1].upper() + step[1:]
+    return f"{POSTING_STEPS[step]} ({number} of {len(POSTING_STEPS)})"

@@ -32,6 +32,7 @@ from lossy_desktop.automation.errors import (
 )
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError
 from lossy_desktop.core.usage import BROWSERBASE_MINIMUM_SECONDS
+from lossy_desktop.core.wording import STEP_OPENING, STEP_STARTING
 from lossy_desktop.queue.pacing import PACED, STEP_WAITING
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 from lossy_desktop.workers.locks import connection_lock
@@ -139,7 +140,7 @@ class PostNoteWorker:
 
         by_note = {view.id: job for job, view in posting}
         for job, _view in posting:
-            ctx.step(job.id, "starting browser")
+            ctx.step(job.id, STEP_STARTING)
 
         def on_step(note_id: int, step: str) -> None:
             job = by_note.get(note_id)
@@ -219,7 +220,7 @@ class PostNoteWorker:
             provider, playwright, connection, purpose="post", on_usage=self._record_usage
         ) as session:
             for view in views:
-                on_step(view.id, "opening video")
+                on_step(view.id, STEP_OPENING)
             to_post: list[NoteToPost] = [
                 NoteToPost(note_id=v.id, text=v.text, timestamp_seconds=v.timestamp_seconds)
                 for v in views

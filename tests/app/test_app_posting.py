@@ -49,7 +49,7 @@ def test_side_panel_follows_a_post_from_start_to_finish(qtbot, live, add_notes, 
     card = next(iter(panel.cards.values()))
     qtbot.waitUntil(lambda: card.step.text().startswith("Typing"), timeout=5000)
     assert "note 0" in card.title.text()
-    assert card.step.text() == "Typing  (4 of 6)"
+    assert card.step.text() == "Typing the comment (4 of 6)"
     assert card.attempt.text() == "Attempt 1 of 3"
     assert panel.timer.isActive()
     # The 1 s timer ticks: the elapsed time moves past 0:00 and reads M:SS.
@@ -73,6 +73,7 @@ def test_side_panel_follows_a_post_from_start_to_finish(qtbot, live, add_notes, 
     assert entries[0] == "Open Lossy" and entries[-1] == "Quit"
     assert "Pause posting" in entries and "Recently posted" in entries
     assert any("note 0" in e for e in entries)
+    qtbot.waitUntil(lambda: bool(live.shown), timeout=5000)  # once the job's result is in
     assert [s[0] for s in live.shown] == ["posted"]
     assert live.shown[0][1] == "Posted 1 note(s)"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from lossy_desktop.app.views.connect_dialog import (
     DISCONNECT_MARKER,
@@ -33,6 +34,18 @@ def engine() -> Iterator[AutomationEngine]:
     eng = AutomationEngine()
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def unreachable_url() -> str:
+    """An address nothing listens on (a port bound, then closed): the browser's navigation
+    fails at once with net::ERR_CONNECTION_REFUSED, as with no network."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -156,6 +169,37 @@ def test_errors_are_said_in_plain_words(
     qtbot.waitUntil(lambda: dialog.state == "error", timeout=30_000)
     assert "key" in dialog.status.text().lower()
     assert "Traceback" not in dialog.placeholder.text()
+    assert dialog.retry_button.isVisible()
+    dialog.close()
+
+
+@pytest.mark.browser
+def test_an_unreachable_platform_is_said_once_in_one_plain_sentence(
+    qtbot: Any,
+    services: Services,
+    engine: AutomationEngine,
+    caplog: pytest.LogCaptureFixture,
+    unreachable_url: str,
+) -> None:
+    """No network: the platform's address does not answer. The dialog says so once, in plain
+    words; Playwright's text (net::ERR_…, its call log) goes to the log only."""
+    services.settings.set("platform_base", unreachable_url)
+    services.settings.set("provider", "local")
+    dialog = ConnectDialog(services, "youtube", provider="local", engine=engine, embed=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with caplog.at_level("WARNING", logger="lossy.app"):
+        dialog.start()
+        qtbot.waitUntil(lambda: dialog.state == "error", timeout=60_000)
+    shown = [label.text() for label in dialog.findChildren(QLabel) if label.isVisible()]
+    sentence = (
+        "Could not reach YouTube — check this computer's internet connection, then try again."
+    )
+    assert dialog.status.text() == sentence
+    assert sum(text.count("Could not reach") for text in shown) == 1
+    for text in shown:
+        assert "net::" not in text and "Call log" not in text and "Page.goto" not in text
+    assert "net::ERR_" in caplog.text  # the technical side is in the log
     assert dialog.retry_button.isVisible()
     dialog.close()
 

@@ -118,6 +118,55 @@ def test_demo_app_shows_notes_go_from_queued_to_posted(
     assert states == {n.id: status_key(n) for n in services.notes.list()}
 
 
+def test_demo_window_shows_at_once_while_the_sandbox_is_prepared(
+    qtbot: Any, services: Services, sandbox: Any, engine: AutomationEngine
+) -> None:
+    """The window is up, saying "Preparing the sandbox…" with its progress, before the sandbox
+    is ready; then the notes fill in and posting starts."""
+    import threading
+
+    from lossy_desktop.app.main import LossyApp
+
+    gate = threading.Event()
+    steps: list[tuple[str, int, int]] = []
+
+    def prepare(progress: Any) -> Any:
+        progress("Starting…", 0, 4)
+        assert gate.wait(60), "the test never let the preparation go on"
+
+        def report(text: str, done: int, total: int) -> None:
+            steps.append((text, done, total))
+            progress(text, done, total)
+
+        return prepare_demo(services, sandbox, engine, report)
+
+    shell = LossyApp(services, demo=True, prepare=prepare)
+    qtbot.addWidget(shell.window)
+    empty = shell.window.table.empty
+    try:
+        shell.start(start_minimized=False)
+        # Shown before the sandbox is ready, with a visible "preparing" state and its progress.
+        assert shell.window.isVisible()
+        qtbot.waitUntil(lambda: empty.isVisible() and empty.mode == "preparing", timeout=5000)
+        assert empty.title.text() == "Preparing the sandbox…"
+        assert empty.progress.isVisible()  # busy until the first step is reported, then 0 of 4
+        qtbot.waitUntil(lambda: empty.progress.maximum() == 4, timeout=5000)
+        assert not empty.guide.isVisible()  # not the first-run guide
+        assert services.notes.list() == [] and shell.controller.runner is None
+        gate.set()
+        qtbot.waitUntil(lambda: "Logging the demo account in" in empty.hint.text(), timeout=30_000)
+        qtbot.waitUntil(lambda: shell.preparation.done, timeout=120_000)
+        qtbot.waitUntil(lambda: shell.window.model.rowCount() == len(SAMPLE_NOTES), timeout=10_000)
+        assert not empty.isVisible()
+        assert "sandbox is ready" in shell.window.message_bar.text()
+        qtbot.waitUntil(lambda: shell.controller.runner is not None, timeout=10_000)
+        assert [done for _text, done, _total in steps] == [0, 1, 2, 3, 4]
+    finally:
+        gate.set()
+        shell.controller.stop()
+        shell.tray.hide()
+
+
 def _idle(services: Services) -> bool:
     counts = services.queue.counts("automation")
     return not any(counts.get(s, 0) for s in ("available", "scheduled", "executing", "retryable"))

@@ -102,6 +102,7 @@ def test_no_keyring_means_503_with_the_reason(services: Services) -> None:
         response = await client.post("/v1/notes", json=note(), headers=AUTH)
         assert response.status_code == 503
         assert "keyring" in response.json()["error"]
+        assert "BROWSERBASE_API_KEY" not in response.json()["error"]  # not the token's fix
         assert server.token_problem is not None
 
     run_with_server(services, body, token=lambda: secrets.intake_token(create=True))

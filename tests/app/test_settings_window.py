@@ -11,9 +11,9 @@ from typing import Any
 import keyring
 import keyring.backend
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from lossy_desktop.app.views.platform_card import PlatformCard, relative_time
 from lossy_desktop.app.views.settings_window import SettingsWindow
@@ -148,6 +148,64 @@ def test_verify_failure_is_shown_in_plain_words(qtbot: Any, services: Services) 
     assert "Install chromium" in window.connections_message.text()
 
 
+def test_a_check_without_network_says_one_plain_sentence(
+    qtbot: Any, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    from playwright.async_api import Error as PlaywrightError
+
+    services.connections.ensure("youtube", "local")
+
+    def verify(platform: str) -> LoginState:
+        raise PlaywrightError(
+            "Page.goto: net::ERR_NAME_NOT_RESOLVED at https://www.youtube.com/\n"
+            'Call log:\n  - navigating to "https://www.youtube.com/", waiting until "load"'
+        )
+
+    window = open_window(qtbot, services, verify=verify)
+    with (
+        caplog.at_level("WARNING", logger="lossy.app"),
+        qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "verify:youtube"),
+    ):
+        window.start_verify("youtube")
+    assert window.connections_message.text() == (
+        "Could not reach YouTube — check this computer's internet connection, then try again."
+    )
+    card = window.cards["youtube"]
+    assert not card.problem.isVisibleTo(card)  # said once, under the cards
+    assert "ERR_NAME_NOT_RESOLVED" in caplog.text
+
+
+def test_the_card_never_shows_a_technical_stored_error(qtbot: Any, services: Services) -> None:
+    services.connections.ensure("vimeo", "local")
+    services.connections.mark_expired(
+        "vimeo", "the page could not be loaded (Error: Page.goto: net::ERR_FAILED)"
+    )
+    window = open_window(qtbot, services)
+    card = window.cards["vimeo"]
+    assert not card.problem.isVisibleTo(card)
+    assert "Notes wait until you reconnect" in card.detail.text()
+
+
+def test_disconnect_asks_in_plain_words(
+    qtbot: Any, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.connections.ensure("youtube", "browserbase")
+    services.connections.ensure("vimeo", "local")
+    window = open_window(qtbot, services, disconnect=lambda p: None)
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str, *a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.start_disconnect("youtube")
+    window.start_disconnect("vimeo")
+    assert asked[0].startswith("Lossy will forget the login saved for YouTube in Browserbase.")
+    assert asked[1].startswith("Lossy will forget the login saved for Vimeo on this computer.")
+    assert not any("context" in text or "profile" in text for text in asked)
+
+
 def test_disconnect_asks_first_then_removes(
     qtbot: Any, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,11 +252,51 @@ def test_a_bad_value_shows_the_message_and_keeps_the_old_one(
     assert services.settings.get("recorder_origin") == "https://other.example"
     assert field.error_label.isHidden()
 
-    cron = window.fields["keepalive_cron"]
-    cron.widget.setText("every night")
-    cron.widget.editingFinished.emit()
-    assert services.settings.get("keepalive_cron") == "0 3 * * *"
-    assert "cron" in cron.error_label.text()
+
+def test_login_checks_are_a_time_of_day_kept_as_cron(qtbot: Any, services: Services) -> None:
+    window = open_window(qtbot, services)
+    daily = window.fields["keepalive_cron"].widget
+    assert daily.time_edit.time() == QTime(3, 0)
+    assert not daily.note.isVisibleTo(daily)
+    daily.time_edit.setTime(QTime(4, 30))
+    assert services.settings.get("keepalive_cron") == "30 4 * * *"
+    # A schedule set elsewhere (command line, settings file) is said, and kept until a time is
+    # picked.
+    services.settings.set("keepalive_cron", "0 */6 * * *")
+    window.fields["keepalive_cron"].load()
+    assert daily.note.isVisibleTo(daily) and "0 */6 * * *" in daily.note.text()
+    assert daily.setting_value() == "0 */6 * * *"
+    daily.time_edit.setTime(QTime(22, 5))
+    assert services.settings.get("keepalive_cron") == "5 22 * * *"
+    assert not daily.note.isVisibleTo(daily)
+
+
+def test_posting_limits_speak_of_comments_per_account(qtbot: Any, services: Services) -> None:
+    window = open_window(qtbot, services)
+    page = window.fields["comment_interval_s"].widget.window()
+    labels = " | ".join(label.text() for label in page.findChildren(QLabel))
+    assert "Each account posts at most" in labels and "Least gap between comments" in labels
+    assert "(cron)" not in labels and "At most …" not in labels and "… per" not in labels
+    allowed = window.fields["automation_rate_allowed"].widget
+    period = window.fields["automation_rate_period_s"].widget
+    assert (allowed.text(), period.text()) == ("10 comments", "every 60 s")
+    gap = window.fields["comment_interval_s"].widget
+    gap.setValue(12.5)
+    assert services.settings.get("comment_interval_s") == pytest.approx(12.5)
+    gap.setValue(0)
+    assert gap.text() == "no gap"
+
+
+def test_recorder_tab_says_the_keyring_problem_once_with_the_right_advice(
+    qtbot: Any, services: Services
+) -> None:
+    # The test keyring is the failing backend: no token can be kept.
+    window = open_window(qtbot, services)
+    recorder = window.token_message.parentWidget()
+    texts = [label.text() for label in recorder.findChildren(QLabel) if label.isVisibleTo(recorder)]
+    assert sum(text.count("No system keyring") for text in texts) == 1
+    assert "BROWSERBASE_API_KEY" not in window.token_message.text()
+    assert "no environment variable" in window.token_message.text()
 
 
 def test_numbers_and_switches_are_stored(qtbot: Any, services: Services) -> None:

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 )
 
 from lossy_desktop.app.views.settings_window import TaskRunner
-from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.platforms import get_platform
 
 if TYPE_CHECKING:
@@ -152,15 +151,12 @@ def live_view_class() -> Any:
     return LiveView
 
 
-def _plain(error: Exception) -> str:
-    if isinstance(error, LossyError):
-        return str(error)
-    message = getattr(error, "message", None)
-    if isinstance(message, str) and message:
-        return message
-    if isinstance(error, TimeoutError):
-        return "The browser took too long to answer. Try again."
-    return f"Something went wrong ({type(error).__name__}). Try again."
+def _plain(error: Exception, platform: str) -> str:
+    """One plain sentence for the user; the technical text goes to the log only."""
+    from lossy_desktop.automation.errors import classify, connect_problem
+
+    log.warning("connect %s: %s", platform, classify(error))
+    return connect_problem(error, platform)
 
 
 class ConnectDialog(QDialog):
@@ -380,7 +376,7 @@ class ConnectDialog(QDialog):
             if getattr(error, "kind", None) == "browser_unavailable":
                 self._session_ended()
                 return
-            self._set_state("waiting", f"Could not see the login yet ({_plain(error)}). Try again.")
+            self._set_state("waiting", _plain(error, self.platform))
             self.timer.start()
 
         self.tasks.run("verify", self.flow.verify, done, failed)
@@ -454,9 +450,8 @@ class ConnectDialog(QDialog):
 
     def _failed(self, error: Exception) -> None:
         self.timer.stop()
-        text = _plain(error)
-        log.warning("connect %s: %s", self.platform, type(error).__name__)
-        self.placeholder.setText(f"Could not log in to {self.label}.\n\n{text}")
+        text = _plain(error, self.platform)  # said once, in the status line
+        self.placeholder.setText(f"Could not log in to {self.label}. Press “Start again” to retry.")
         self.stack.setCurrentWidget(self.placeholder)
         self._set_state("error", text)
 

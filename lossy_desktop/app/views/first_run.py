@@ -1,12 +1,21 @@
 """What the notes list shows when it has no rows: a first-run guide (connect a platform, then
-import or add notes), "loading", or "nothing matches" with a way out."""
+import or add notes), "loading", "preparing" (the demo's sandbox, with its progress), or
+"nothing matches" with a way out."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from lossy_desktop.core.platforms import PLATFORMS
 
@@ -38,6 +47,12 @@ class EmptyState(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(mid);")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("preparingProgress")
+        self.progress.setMaximumWidth(420)
+        self.progress.hide()
+        # (title, what is happening, steps done, steps in all) while something is prepared
+        self.preparing: tuple[str, str, int, int] | None = None
 
         # The guide: step 1 connect, step 2 import or add.
         self.guide = QWidget()
@@ -100,6 +115,11 @@ class EmptyState(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.hint)
+        bar_row = QHBoxLayout()
+        bar_row.addStretch(1)
+        bar_row.addWidget(self.progress, 10)
+        bar_row.addStretch(1)
+        layout.addLayout(bar_row)
         layout.addSpacing(12)
         layout.addLayout(centre)
         layout.addLayout(clear_row)
@@ -127,7 +147,33 @@ class EmptyState(QWidget):
         if self.mode == "no_notes":
             self.show_no_notes()
 
+    def set_preparing(
+        self, title: str | None, text: str = "", done: int = 0, total: int = 0
+    ) -> None:
+        """Say that the notes are being prepared (title None: no longer). Shown instead of the
+        guide while the list is empty."""
+        self.preparing = None if title is None else (title, text, done, total)
+        if self.preparing is not None:
+            self.show_preparing()
+        elif self.mode == "preparing":
+            self.progress.hide()
+            self.show_no_notes()
+
+    def show_preparing(self) -> None:
+        if self.preparing is None:
+            return
+        title, text, done, total = self.preparing
+        self.mode = "preparing"
+        self.title.setText(title)
+        self.hint.setText(text)
+        self.progress.setRange(0, max(total, 0))  # 0..0: a busy bar until the steps are known
+        self.progress.setValue(done)
+        self.progress.setVisible(total >= 0)  # total -1: no bar (it stopped)
+        self.guide.hide()
+        self.clear_button.hide()
+
     def show_loading(self) -> None:
+        self.progress.hide()
         self.mode = "loading"
         self.title.setText("Loading notes…")
         self.hint.setText("")
@@ -135,6 +181,7 @@ class EmptyState(QWidget):
         self.clear_button.hide()
 
     def show_no_notes(self) -> None:
+        self.progress.hide()
         self.mode = "no_notes"
         connected = [k for k, c in self.connections.items() if c is not None and c.active]
         if connected:
@@ -147,6 +194,7 @@ class EmptyState(QWidget):
         self.clear_button.hide()
 
     def show_no_match(self) -> None:
+        self.progress.hide()
         self.mode = "no_match"
         self.title.setText("No notes match")
         self.hint.setText("Nothing matches the search and filters above.")

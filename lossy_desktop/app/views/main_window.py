@@ -74,6 +74,7 @@ class MainWindow(NoteActions, WindowExtras):
         self.table = NotesTable()
         self.table.setModel(self.proxy)
         self.side_panel = SidePanel(controller, self.model)
+        self.side_panel.noteRequested.connect(self.reveal_note)
         self.message_bar = MessageBar()
         self.connections: dict[str, Any] = {}
         self.grouping = Grouping(self)
@@ -427,6 +428,16 @@ class MainWindow(NoteActions, WindowExtras):
         self.actions_by_name["toggle_panel"].setChecked(visible)
 
     @Slot()
+    @Slot(int)
+    def reveal_note(self, note_id: int) -> None:
+        """Select this note and bring it into view (the side panel's history, the tray); the
+        filters are cleared only when they hide it."""
+        self.select_note_ids([note_id])
+        if note_id not in {note.id for note in self.selected_notes()}:
+            self.clear_filters()
+            self.select_note_ids([note_id])
+        self.table.setFocus()
+
     def clear_filters(self) -> None:
         self.search.clear()
         self.status_filter.setCurrentIndex(0)

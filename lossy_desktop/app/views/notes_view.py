@@ -138,7 +138,9 @@ class NotesTable(QTableView):
         source = getattr(model, "sourceModel", lambda: None)()
         while source is not None and hasattr(source, "sourceModel"):  # the NotesModel below
             source = source.sourceModel()
-        if source is not None and not getattr(source, "is_loaded", True):
+        if self.empty.preparing is not None:
+            self.empty.show_preparing()
+        elif source is not None and not getattr(source, "is_loaded", True):
             self.empty.show_loading()
         elif source is not None and source.rowCount() > 0:
             self.empty.show_no_match()

@@ -101,7 +101,7 @@ class PlatformCard(QFrame):
             "connect": QPushButton("Connect"),
         }
         self.buttons["verify"].setToolTip("Open the platform in the background and check the login")
-        self.buttons["disconnect"].setToolTip("Forget this login (its browser profile or context)")
+        self.buttons["disconnect"].setToolTip("Forget the login saved for this platform")
         self.buttons["connect"].setToolTip("Log in to the platform in an embedded browser")
         self.buttons["reconnect"].setToolTip("Log in again")
         for name, button in self.buttons.items():
@@ -163,6 +163,11 @@ class PlatformCard(QFrame):
         )
         self.detail.setText(self._detail(connection, now))
         error = getattr(connection, "error", None) if connection is not None else None
+        if error:
+            from lossy_desktop.automation.errors import is_technical
+
+            error = error.strip().splitlines()[0]
+            error = None if is_technical(error) else error  # the status line says it plainly
         self.problem.setText(error or "")
         self.problem.setVisible(bool(error) and status != "active")
         wanted = BUTTONS_FOR.get(status, ("verify", "disconnect", "reconnect"))

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from lossy_desktop.app.views.platform_card import PlatformCard
+from lossy_desktop.app.views.schedule_field import DailyTimeField
 from lossy_desktop.core import secrets
 from lossy_desktop.core.errors import LossyError, ValidationError
 from lossy_desktop.core.platforms import PLATFORMS
@@ -204,7 +205,9 @@ class SettingField(QObject):
                 )
             widget.setKeyboardTracking(False)
         self.load()
-        if isinstance(widget, QCheckBox):
+        if isinstance(widget, DailyTimeField):
+            widget.edited.connect(self._commit)
+        elif isinstance(widget, QCheckBox):
             widget.toggled.connect(self._commit)
         elif isinstance(widget, QSpinBox | QDoubleSpinBox):
             widget.valueChanged.connect(self._commit)
@@ -215,6 +218,8 @@ class SettingField(QObject):
 
     def value(self) -> Any:
         w = self.widget
+        if isinstance(w, DailyTimeField):
+            return w.setting_value()
         if isinstance(w, QCheckBox):
             return w.isChecked()
         if isinstance(w, QSpinBox | QDoubleSpinBox):
@@ -231,7 +236,9 @@ class SettingField(QObject):
         w = self.widget
         blocked = w.blockSignals(True)
         try:
-            if isinstance(w, QCheckBox):
+            if isinstance(w, DailyTimeField):
+                w.load_setting(value)
+            elif isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
             elif isinstance(w, QSpinBox):
                 w.setValue(int(value))
@@ -416,10 +423,12 @@ class SettingsWindow(QDialog):
         for card in self.cards.values():
             card.set_connection(card.connection)
 
-    def _problem(self, error: Exception) -> None:
-        text = str(error) if isinstance(error, LossyError) else f"Something went wrong: {error}"
-        log.warning("settings: %s", type(error).__name__)
-        self.connections_message.setText(text)
+    def _problem(self, error: Exception, platform: str | None = None) -> None:
+        """One plain sentence under the platform cards; the technical text goes to the log."""
+        from lossy_desktop.automation.errors import classify, connect_problem
+
+        log.warning("settings: %s", classify(error))
+        self.connections_message.setText(connect_problem(error, platform))
 
     @Slot(str)
     def start_connect(self, platform: str) -> None:
@@ -465,7 +474,7 @@ class SettingsWindow(QDialog):
 
         def failed(error: Exception) -> None:
             card.set_busy(None)
-            self._problem(error)
+            self._problem(error, platform)
             self.refresh_connections()
 
         self.tasks.run(f"verify:{platform}", lambda: verify(platform), done, failed)
@@ -485,11 +494,17 @@ class SettingsWindow(QDialog):
     @Slot(str)
     def start_disconnect(self, platform: str) -> None:
         label = PLATFORMS[platform].label
+        connection = self.cards[platform].connection
+        where = (
+            "in Browserbase"
+            if getattr(connection, "provider", None) == "browserbase"
+            else "on this computer"
+        )
         answer = QMessageBox.question(
             self,
             f"Disconnect {label}?",
-            f"Lossy will forget the {label} login (its browser profile or Browserbase "
-            "context). Notes for it wait until you connect again.",
+            f"Lossy will forget the login saved for {label} {where}. "
+            f"Notes for {label} wait until you connect again.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -509,7 +524,7 @@ class SettingsWindow(QDialog):
 
         def failed(error: Exception) -> None:
             card.set_busy(None)
-            self._problem(error)
+            self._problem(error, platform)
             self.refresh_connections()
 
         self.tasks.run(f"disconnect:{platform}", lambda: disconnect(platform), done, failed)
@@ -846,10 +861,20 @@ class SettingsWindow(QDialog):
         qform = QFormLayout(queue)
         qform.addRow("Posts at once", self._field("automation_concurrency", QSpinBox()))
         allowed = QSpinBox()
+        allowed.setSuffix(" comments")
         period = QSpinBox()
+        period.setPrefix("every ")
         period.setSuffix(" s")
-        qform.addRow("At most … posts started", self._field("automation_rate_allowed", allowed))
-        qform.addRow("… per", self._field("automation_rate_period_s", period))
+        rate = QHBoxLayout()
+        rate.addWidget(self._field("automation_rate_allowed", allowed))
+        rate.addWidget(self._field("automation_rate_period_s", period))
+        rate.addStretch(1)
+        qform.addRow("Each account posts at most", rate)
+        gap = QDoubleSpinBox()
+        gap.setDecimals(1)
+        gap.setSuffix(" s")
+        gap.setSpecialValueText("no gap")
+        qform.addRow("Least gap between comments", self._field("comment_interval_s", gap))
         qform.addRow("Attempts before giving up", self._field("max_attempts", QSpinBox()))
         timeout = QSpinBox()
         timeout.setSuffix(" s")
@@ -860,7 +885,8 @@ class SettingsWindow(QDialog):
         qform.addRow(
             "",
             self._hint(
-                "Platforms punish bursts of comments: the defaults (3 at once, 10 a minute) "
+                "Platforms punish bursts of comments: the defaults (3 at once; for each "
+                "account at most 10 comments a minute, at least 6 s apart plus a random extra) "
                 "are on the safe side."
             ),
         )
@@ -868,7 +894,9 @@ class SettingsWindow(QDialog):
 
         keep = QGroupBox("Keeping logins alive")
         kform = QFormLayout(keep)
-        kform.addRow("Check logins (cron)", self._field("keepalive_cron", QLineEdit()))
+        daily = DailyTimeField()
+        kform.addRow("Check logins", self._field("keepalive_cron", daily))
+        daily.setToolTip("Lossy opens each platform in the background so its login stays alive")
         days = QSpinBox()
         days.setSuffix(" days")
         kform.addRow("…unused for at least", self._field("keepalive_idle_days", days))
@@ -929,7 +957,7 @@ class SettingsWindow(QDialog):
         self.regenerate_button.setEnabled(self._keyring_ok)
         if token is None:
             self.token_edit.setPlaceholderText("no keyring: the intake cannot accept notes")
-            self.token_message.setText(secrets.NO_BACKEND)
+            self.token_message.setText(secrets.NO_BACKEND_FOR_TOKEN)
 
     @Slot(bool)
     def _toggle_token(self, shown: bool) -> None:

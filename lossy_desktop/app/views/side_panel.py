@@ -2,7 +2,11 @@
 finished in the last hour. Fed only by QueueController signals and the notes model (no database
 reads on the GUI thread). A 1 s timer updates the elapsed labels and the "next comment in N s"
 countdowns (a job waiting for its account's next comment slot, in its card or — when its
-browser was released for a long wait — in the state line) and nothing else."""
+browser was released for a long wait — in the state line) and nothing else.
+
+A card ends the moment its note is saved as posted (or failed): a batch of notes on one video
+posts in one browser session, and the queue reports the jobs' results only when the whole batch
+ends. Each entry under "Finished in the last hour" leads to its note (`noteRequested`)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
@@ -18,16 +22,20 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.core.clock import format_timecode
+from lossy_desktop.core.wording import POSTING_STEPS, step_number, step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
-STEPS = ("starting browser", "opening video", "seeking", "typing", "submitting", "confirming")
+NoteIdRole = Qt.ItemDataRole.UserRole + 1
+ENDED_STATES = ("posted", "failed")
 HOUR = 3600.0
 FINISHED_LIMIT = 200
 
@@ -72,7 +80,7 @@ class JobCard(QFrame):
         self.subtitle.setStyleSheet("color: palette(mid);")
         self.step = QLabel()
         self.bar = QProgressBar()
-        self.bar.setRange(0, len(STEPS))
+        self.bar.setRange(0, len(POSTING_STEPS))
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
         self.attempt = QLabel()
@@ -105,14 +113,13 @@ class JobCard(QFrame):
         self.event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
         self.waiting_until = pacing_wait(event)
+        number = step_number(step)
         if self.waiting_until is not None:
             self.step.setText(next_comment_text(self.waiting_until, time.time()))
-        elif step in STEPS:
-            number = STEPS.index(step) + 1
-            self.step.setText(f"{step.capitalize()}  ({number} of {len(STEPS)})")
-            self.bar.setValue(number)
         else:
-            self.step.setText(step.capitalize() if step else "Starting…")
+            self.step.setText(step_text(step))
+        if number is not None and self.waiting_until is None:
+            self.bar.setValue(number)
         self.attempt.setText(f"Attempt {event.attempt} of {event.max_attempts}")
 
     def tick(self, now: float) -> None:
@@ -121,8 +128,17 @@ class JobCard(QFrame):
             self.step.setText(next_comment_text(self.waiting_until, time.time()))
 
 
+def _failure_text(kind: str | None, message: str | None, platform: str | None) -> str:
+    """The plain sentence for a failure (no internal code, no browser call log)."""
+    from lossy_desktop.automation.errors import plain_error  # Playwright only when needed
+
+    return plain_error(kind, message, platform, final=True)
+
+
 class SidePanel(QWidget):
     """Live posting progress."""
+
+    noteRequested = Signal(int)  # a finished entry was clicked: show its note
 
     def __init__(self, controller: Any, model: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +148,7 @@ class SidePanel(QWidget):
         self.cards: dict[int, JobCard] = {}
         self.paced: dict[int, float] = {}  # job id -> its account's next comment slot
         self.finished: list[tuple[float, QListWidgetItem]] = []
+        self._ended: set[int] = set()  # jobs whose note was saved before the queue said so
         self.setMinimumWidth(260)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
@@ -145,8 +162,18 @@ class SidePanel(QWidget):
         self.idle = QLabel("Nothing is posting right now.")
         self.idle.setStyleSheet("color: palette(mid);")
         self.idle.setWordWrap(True)
-        self.cards_box = QVBoxLayout()
+        # The cards keep their height and scroll when many post at once (a batch of 7).
+        cards_widget = QWidget()
+        self.cards_box = QVBoxLayout(cards_widget)
+        self.cards_box.setContentsMargins(0, 0, 0, 0)
         self.cards_box.setSpacing(8)
+        self.cards_box.addStretch(1)
+        self.cards_area = QScrollArea()
+        self.cards_area.setObjectName("cardsArea")
+        self.cards_area.setWidgetResizable(True)
+        self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.cards_area.setWidget(cards_widget)
         finished_heading = QLabel("Finished in the last hour")
         bold = finished_heading.font()
         bold.setBold(True)
@@ -156,6 +183,9 @@ class SidePanel(QWidget):
         self.finished_list.setWordWrap(True)
         self.finished_list.setUniformItemSizes(False)
         self.finished_list.setAlternatingRowColors(True)
+        self.finished_list.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.finished_list.itemClicked.connect(self._open_item)
+        self.finished_list.itemActivated.connect(self._open_item)
         self.finished_empty = QLabel("Nothing yet.")
         self.finished_empty.setStyleSheet("color: palette(mid);")
 
@@ -166,11 +196,11 @@ class SidePanel(QWidget):
         layout.addWidget(self.state)
         layout.addSpacing(4)
         layout.addWidget(self.idle)
-        layout.addLayout(self.cards_box)
+        layout.addWidget(self.cards_area, 3)
         layout.addSpacing(10)
         layout.addWidget(finished_heading)
         layout.addWidget(self.finished_empty)
-        layout.addWidget(self.finished_list, 10)
+        layout.addWidget(self.finished_list, 2)
         layout.addStretch(1)
 
         self.timer = QTimer(self)
@@ -184,6 +214,7 @@ class SidePanel(QWidget):
         controller.jobEvent.connect(self.on_job_event)
         controller.pausedChanged.connect(self._refresh_state)
         controller.progressChanged.connect(self._refresh_state)
+        controller.notesChanged.connect(self._notes_changed)
         model.loaded.connect(self._seed_from_model)
         model.rowsInserted.connect(self._refresh_placeholders)
         for event in list(getattr(controller, "running", {}).values()):
@@ -196,6 +227,10 @@ class SidePanel(QWidget):
     def on_job_event(self, event: Any) -> None:
         kind = event.kind
         self.paced.pop(event.job_id, None)
+        if event.job_id in self._ended:  # its card already ended with the note
+            if kind not in ("started", "step"):
+                self._ended.discard(event.job_id)
+            return
         if kind in ("started", "step"):
             card = self.cards.get(event.job_id)
             if card is None:
@@ -203,7 +238,8 @@ class SidePanel(QWidget):
                 card = JobCard(event, title, subtitle, self)
                 card.placeholder = self._is_placeholder(event)
                 self.cards[event.job_id] = card
-                self.cards_box.addWidget(card)
+                card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+                self.cards_box.insertWidget(self.cards_box.count() - 1, card)
                 card.tick(time.monotonic())
             else:
                 card.update_from(event)
@@ -213,11 +249,7 @@ class SidePanel(QWidget):
             if not self.timer.isActive():
                 self.timer.start()
         elif kind in ("completed", "retrying", "snoozed", "discarded", "cancelled"):
-            card = self.cards.pop(event.job_id, None)
-            if card is not None:
-                card.hide()
-                self.cards_box.removeWidget(card)
-                card.deleteLater()
+            self._remove_card(event.job_id)
             until = pacing_wait(event)
             if until is not None:  # not finished: it waits for its account's next comment
                 self.paced[event.job_id] = until
@@ -225,10 +257,46 @@ class SidePanel(QWidget):
                     self.timer.start()
             else:
                 self._add_finished(event)
-            if not self.cards and not self.paced:
-                self.timer.stop()
         self._refresh_visibility()
         self._refresh_state()
+
+    def _remove_card(self, job_id: int) -> None:
+        card = self.cards.pop(job_id, None)
+        if card is not None:
+            card.hide()
+            self.cards_box.removeWidget(card)
+            card.deleteLater()
+        if not self.cards and not self.paced:
+            self.timer.stop()
+
+    @Slot(list)
+    def _notes_changed(self, views: list[Any]) -> None:
+        """A note saved as posted or failed ends its card now, not when its batch ends."""
+        ended = {view.id: view for view in views if view.status in ENDED_STATES}
+        if not ended or not self.cards:
+            return
+        for job_id, card in list(self.cards.items()):
+            note_id = (card.event.args or {}).get("note_id") if card.event is not None else None
+            view = ended.get(note_id) if note_id is not None else None
+            if view is None:
+                continue
+            self._remove_card(job_id)
+            self._ended.add(job_id)
+            stamp = time.strftime("%H:%M")
+            if view.status == "posted":
+                text = f"✓  Posted · {stamp}\n{_short(view.text)}"
+            else:
+                reason = error_text(view)
+                text = f"✗  Failed · {stamp}\n{_short(view.text)}\n{_short(reason, 120)}"
+            self._push_finished(time.time(), text, view.status, view.id)
+        self._refresh_visibility()
+        self._refresh_state()
+
+    @Slot(QListWidgetItem)
+    def _open_item(self, item: QListWidgetItem) -> None:
+        note_id = item.data(NoteIdRole)
+        if note_id is not None:
+            self.noteRequested.emit(int(note_id))
 
     def _refresh_placeholders(self, *_args: Any) -> None:
         for card in self.cards.values():
@@ -254,10 +322,13 @@ class SidePanel(QWidget):
         title, _ = self._describe(event)
         stamp = time.strftime("%H:%M")
         kind = event.kind
+        note_id = (event.args or {}).get("note_id")
+        note = self.model.note(note_id) if note_id is not None else None
+        platform = getattr(note, "platform", None)
         if kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
         elif kind == "discarded":
-            reason = event.error or "gave up"
+            reason = _failure_text(getattr(event, "error_kind", None), event.error, platform)
             text, color = f"✗  Failed · {stamp}\n{title}\n{_short(reason, 120)}", "failed"
         elif kind == "cancelled":
             text, color = f"–  Cancelled · {stamp}\n{title}", "ghost"
@@ -267,15 +338,24 @@ class SidePanel(QWidget):
                 if event.next_run_at
                 else "later"
             )
-            why = "rate limited" if kind == "snoozed" else _short(event.error or "error", 100)
+            why = (
+                "rate limited"
+                if kind == "snoozed"
+                else _short(
+                    _failure_text(getattr(event, "error_kind", None), event.error, platform)
+                )
+            )
             text, color = f"↻  Trying again at {when} · {why}\n{title}", "queued"
-        self._push_finished(time.time(), text, color)
+        self._push_finished(time.time(), text, color, note_id)
 
-    def _push_finished(self, at: float, text: str, color: str) -> None:
+    def _push_finished(self, at: float, text: str, color: str, note_id: int | None) -> None:
         item = QListWidgetItem(text)
         _background, foreground = STATUS_COLORS[color]
         item.setForeground(QColor(foreground))
         item.setData(Qt.ItemDataRole.UserRole, color)
+        if note_id is not None:
+            item.setData(NoteIdRole, int(note_id))
+            item.setToolTip("Click to show this note in the list")
         self.finished_list.insertItem(0, item)
         self.finished.insert(0, (at, item))
         while len(self.finished) > FINISHED_LIMIT:
@@ -298,8 +378,9 @@ class SidePanel(QWidget):
         for at, note, kind in sorted(recent, key=lambda r: r[0])[-FINISHED_LIMIT:]:
             stamp = time.strftime("%H:%M", time.localtime(at))
             label = "✓  Posted" if kind == "posted" else "✗  Failed"
-            extra = f"\n{_short(note.error or '', 120)}" if kind == "failed" else ""
-            self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind)
+            reason = error_text(note)
+            extra = f"\n{_short(reason, 120)}" if kind == "failed" else ""
+            self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind, note.id)
 
     @Slot()
     def _tick(self) -> None:
@@ -324,6 +405,11 @@ class SidePanel(QWidget):
         self._refresh_visibility()
 
     def _refresh_visibility(self) -> None:
+        self.cards_area.setVisible(bool(self.cards))
+        if self.cards:  # no taller than the cards: the finished list gets the rest
+            spacing = self.cards_box.spacing()
+            height = sum(card.sizeHint().height() + spacing for card in self.cards.values())
+            self.cards_area.setMaximumHeight(height + 2)
         self.idle.setVisible(not self.cards)
         self.finished_empty.setVisible(not self.finished)
         self.finished_list.setVisible(bool(self.finished))

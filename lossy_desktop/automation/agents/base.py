@@ -34,17 +34,18 @@ from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
+from lossy_desktop.core.wording import STEP_CONFIRMING as STEP_CONFIRMING
+from lossy_desktop.core.wording import STEP_OPENING as STEP_OPENING
+from lossy_desktop.core.wording import STEP_SEEKING as STEP_SEEKING
+from lossy_desktop.core.wording import STEP_SUBMITTING as STEP_SUBMITTING
+from lossy_desktop.core.wording import STEP_TYPING as STEP_TYPING
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page, Request, Response
 
 log = logging.getLogger("lossy.automation")
 
-STEP_OPENING = "opening"
-STEP_SEEKING = "seeking"
-STEP_TYPING = "typing"
-STEP_SUBMITTING = "submitting"
-STEP_CONFIRMING = "confirming"
+# The step keys (and their words) are one table: lossy_desktop.core.wording.POSTING_STEPS.
 
 StepCallback = Callable[[int, str], None]
 # Awaited with a note's id right before its comment is typed (not for a note already on the

@@ -40,6 +40,9 @@ def run_demo(args: argparse.Namespace, _services: Any) -> int:
     throwaway = args.data_dir is None
     root = Path(tempfile.mkdtemp(prefix="lossy-demo-")) if throwaway else Path(args.data_dir)
     print(f"Demo data folder: {root}")
+    saved_env = {
+        key: os.environ.get(key) for key in ("BROWSERBASE_BASE_URL", "BROWSERBASE_API_KEY")
+    }
     try:
         with SandboxServer(port=0) as sandbox, Services.open(root, verbose=args.verbose) as svc:
             print(f"Sandbox (YouTube, Vimeo, Air) on {sandbox.base_url}")
@@ -62,6 +65,12 @@ def run_demo(args: argparse.Namespace, _services: Any) -> int:
             print("Opening the window; it prepares the sandbox (logs the demo account in)…")
             return run_app(svc, demo=True, start_minimized=False, prepare=prepare)
     finally:
+        # This run's sandbox key and address die with it: put the caller's environment back.
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         if throwaway and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         elif throwaway:

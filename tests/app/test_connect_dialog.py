@@ -182,10 +182,20 @@ def test_an_unreachable_platform_is_said_once_in_one_plain_sentence(
     unreachable_url: str,
 ) -> None:
     """No network: the platform's address does not answer. The dialog says so once, in plain
-    words; Playwright's text (net::ERR_…, its call log) goes to the log only."""
+    words; Playwright's text (net::ERR_…, its call log) goes to the log only. (The login flow
+    runs headless here, as the demo's scripted login does: a person's login window would show
+    the browser's own error page.)"""
+    from lossy_desktop.workers.connect import LoginFlow
+
     services.settings.set("platform_base", unreachable_url)
     services.settings.set("provider", "local")
-    dialog = ConnectDialog(services, "youtube", provider="local", engine=engine, embed=True)
+
+    def headless_flow(svc: Any, eng: Any, platform: str, provider: str, _headless: bool) -> Any:
+        return LoginFlow(svc, eng, platform, provider=provider, headless=True)
+
+    dialog = ConnectDialog(
+        services, "youtube", provider="local", engine=engine, flow_factory=headless_flow
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     with caplog.at_level("WARNING", logger="lossy.app"):

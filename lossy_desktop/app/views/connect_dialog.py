@@ -341,8 +341,13 @@ class ConnectDialog(QDialog):
 
     def _check_failed(self, error: Exception) -> None:
         self._checking = False
-        if getattr(error, "kind", None) == "browser_unavailable":
-            self._session_ended(_plain(error) if not self.embed else "")
+        kind = getattr(error, "kind", None)
+        if kind == "browser_unavailable":
+            self._session_ended(_plain(error, self.platform) if not self.embed else "")
+            return
+        if not self.embed and kind == "network_error":
+            # The window was closed and the headless check could not reach the platform.
+            self._failed(error)
             return
         # A login form shows neither an account nor a sign-in link: not logged in yet.
         log.debug("login check for %s: %s", self.platform, type(error).__name__)

@@ -1254,13 +1254,19 @@ class NoteService:
         transaction (a refused request adds none). Only a posted note is retracted."""
 
         def change(session: Session, note: Note) -> None:
+            from lossy_desktop.core.wording import state_word
+
             state = state_of(note)
             if state != "posted":
                 label = PLATFORMS[note.video.platform].label
                 why = {
                     "removing": f"its comment is already being removed from {label}",
                     "posting": f"it is being posted to {label} right now",
-                }.get(state, f"it is {state}, not posted: there is no comment on {label} to remove")
+                }.get(
+                    state,
+                    f"it is {state_word(state)}, not posted, so there is no comment on {label} "
+                    "to remove",
+                )
                 raise IllegalTransition(f"note {note.id} can't be removed: {why}")
             self._transition(note, "removing")
             note.next_attempt_at = self._clock()

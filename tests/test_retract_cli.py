@@ -55,3 +55,28 @@ def test_retract_refuses_a_note_not_posted_and_queues_a_posted_one(
 
     code, out, err = run(data_dir, capsys, "notes", "retract", "999")
     assert code == 3 and "no note with id 999" in err
+
+
+def test_start_up_recovery_keeps_a_waiting_retract_and_puts_a_lost_one_back(
+    services: Services,
+) -> None:
+    from lossy_desktop.core.notes import validate_note
+    from lossy_desktop.workers import recover_interrupted
+    from lossy_desktop.workers.retract import queue_retract
+
+    ids = []
+    for seconds in (5, 6):
+        fields = {"video_url": YT, "timestamp_seconds": seconds, "text": f"note {seconds}"}
+        view = services.notes.create(validate_note(fields, services.settings))
+        services.notes.mark_posting(view.id, 1)
+        services.notes.mark_posted(view.id, permalink=f"{YT}&lc=c{seconds}", comment_id="c")
+        queue_retract(services, view.id)
+        ids.append(view.id)
+    services.queue.cancel_where(retract_key(ids[1]))  # its job is lost
+
+    recover_interrupted(services)
+
+    assert services.notes.get(ids[0]).state == "removing"  # its job still waits
+    back = services.notes.get(ids[1])
+    assert back.state == "posted" and back.error and "choose Delete again" in back.error
+    assert queue_retract(services, ids[1]).state == "removing"

@@ -88,6 +88,9 @@ def recover_interrupted(services: Services) -> int:
                 message="Interrupted (the app closed while posting) and out of attempts — retry it",
             )
         fixed += 1
+    from lossy_desktop.workers.retract import recover_retracts
+
+    fixed += recover_retracts(services)
     if rescued or fixed or stopped:
         log.info(
             "start-up recovery: %d orphaned job(s), %d interrupted note(s), %d orphaned browser(s)",

@@ -213,3 +213,27 @@ class RetractCommentWorker:
         except IllegalTransition as problem:  # the note changed meanwhile (deleted, ...)
             return Cancel(str(problem))
         return Discard(error.message, kind=error.kind)
+
+
+def recover_retracts(services: Services) -> int:
+    """Start-up after a crash: a note left `removing` whose job will not run again (given up,
+    or lost) goes back to posted with a plain reason, so it can be retracted again; one whose job
+    still waits stays removing. Returns how many notes were put back."""
+    from lossy_desktop.workers.scheduling import WAITING_STATES
+
+    fixed = 0
+    for view in services.notes.list(status="posted"):
+        if not view.removing:
+            continue
+        jobs = services.queue.jobs_for(retract_key(view.id))
+        if any(j.state in (*WAITING_STATES, "executing") for j in jobs):
+            continue
+        services.notes.mark_retract_failed(
+            view.id,
+            kind="script_failed",
+            message=f"Interrupted while removing the comment from "
+            f"{platform_label(view.platform)}: choose Delete again (a comment already gone "
+            "counts as done)",
+        )
+        fixed += 1
+    return fixed

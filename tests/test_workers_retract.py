@@ -141,3 +141,21 @@ def test_a_lost_login_puts_the_note_back_to_posted_with_the_reason(wired, sandbo
     assert len(sandbox.comments("youtube", "vidL")) == 1
     assert sandbox.delete_requests("youtube") == []
     assert services.connections.get("youtube").status in ("expired", "logged_out")
+
+
+def test_a_delete_that_finally_fails_leaves_the_note_posted_with_the_reason(wired, sandbox, engine):
+    services = wired
+    view = posted_note(services, sandbox, engine, "vidN", 9, "Keep me")
+    sandbox.set_fault("youtube", "dropped_connection", on="page")  # every load, every attempt
+
+    queue_retract(services, view.id)
+    run_queue(services, engine)
+
+    note = services.notes.get(view.id)
+    assert note.state == "posted", (note.state, note.error)
+    assert note.error_kind == "network_error" and note.external_comment_id
+    assert note.error and note.error.startswith("Not removed from YouTube")
+    assert len(sandbox.comments("youtube", "vidN")) == 1
+    assert sandbox.delete_requests("youtube") == []
+    jobs = services.queue.jobs_for(retract_key(view.id))
+    assert [(j.state, j.attempt) for j in jobs] == [("discarded", j.max_attempts) for j in jobs]

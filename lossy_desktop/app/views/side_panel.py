@@ -232,7 +232,9 @@ class SidePanel(QWidget):
         title, _ = self._describe(event)
         stamp = time.strftime("%H:%M")
         kind = event.kind
-        if kind == "completed":
+        if kind == "completed" and event.worker == "retract_comment":
+            text, color = f"✓  Removed from the platform · {stamp}\n{title}", "ghost"
+        elif kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
         elif kind == "discarded":
             reason = event.error or "gave up"

@@ -39,6 +39,15 @@ def wired(services, sandbox, engine):
     return services
 
 
+def cli(data_dir, capsys, *args: str) -> tuple[int, str, str]:
+    from lossy_desktop.cli import main
+
+    capsys.readouterr()
+    code = main(["--data-dir", str(data_dir), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def run_queue(services, engine) -> None:
     runner = build_runner(services, engine)
     try:
@@ -109,14 +118,18 @@ def test_retract_deletes_the_comment_once_and_a_second_run_deletes_nothing(wired
         queue_retract(services, view.id)
 
 
-def test_a_comment_already_deleted_by_hand_counts_as_done(wired, sandbox, engine):
+def test_a_comment_already_deleted_by_hand_counts_as_done(wired, sandbox, engine, data_dir, capsys):
+    """Through the command line: `notes retract ID`, then `post --until-idle` runs it."""
     services = wired
     view = posted_note(services, sandbox, engine, "vidH", 7, "Deleted on the site")
     assert sandbox.delete_by_hand("youtube", "vidH", view.external_comment_id)
     assert sandbox.comments("youtube", "vidH") == []
 
-    queue_retract(services, view.id)
-    run_queue(services, engine)
+    code, out, err = cli(data_dir, capsys, "notes", "retract", str(view.id))
+    assert code == 0 and "removing" in out, err
+    code, out, err = cli(data_dir, capsys, "post", "--until-idle", "--timeout", "120")
+    assert code == 0, (out, err)
+    assert "1 of 1 comment(s) removed" in out and "note(s) posted" not in out
 
     assert sandbox.delete_requests("youtube") == []  # nothing left to delete on the page
     note = services.notes.get(view.id)

@@ -267,7 +267,8 @@ EXPECTED_TRANSITIONS: dict[str, set[str]] = {
     "held": {"queued", "ghost", "failed"},
     "posting": {"posted", "failed", "queued", "held", "posting"},
     "failed": {"queued", "ghost"},
-    "posted": set(),
+    "posted": {"removing"},
+    "removing": {"ghost", "posted"},
 }
 
 
@@ -557,3 +558,54 @@ def test_video_url_at_uses_each_platforms_time_parameter():
     )
     assert video_url_at("vimeo", "https://vimeo.com/123", 83) == "https://vimeo.com/123#t=83s"
     assert video_url_at("air", "https://app.air.inc/w/c/a1", 5) == "https://app.air.inc/w/c/a1#t=5s"
+
+
+# -- retracting a posted comment (workers/retract.py drives these) ------------------------------
+@pytest.mark.parametrize("start", ["ghost", "queued", "held", "posting", "failed"])
+def test_only_a_posted_note_is_retracted(notes: NoteService, start: str):
+    view = _in_state(notes, start, text=f"retract {start}")
+    enqueued: list[int] = []
+    with pytest.raises(IllegalTransition, match="can't be removed") as info:
+        notes.retract(view.id, enqueue=lambda _s, v: enqueued.append(v.id))
+    assert "YouTube" in str(info.value) and "_" not in str(info.value)
+    assert enqueued == [] and notes.get(view.id) == view  # nothing written, no job
+
+
+def test_retract_then_removed_is_a_ghost_with_its_history(notes: NoteService, clock: FakeClock):
+    posted = _in_state(notes, "posted")
+    enqueued: list[int] = []
+    removing = notes.retract(posted.id, enqueue=lambda s, v: enqueued.append(v.id))
+    assert enqueued == [posted.id]
+    assert removing.state == "removing" and removing.status == "posted" and removing.removing
+    assert removing.external_comment_id == "c1"
+    with pytest.raises(IllegalTransition, match="already being removed"):
+        notes.retract(posted.id)
+    with pytest.raises(IllegalTransition):
+        notes.edit_text(posted.id, "changed")
+    assert notes.list(status="posted")[0].id == posted.id  # still on the platform until removed
+
+    retrying = notes.mark_retract_retrying(
+        posted.id, kind="network_error", message="dropped", next_attempt_at=clock() + 30
+    )
+    assert retrying.state == "removing" and retrying.error_kind == "network_error"
+
+    clock.advance(3600)
+    ghost = notes.mark_removed(posted.id)
+    assert ghost.state == "ghost" and ghost.error_kind is None
+    assert ghost.external_comment_id is None and ghost.external_permalink is None
+    assert ghost.posted_at == posted.posted_at
+    assert ghost.error is not None
+    assert "Posted at" in ghost.error and f"{YT}&lc=c1" in ghost.error
+    assert "removed from YouTube at" in ghost.error
+    assert notes.post_now([posted.id])[0].state == "queued"  # it can be posted again
+
+
+def test_a_failed_retract_leaves_the_note_posted_with_the_reason(notes: NoteService):
+    posted = _in_state(notes, "posted")
+    notes.retract(posted.id)
+    back = notes.mark_retract_failed(
+        posted.id, kind="selector_failed", message="Not removed from YouTube: the page changed"
+    )
+    assert back.state == "posted" and back.external_comment_id == "c1"
+    assert back.error_kind == "selector_failed" and back.error and "Not removed" in back.error
+    assert notes.retract(posted.id).state == "removing"  # and it can be retracted again

@@ -59,6 +59,8 @@ class Notifier(QObject):
     def on_job_event(self, event: Any) -> None:
         if getattr(event, "queue", "automation") != "automation" and event.kind != "idle":
             return
+        if getattr(event, "worker", None) == "retract_comment":
+            return  # removing a comment is not posting: the list and its row say how it went
         if event.kind == "completed":
             self._posted.append((event.args or {}).get("note_id"))
         elif event.kind == "discarded" and event.error_kind not in LOGIN_KINDS:

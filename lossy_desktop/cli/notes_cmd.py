@@ -1,4 +1,5 @@
-"""`lossy-desktop notes import | list | show | add | post | retry | cancel | delete | export`."""
+"""`lossy-desktop notes import | list | show | add | post | retry | cancel | retract | delete |
+export`."""
 
 from __future__ import annotations
 
@@ -69,6 +70,16 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     cancel = s.add_parser("cancel", help="take a queued or held note off the queue")
     cancel.add_argument("id", type=int)
     cancel.set_defaults(handler=_cancel)
+
+    retract = s.add_parser(
+        "retract",
+        help="remove a posted note's comment from its platform (the note stays, as a ghost)",
+        description="Queues the removal: the app does it when it runs, or run the queue with "
+        "`lossy-desktop post --until-idle`. Only a posted note can be retracted.",
+    )
+    retract.add_argument("id", type=int)
+    retract.add_argument("--json", action="store_true", help="print the note as JSON")
+    retract.set_defaults(handler=_retract)
 
     delete = s.add_parser("delete", help="delete a note (and its failure screenshot)")
     delete.add_argument("id", type=int)
@@ -192,6 +203,23 @@ def _retry(args: argparse.Namespace, services: Any) -> int:
 def _cancel(args: argparse.Namespace, services: Any) -> int:
     view = services.notes.cancel(args.id)
     print(f"note {view.id} {state_word(view.state)}")
+    return 0
+
+
+def _retract(args: argparse.Namespace, services: Any) -> int:
+    from lossy_desktop.workers.retract import queue_retract
+
+    view = queue_retract(services, args.id)
+    if args.json:
+        print_json(view.to_dict())
+        return 0
+    from lossy_desktop.core.wording import platform_label
+
+    print(
+        f"note {view.id} {state_word(view.state)}: its comment will be deleted from "
+        f"{platform_label(view.platform)} when the queue runs (the app, or "
+        "`lossy-desktop post --until-idle`)"
+    )
     return 0
 
 

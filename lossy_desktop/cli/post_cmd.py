@@ -33,6 +33,7 @@ def _post(args: argparse.Namespace, services: Any) -> int:
     from lossy_desktop.workers import build_runner
 
     before = {v.id for v in services.notes.list() if v.queued or v.status == "posting"}
+    removing = {v.id for v in services.notes.list(status="posted") if v.removing}
     engine = AutomationEngine()
     runner = build_runner(services, engine)
     runner.add_listener(_Progress(services).on_event)
@@ -46,11 +47,19 @@ def _post(args: argparse.Namespace, services: Any) -> int:
         engine.close()
     touched = [v for v in services.notes.list() if v.id in before or v.status == "posting"]
     posted = [v for v in touched if v.status == "posted"]
-    print(f"{len(posted)} of {len(touched)} note(s) posted")
+    if touched or not removing:
+        print(f"{len(posted)} of {len(touched)} note(s) posted")
     for view in touched:
         if view.status != "posted":
             print(f"  note {view.id}: {view.status} — {view.error or 'not posted'}")
-    return 0 if len(posted) == len(touched) else 1
+    retracted = [v for v in services.notes.list() if v.id in removing]
+    removed = [v for v in retracted if v.status == "ghost"]
+    if removing:
+        print(f"{len(removed)} of {len(retracted)} comment(s) removed")
+    for view in retracted:
+        if view.status != "ghost":
+            print(f"  note {view.id}: still {view.state} — {view.error or 'not removed'}")
+    return 0 if len(posted) == len(touched) and len(removed) == len(retracted) else 1
 
 
 class _Progress:
@@ -58,7 +67,10 @@ class _Progress:
         self.services = services
 
     def on_event(self, event: Any) -> None:
-        if event.worker != "post_note" or event.kind in ("inserted", "idle"):
+        if event.worker not in ("post_note", "retract_comment") or event.kind in (
+            "inserted",
+            "idle",
+        ):
             return
         note_id = event.args.get("note_id")
         what = f"note {note_id}"

@@ -52,7 +52,7 @@ def billed_seconds(provider: str, seconds: float) -> float:
 class UsageRecord:
     provider: str  # "local" | "browserbase"
     platform: str | None
-    purpose: str  # "login" | "verify" | "post" | "keepalive"
+    purpose: str  # "login" | "verify" | "post" | "keepalive" | "retract"
     session_id: str | None
     started_at: float
     ended_at: float

@@ -87,7 +87,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "posting": frozenset({"posted", "failed", "queued", "held", "posting"}),
     # the user retries (or posts now); a failed note may be set aside as a plain ghost.
     "failed": frozenset({"queued", "ghost"}),
-    "posted": frozenset(),
+    # the user asks to delete the comment from the platform (Delete from YouTube / retract).
+    "posted": frozenset({"removing"}),
+    # removed (or found already gone): a ghost again; the delete finally failed: still posted.
+    "removing": frozenset({"ghost", "posted"}),
 }
 
 _STATE_TO_STATUS = {
@@ -96,6 +99,7 @@ _STATE_TO_STATUS = {
     "held": "ghost",
     "posting": "posting",
     "posted": "posted",
+    "removing": "posted",
     "failed": "failed",
 }
 
@@ -150,12 +154,19 @@ class NoteView:
         )
 
     @property
+    def removing(self) -> bool:
+        """Posted, and its comment is being deleted from the platform (a retract job waits)."""
+        return self.status == "posted" and self.next_attempt_at is not None
+
+    @property
     def state(self) -> str:
-        """The effective state: ghost, queued, held, posting, posted or failed."""
+        """The effective state: ghost, queued, held, posting, posted, removing or failed."""
         if self.queued:
             return "queued"
         if self.held:
             return "held"
+        if self.removing:
+            return "removing"
         return self.status
 
     def to_dict(self) -> dict[str, Any]:
@@ -233,6 +244,8 @@ def state_of(note: Note) -> str:
             return "queued"
         if note.error_kind in HOLD_KINDS:
             return "held"
+    if note.status == "posted" and note.next_attempt_at is not None:
+        return "removing"
     return note.status
 
 
@@ -1243,6 +1256,113 @@ class NoteService:
         self._notify(views)
         return [v.id for v in views if v.queued]
 
+    # -- retracting a posted comment (workers/retract.py queues and runs it) ------------------
+    def retract(
+        self, note_id: int, *, enqueue: Callable[[Session, NoteView], None] | None = None
+    ) -> NoteView:
+        """A posted note's comment is to be deleted from the platform: the note becomes
+        `removing` until the delete is done. `enqueue(session, view)` adds the job in the same
+        transaction (a refused request adds none). Only a posted note is retracted."""
+
+        def change(session: Session, note: Note) -> None:
+            from lossy_desktop.core.wording import state_word
+
+            state = state_of(note)
+            if state != "posted":
+                label = PLATFORMS[note.video.platform].label
+                why = {
+                    "removing": f"its comment is already being removed from {label}",
+                    "posting": f"it is being posted to {label} right now",
+                }.get(
+                    state,
+                    f"it is {state_word(state)}, not posted, so there is no comment on {label} "
+                    "to remove",
+                )
+                raise IllegalTransition(f"note {note.id} can't be removed: {why}")
+            self._transition(note, "removing")
+            note.next_attempt_at = self._clock()
+            note.error_kind = None
+            note.error = None
+            if enqueue is not None:
+                session.flush()
+                enqueue(session, _view(note, note.video))
+
+        return self._change_one(note_id, change)
+
+    def mark_removed(self, note_id: int, *, already_gone: bool = False) -> NoteView:
+        """The comment is gone from the platform (deleted now, or found already gone): the note
+        is a ghost again. Its history stays in its message: when it was posted, where, and when
+        it was removed; the comment id and permalink are cleared."""
+
+        def change(_session: Session, note: Note) -> None:
+            label = PLATFORMS[note.video.platform].label
+            now = self._clock()
+            how = "found already deleted on" if already_gone else "removed from"
+            history = f"Posted at {_when(note.posted_at)}"
+            if note.external_permalink:
+                history += f" ({note.external_permalink})"
+            history += f"; {how} {label} at {_when(now)}."
+            self._transition(note, "ghost")
+            note.external_comment_id = None
+            note.external_permalink = None
+            note.next_attempt_at = None
+            note.error_kind = None
+            note.error = _message(history)
+
+        view = self._change_one(note_id, change)
+        log.info("note %d: comment removed from %s", note_id, view.platform)
+        return view
+
+    def mark_retract_retrying(
+        self,
+        note_id: int,
+        *,
+        kind: str,
+        message: str,
+        next_attempt_at: float,
+        artifact_path: str | None = None,
+    ) -> NoteView:
+        """A delete attempt failed; the queue tries again at `next_attempt_at` (still removing)."""
+        when = _number("next_attempt_at", next_attempt_at)
+
+        def change(session: Session, note: Note) -> None:
+            if state_of(note) != "removing":
+                raise IllegalTransition(f"note {note.id} is {state_of(note)}, not removing")
+            if artifact_path is not None:
+                self._link_artifact(session, note, artifact_path)
+            note.error_kind = _kind(kind)
+            note.error = _message(message)
+            note.next_attempt_at = when
+            note.updated_at = self._clock()
+
+        return self._change_one(note_id, change)
+
+    def mark_retract_failed(
+        self, note_id: int, *, kind: str, message: str, artifact_path: str | None = None
+    ) -> NoteView:
+        """The delete finally failed: the comment is still on the platform, so the note is
+        posted again, with the error (and its screenshot) shown."""
+
+        def change(session: Session, note: Note) -> None:
+            self._transition(note, "posted")
+            note.next_attempt_at = None
+            note.error_kind = _kind(kind)
+            note.error = _message(message)
+            if artifact_path is not None:
+                self._link_artifact(session, note, artifact_path)
+                note.failure_artifact_path = str(artifact_path)
+
+        return self._change_one(note_id, change)
+
+
+def _when(timestamp: float | None) -> str:
+    """A moment in the note's history, in local time."""
+    from datetime import datetime
+
+    if timestamp is None:
+        return "an unknown time"
+    return datetime.fromtimestamp(timestamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
 
 def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
@@ -1250,8 +1370,10 @@ def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
 
 
 def _explain_illegal(current: str, target: str) -> str:
-    if current == "posted":
+    if current == "posted" and target != "removing":
         return " (it is already posted)"
+    if current == "removing":
+        return " (its comment is being removed from the platform right now)"
     if current == "ghost" and target == "posting":
         return " (it is not queued: cancelled, or never queued)"
     if current == "posting":

@@ -2,7 +2,8 @@
 status bar, the tray and the command line, each with a sentence that explains it.
 
 The state keys (ghost, queued, held, posting, posted, failed) stay the contract of `--status`,
-`--json` and the database; only what is shown to a person is worded here."""
+`--json` and the database; only what is shown to a person is worded here. `removing` (a posted
+note whose comment is being deleted) is a state of `--json` only: `--status posted` lists it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ STATE_WORDS: dict[str, str] = {
     "held": "waiting for login",
     "posting": "posting",
     "posted": "posted",
+    "removing": "removing",
     "failed": "failed",
 }
 
@@ -27,6 +29,8 @@ STATE_HELP: dict[str, str] = {
     "{platform} and the note is posted by itself.",
     "posting": "Posting: a browser is putting the comment on {platform} right now.",
     "posted": "Posted: the comment is on {platform}.",
+    "removing": "Removing: a browser is deleting the comment from {platform}; the note then "
+    "stays here as a ghost, with its history.",
     "failed": "Failed: the comment was not posted; the reason is in Last error. Fix the note "
     "(Edit) or try again.",
 }

@@ -544,6 +544,7 @@ class PlatformSite:
             deleted = self.state.delete_comment(platform, video_id, comment_id, account)
         except SandboxError as error:
             raise _HTTPJSON(403, "forbidden", str(error))
+        self.state.record_delete_request(platform, video_id, comment_id, deleted)
         if not deleted:
             raise _HTTPJSON(404, "not_found", "This comment has been deleted.")
         log.info(
@@ -1000,6 +1001,17 @@ class SandboxServer:
         return self.state.add_comment(
             platform, video_id, text, author, time_code=time_code, held=held
         ).public()
+
+    def delete_by_hand(self, platform: str, video_id: str, comment_id: str) -> bool:
+        """Delete a comment as its author would on the site (not through the delete route)."""
+        for comment in self.state.comments(platform, video_id):
+            if comment.id == comment_id:
+                return self.state.delete_comment(platform, video_id, comment_id, comment.author)
+        return False
+
+    def delete_requests(self, platform: str | None = None) -> list[dict[str, Any]]:
+        """Every delete request the platform's delete route answered (id, deleted or 404)."""
+        return self.state.delete_requests(platform)
 
     def login_cookie(self, platform: str, account: str) -> dict[str, Any]:
         """Log `account` in and return its cookie for Playwright's `context.add_cookies`."""

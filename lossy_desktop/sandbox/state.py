@@ -151,6 +151,7 @@ class SandboxState:
         self._faults: list[Fault] = []
         self._vimeo_next = 20_000_001
         self._views: dict[str, dict[str, Any]] = {}
+        self._delete_requests: list[dict[str, Any]] = []
         self.base_url = ""
 
     # ---- videos and comments -------------------------------------------------------------
@@ -273,6 +274,19 @@ class SandboxState:
                     video.comments.remove(comment)
                     return True
             return False
+
+    def record_delete_request(
+        self, platform: str, video_id: str, comment_id: str, deleted: bool
+    ) -> None:
+        """A delete request reached the platform (kept so tests can count them)."""
+        with self._lock:
+            self._delete_requests.append(
+                {"platform": platform, "video_id": video_id, "id": comment_id, "deleted": deleted}
+            )
+
+    def delete_requests(self, platform: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._delete_requests if platform in (None, r["platform"])]
 
     def visible_comments(self, platform: str, video_id: str, viewer: str | None) -> list[Comment]:
         """What a page shows: public comments plus the viewer's own held ones."""
@@ -440,6 +454,7 @@ class SandboxState:
             self.sign_ins.clear()
             self._faults.clear()
             self._views.clear()
+            self._delete_requests.clear()
 
 
 def check_platform(platform: str) -> None:

@@ -24,8 +24,13 @@ def build_workers(services: Services, engine: AutomationEngine) -> list[Worker]:
     # Imported here: they pull in Playwright, which commands that only read notes don't need.
     from lossy_desktop.workers.keep_alive import KeepAliveWorker
     from lossy_desktop.workers.post_note import PostNoteWorker
+    from lossy_desktop.workers.retract import RetractCommentWorker
 
-    return [PostNoteWorker(services, engine), KeepAliveWorker(services, engine)]
+    return [
+        PostNoteWorker(services, engine),
+        RetractCommentWorker(services, engine),
+        KeepAliveWorker(services, engine),
+    ]
 
 
 def build_runner(
@@ -83,6 +88,9 @@ def recover_interrupted(services: Services) -> int:
                 message="Interrupted (the app closed while posting) and out of attempts — retry it",
             )
         fixed += 1
+    from lossy_desktop.workers.retract import recover_retracts
+
+    fixed += recover_retracts(services)
     if rescued or fixed or stopped:
         log.info(
             "start-up recovery: %d orphaned job(s), %d interrupted note(s), %d orphaned browser(s)",

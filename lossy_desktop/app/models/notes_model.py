@@ -73,6 +73,8 @@ def status_label(note: Any) -> str:
         if note.attempts and when:
             return f"queued · retry {when}"
         return f"queued · {when}" if when else "queued"
+    if key == "posted" and note.next_attempt_at is not None:
+        return state_word("removing")  # its comment is being deleted from the platform
     return state_word(key)
 
 
@@ -440,7 +442,8 @@ class NotesModel(QAbstractTableModel):
 def _status_tooltip(note: Any) -> str:
     """What the state means (core.wording), then what is known about this note."""
     key = status_key(note)
-    lines = [state_help(key, note.platform)]
+    removing = key == "posted" and note.next_attempt_at is not None
+    lines = [state_help("removing" if removing else key, note.platform)]
     if key == "queued":
         when = to_datetime(note.next_attempt_at)
         attempt = f" (attempt {note.attempts + 1})" if note.attempts else ""

@@ -34,6 +34,7 @@ from lossy_desktop.app.views.keyboard import KEY_HINTS, ReviewKeys
 from lossy_desktop.app.views.message_bar import MessageBar
 from lossy_desktop.app.views.note_actions import EDITABLE, NoteActions
 from lossy_desktop.app.views.notes_view import NotesTable
+from lossy_desktop.app.views.retract_action import RETRACT_ACTION, RetractAction
 from lossy_desktop.app.views.side_panel import SidePanel
 from lossy_desktop.app.views.window_extras import WindowExtras
 from lossy_desktop.core.platforms import PLATFORMS
@@ -53,7 +54,7 @@ STATUS_FILTERS = (
 )
 
 
-class MainWindow(NoteActions, WindowExtras):
+class MainWindow(NoteActions, RetractAction, WindowExtras):
     quitRequested = Signal()
     settingsRequested = Signal(str)  # a platform key, or "" for the whole settings window
     connectRequested = Signal(str)  # a platform key: start the Settings window's connect flow
@@ -191,6 +192,7 @@ class MainWindow(NoteActions, WindowExtras):
         a("connect", "Co&nnect platform…", self.connect_selected, None, "Log in to the platform")
         a("edit", "&Edit…", self.edit_text, "F2", "Change the video address, time or text")
         a("delete", "&Delete", self.delete, QKeySequence.StandardKey.Delete)
+        a(RETRACT_ACTION, "Delete from the platform…", self.retract, None)
         a("open_link", "&Open comment", self.open_permalink, "Ctrl+O", "Open the posted comment")
         a("copy_link", "Cop&y link", self.copy_permalink, "Ctrl+Shift+C", "Copy the permalink")
         a(
@@ -328,6 +330,7 @@ class MainWindow(NoteActions, WindowExtras):
             None,
             "edit",
             "delete",
+            RETRACT_ACTION,
             None,
             "open_video",
             "open_link",
@@ -386,6 +389,7 @@ class MainWindow(NoteActions, WindowExtras):
             connect.setToolTip(f"Log in to {label}; the notes waiting for it then post")
         act["edit"].setEnabled(len(notes) == 1 and states[0] in EDITABLE)
         act["delete"].setEnabled(any(s != "posting" for s in states))
+        self._update_retract_action(notes)
         act["open_link"].setEnabled(any(n.external_permalink for n in notes))
         act["copy_link"].setEnabled(any(n.external_permalink for n in notes))
         act["open_video"].setEnabled(len(notes) == 1)

@@ -28,6 +28,8 @@ def done_text(description: str, count: int) -> str:
         "retry": f"{count} note(s) queued to try again.",
         "cancel": f"{count} note(s) will not be posted.",
         "delete": f"{count} note(s) deleted.",
+        "retract": f"{count} comment(s) will be removed from the platform; the notes stay as "
+        "ghosts.",
     }.get(description, f"{description}: {count} done.")
 
 

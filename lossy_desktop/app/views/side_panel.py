@@ -276,6 +276,8 @@ class SidePanel(QWidget):
         if not ended or not self.cards:
             return
         for job_id, card in list(self.cards.items()):
+            if card.event is not None and card.event.worker != "post_note":
+                continue  # a removal's note stays "posted" until it is gone: the queue says
             note_id = (card.event.args or {}).get("note_id") if card.event is not None else None
             view = ended.get(note_id) if note_id is not None else None
             if view is None:
@@ -325,7 +327,9 @@ class SidePanel(QWidget):
         note_id = (event.args or {}).get("note_id")
         note = self.model.note(note_id) if note_id is not None else None
         platform = getattr(note, "platform", None)
-        if kind == "completed":
+        if kind == "completed" and event.worker == "retract_comment":
+            text, color = f"✓  Removed from the platform · {stamp}\n{title}", "ghost"
+        elif kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
         elif kind == "discarded":
             reason = _failure_text(getattr(event, "error_kind", None), event.error, platform)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lossy.automation")
 
-PURPOSES = ("login", "verify", "post", "keepalive")
+PURPOSES = ("login", "verify", "post", "keepalive", "retract")
 
 
 @runtime_checkable

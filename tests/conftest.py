@@ -39,6 +39,29 @@ from strict_skips import (  # noqa: E402, F401  (hooks: a skip fails a strict ru
 from lossy_desktop.core.clock import FakeClock  # noqa: E402
 from lossy_desktop.services import Services  # noqa: E402
 
+# What the app reads from the environment and a command run in-process may set
+# (`--platform-base` sets LOSSY_PLATFORM_BASE; the demo points Browserbase at its sandbox).
+APP_ENVIRONMENT = (
+    "LOSSY_DATA_DIR",
+    "LOSSY_PLATFORM_BASE",
+    "BROWSERBASE_API_KEY",
+    "BROWSERBASE_PROJECT_ID",
+    "BROWSERBASE_BASE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _app_environment_per_test() -> Iterator[None]:
+    """Each test starts with the app's environment as the session began: a CLI command a test
+    runs in-process cannot leak its settings into the next test."""
+    saved = {key: os.environ.get(key) for key in APP_ENVIRONMENT}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:

@@ -25,6 +25,13 @@ from reliability_helpers import connect, kill_all, live_browsers, main_browsers,
 from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.core.notes import validate_note
+from lossy_desktop.core.wording import (
+    POSTING_STEPS,
+    STEP_CONFIRMING,
+    STEP_SEEKING,
+    STEP_SUBMITTING,
+    STEP_TYPING,
+)
 from lossy_desktop.services import Services
 
 try:
@@ -41,7 +48,15 @@ VIDEOS += [("air", f"crashA{i}") for i in range(3)]
 ARGS = ("--until-idle", "--timeout", "900")
 # Progress lines printed while a note is on its way to the platform (not the fan-out of
 # "started" / "starting browser" lines every job of a batch prints at once).
-BUSY = re.compile(r"step (seeking|typing|submitting|confirming)|: completed")
+# The CLI's progress lines say each step in the words of core/wording.py.
+BUSY = re.compile(
+    "step ("
+    + "|".join(
+        re.escape(POSTING_STEPS[s])
+        for s in (STEP_SEEKING, STEP_TYPING, STEP_SUBMITTING, STEP_CONFIRMING)
+    )
+    + r")|: completed"
+)
 MARK = re.compile(r"crash-note-(\d{4})\b")
 
 

@@ -21,10 +21,6 @@ import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-import httpx
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import TimeoutError as PlaywrightTimeout
-
 from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact
 from lossy_desktop.core.platforms import PLATFORMS
@@ -368,6 +364,12 @@ def classify(exc: BaseException) -> AutomationError:
     full = f"{type(exc).__name__}: {exc}".strip()
     lowered = full.lower()
     text = _summary(full)
+
+    # Imported here, not with the module: the app reads the taxonomy's words on the GUI thread,
+    # and Playwright and httpx take ~0.1 s to import (a visible stall while posting).
+    import httpx
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
 
     if isinstance(exc, PlaywrightTimeout):
         return AutomationError(NETWORK_ERROR, f"the page did not respond in time ({text})")

@@ -29,6 +29,7 @@ for var in (
 ):
     os.environ.pop(var, None)
 
+from display import start_xvfb  # noqa: E402
 from strict_skips import (  # noqa: E402, F401  (hooks: a skip fails a strict run, see there)
     pytest_collectreport,
     pytest_runtest_makereport,
@@ -153,23 +154,6 @@ def sandbox(sandbox_server: object) -> Iterator[object]:
 # -- the app's browsers: a real X display, and what their processes listen on ---------------
 
 
-def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.fail("Xvfb did not start")
-    return proc, f":{number}"
-
-
 @pytest.fixture(scope="module")
 def xvfb_display() -> Iterator[str]:
     """A real X display (Xvfb) for browser windows, with xdotool to act on them as a person
@@ -177,7 +161,7 @@ def xvfb_display() -> Iterator[str]:
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (scripts/bootstrap.sh --test installs them)")
-    proc, display = _start_xvfb()
+    proc, display = start_xvfb()
     yield display
     proc.kill()
     proc.wait(10)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from lossy_desktop.app.models.notes_model import error_text
+from lossy_desktop.automation.errors import plain_error
 from lossy_desktop.core.platforms import PLATFORMS
 
 log = logging.getLogger("lossy.app")
@@ -72,8 +73,6 @@ class Notifier(QObject):
 
     def _reason(self, note_id: int | None, event: Any) -> str:
         """The plain sentence (no internal code, no browser call log) for a failed note."""
-        from lossy_desktop.automation.errors import plain_error
-
         note = self.model.note(note_id) if note_id is not None else None
         if note is not None and note.error and note.status == "failed":
             return error_text(note)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from display import start_xvfb
 
 from lossy_desktop.app.main import SingleInstance, autostart_path, instance_key, set_autostart
 
@@ -75,23 +76,6 @@ def test_shell_starts_minimised_without_tray_by_opening_the_window(qtbot, servic
 
 
 # -- a real X display with a tray host -----------------------------------------------------
-def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.fail("Xvfb did not start")
-    return proc, f":{number}"
-
-
 def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -114,7 +98,7 @@ def test_tray_icon_and_menu_under_xvfb_with_a_real_tray(tmp_path, data_dir):
     missing = [tool for tool in ("Xvfb", "trayer", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (scripts/bootstrap.sh --test installs them)")
-    xvfb, display = _start_xvfb()
+    xvfb, display = start_xvfb("1920x1080x24")
     processes: list[subprocess.Popen[bytes]] = [xvfb]
     env = {
         **os.environ,

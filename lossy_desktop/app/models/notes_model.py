@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     Slot,
 )
 
+from lossy_desktop.automation.errors import PERMANENT_KINDS, plain_error
 from lossy_desktop.core.clock import format_timecode, to_datetime
 from lossy_desktop.core.platforms import PLATFORMS
 from lossy_desktop.core.wording import platform_label, state_help, state_word
@@ -82,8 +83,6 @@ def error_text(note: Any) -> str:
     """The plain sentence for a note's stored error (no internal code, no call log)."""
     if not note.error and not note.error_kind:
         return ""
-    from lossy_desktop.automation.errors import plain_error
-
     return plain_error(
         note.error_kind,
         note.error,
@@ -458,8 +457,6 @@ def _status_tooltip(note: Any) -> str:
 
 def error_tooltip(note: Any) -> str:
     """The plain sentence, and what to do about it."""
-    from lossy_desktop.automation.errors import PERMANENT_KINDS
-
     text = error_text(note)
     key = status_key(note)
     if key == "failed" and note.error_kind in PERMANENT_KINDS:

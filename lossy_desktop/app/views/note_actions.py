@@ -12,6 +12,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from lossy_desktop.app.models.notes_model import error_text, status_key
+from lossy_desktop.automation.errors import PERMANENT_KINDS
 from lossy_desktop.core.wording import platform_label
 
 EDITABLE = ("ghost", "queued", "held", "failed")
@@ -113,8 +114,6 @@ class NoteActions:
 
     @Slot()
     def retry(self) -> None:
-        from lossy_desktop.automation.errors import PERMANENT_KINDS
-
         notes = [n for n in self.selected_notes() if status_key(n) in ("failed", "held")]
         if not notes:
             return

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lossy_desktop.automation.errors import is_technical
 from lossy_desktop.core.platforms import get_platform
 
 # status -> (chip text, chip background, chip text colour)
@@ -164,8 +165,6 @@ class PlatformCard(QFrame):
         self.detail.setText(self._detail(connection, now))
         error = getattr(connection, "error", None) if connection is not None else None
         if error:
-            from lossy_desktop.automation.errors import is_technical
-
             error = error.strip().splitlines()[0]
             error = None if is_technical(error) else error  # the status line says it plainly
         self.problem.setText(error or "")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.app.resources import STATUS_COLORS
+from lossy_desktop.automation.errors import plain_error
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.wording import POSTING_STEPS, step_number, step_text
 from lossy_desktop.queue.pacing import pacing_wait
@@ -130,8 +131,6 @@ class JobCard(QFrame):
 
 def _failure_text(kind: str | None, message: str | None, platform: str | None) -> str:
     """The plain sentence for a failure (no internal code, no browser call log)."""
-    from lossy_desktop.automation.errors import plain_error  # Playwright only when needed
-
     return plain_error(kind, message, platform, final=True)
 
 

@@ -524,11 +524,7 @@ class PlatformAgent:
         if found is None:
             raise await self._challenge_instead(
                 page,
-                AutomationError(
-                    E.SELECTOR_FAILED,
-                    f"{self.label}: no comment box found "
-                    f"(tried {', '.join(f.describe() for f in box)})",
-                ),
+                self._not_found(f"{self.label}: no comment box found", box),
             )
         if await self._visible(page, sel.comments_disabled) and not await self._visible(page, box):
             raise _BatchStop(
@@ -618,11 +614,7 @@ class PlatformAgent:
         on_step(note.note_id, STEP_SUBMITTING)
         submit = await self._first(page, self.selectors.submit)
         if submit is None:
-            raise AutomationError(
-                E.SELECTOR_FAILED,
-                f"{self.label}: no submit button "
-                f"(tried {', '.join(f.describe() for f in self.selectors.submit)})",
-            )
+            raise self._not_found(f"{self.label}: no submit button", self.selectors.submit)
         notices_before = await self._notices(page)
         throttled: list[float | None] = []
 
@@ -795,11 +787,7 @@ class PlatformAgent:
                 await placeholder.click(timeout=self._ms(self.timeouts.element_s))
         editor = await self._first(page, sel.editor)
         if editor is None:
-            raise AutomationError(
-                E.SELECTOR_FAILED,
-                f"{self.label}: no comment editor "
-                f"(tried {', '.join(f.describe() for f in sel.editor)})",
-            )
+            raise self._not_found(f"{self.label}: no comment editor", sel.editor)
         return editor
 
     async def _type(self, page: Page, editor: Locator, text: str) -> None:
@@ -996,18 +984,14 @@ class PlatformAgent:
             await item.hover(timeout=timeout)
             menu = await self._first_within(item, controls.menu)
             if menu is None:
-                raise AutomationError(
-                    E.SELECTOR_FAILED,
-                    f"{self.label}: the comment has no action menu "
-                    f"(tried {', '.join(f.describe() for f in controls.menu)})",
+                raise self._not_found(
+                    f"{self.label}: the comment has no action menu", controls.menu
                 )
             await menu.click(timeout=timeout)
         action = await self._first(page, controls.delete)
         if action is None:
-            raise AutomationError(
-                E.SELECTOR_FAILED,
-                f"{self.label}: no Delete action for the comment "
-                f"(tried {', '.join(f.describe() for f in controls.delete)})",
+            raise self._not_found(
+                f"{self.label}: no Delete action for the comment", controls.delete
             )
         await action.click(timeout=timeout)
         confirm = await self._first(page, controls.confirm)
@@ -1016,6 +1000,13 @@ class PlatformAgent:
         await self._wait_gone(page, comment_id, notices_before)
         log.info("%s: deleted comment %s", self.platform, comment_id)
         return True
+
+    def _not_found(self, what: str, tried: Sequence[Find]) -> AutomationError:
+        """selector_failed: `what` was not on the page, naming every alternative tried."""
+        return AutomationError(
+            E.SELECTOR_FAILED,
+            f"{what} (tried {', '.join(f.describe() for f in tried)})",
+        )
 
     async def _comment_element(self, page: Page, comment_id: str) -> Locator | None:
         for template in self.selectors.controls.item_by_id:

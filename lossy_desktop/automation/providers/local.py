@@ -11,9 +11,10 @@ live view of a local browser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,7 +106,7 @@ class LocalProvider:
         started_at = self._clock()
         await asyncio.to_thread(stop_orphan, profile)
         show = not headless and has_display()
-        try:
+        with _starting_browser():
             exe = self._browser()
             pipe = await launch_persistent(
                 playwright,
@@ -115,12 +116,6 @@ class LocalProvider:
                 extra_args=self._extra_args,
                 timeout=START_TIMEOUT_S,
             )
-        except BrowserNotFound as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
-        except ProfileInUse as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
-        except BrowserStartFailed as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None
         context = pipe.context
         try:
             page = context.pages[0] if context.pages else await context.new_page()
@@ -197,7 +192,7 @@ class LocalProvider:
         (the command line). Raises AutomationError (browser_unavailable) when it can't open."""
         profile = self.profile_dir(connection)
         stop_orphan(profile)
-        try:
+        with _starting_browser():
             return LoginWindow.open(
                 profile,
                 url,
@@ -206,12 +201,6 @@ class LocalProvider:
                 detached=detached,
                 timeout=START_TIMEOUT_S,
             )
-        except BrowserNotFound as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
-        except ProfileInUse as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
-        except BrowserStartFailed as error:
-            raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None
 
     def login_window(self, connection: ConnectionLike) -> ProfileBrowser | None:
         """The login window open on the connection's profile (from `connections add` or the
@@ -294,3 +283,17 @@ def _watch_disconnect(browser: Browser, session: BrowserSession) -> None:
         session.disconnected = True
 
     browser.on("disconnected", mark)
+
+
+@contextlib.contextmanager
+def _starting_browser() -> Iterator[None]:
+    """A browser that can't be started is browser_unavailable: none installed (not retried), its
+    profile in use by another browser (retried), or it failed to start (backoff)."""
+    try:
+        yield
+    except BrowserNotFound as error:
+        raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=False) from None
+    except ProfileInUse as error:
+        raise AutomationError(BROWSER_UNAVAILABLE, str(error), retryable=True) from None
+    except BrowserStartFailed as error:
+        raise AutomationError(BROWSER_UNAVAILABLE, str(error)) from None

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.db import Database
+from lossy_desktop.core.error_kinds import HOLD_KINDS
 from lossy_desktop.core.errors import (
     IllegalTransition,
     LossyError,
@@ -42,9 +43,6 @@ from lossy_desktop.core.platforms import PLATFORMS, check_video_url, get_platfor
 from lossy_desktop.core.settings import Settings
 
 log = logging.getLogger("lossy.core")
-
-# Error kinds that mean "the platform connection must be renewed": the note waits (held).
-HOLD_KINDS: tuple[str, ...] = ("session_expired", "not_logged_in", "site_challenge")
 
 # Bounds of the free-text fields (the database columns and common sense).
 MAX_EXTERNAL_ID = 200

@@ -13,7 +13,8 @@ from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.exporter import EXPORT_COLUMNS, export_csv  # noqa: F401  (re-exported)
 from lossy_desktop.core.models import PLATFORMS
-from lossy_desktop.core.notes import STATES, NoteView
+from lossy_desktop.core.note_state import STATES
+from lossy_desktop.core.notes import NoteView
 from lossy_desktop.core.wording import state_word
 
 

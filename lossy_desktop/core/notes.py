@@ -1,14 +1,11 @@
 """Notes: the one validator, the one state machine, and the service everything else calls.
 
 A note belongs to a video (found or created by URL). Its stored status is one of ghost, posting,
-posted, failed; two more states are derived from a ghost:
-
-- queued: ghost with `next_attempt_at` set (a posting job waits for it);
-- held:   ghost, not queued, whose last error says the platform connection must be renewed
-          (session_expired / not_logged_in). `requeue_held(platform)` queues them again.
+posted, failed; queued, held and removing are derived from it (`core.note_state`, the one
+definition, in Python and SQL). `requeue_held(platform)` queues held notes again.
 
 Every change of state goes through `_transition`, checked against `TRANSITIONS` (one table over
-the six effective states). An illegal change raises IllegalTransition and writes nothing.
+the effective states). An illegal change raises IllegalTransition and writes nothing.
 
 Listeners (`add_listener`) are called after every committed change, on the thread that made it,
 with `NoteView` snapshots (frozen, safe to hand to other threads).
@@ -39,6 +36,16 @@ from lossy_desktop.core.errors import (
     ValidationError,
 )
 from lossy_desktop.core.models import Artifact, Note, Video
+from lossy_desktop.core.note_state import (
+    HELD,
+    QUEUED,
+    REMOVING,
+    STATES,
+    STORED_AS,
+    state_is,
+    state_of,
+    status_filter,
+)
 from lossy_desktop.core.platforms import PLATFORMS, check_video_url, get_platform
 from lossy_desktop.core.settings import Settings
 
@@ -67,9 +74,6 @@ NOTE_FIELDS: tuple[str, ...] = (
     "transcript",
 )
 
-# Effective states: the stored status, refined for ghosts.
-STATES: tuple[str, ...] = ("ghost", "queued", "held", "posting", "posted", "failed")
-
 # THE state machine: from-state -> the states it may change to.
 TRANSITIONS: dict[str, frozenset[str]] = {
     # post now / auto-queue; validation-time failure; a job found the connection gone;
@@ -89,16 +93,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "posted": frozenset({"removing"}),
     # removed (or found already gone): a ghost again; the delete finally failed: still posted.
     "removing": frozenset({"ghost", "posted"}),
-}
-
-_STATE_TO_STATUS = {
-    "ghost": "ghost",
-    "queued": "ghost",
-    "held": "ghost",
-    "posting": "posting",
-    "posted": "posted",
-    "removing": "posted",
-    "failed": "failed",
 }
 
 # Control characters a note may not contain (newline and tab are fine).
@@ -138,34 +132,24 @@ class NoteView:
     updated_at: float
 
     @property
+    def state(self) -> str:
+        """The effective state: ghost, queued, held, posting, posted, removing or failed."""
+        return state_of(self)
+
+    @property
     def queued(self) -> bool:
         """Waiting for a posting job (a ghost with a next attempt time)."""
-        return self.status == "ghost" and self.next_attempt_at is not None
+        return self.state == QUEUED
 
     @property
     def held(self) -> bool:
         """Waiting for the platform connection to be renewed."""
-        return (
-            self.status == "ghost"
-            and self.next_attempt_at is None
-            and self.error_kind in HOLD_KINDS
-        )
+        return self.state == HELD
 
     @property
     def removing(self) -> bool:
         """Posted, and its comment is being deleted from the platform (a retract job waits)."""
-        return self.status == "posted" and self.next_attempt_at is not None
-
-    @property
-    def state(self) -> str:
-        """The effective state: ghost, queued, held, posting, posted, removing or failed."""
-        if self.queued:
-            return "queued"
-        if self.held:
-            return "held"
-        if self.removing:
-            return "removing"
-        return self.status
+        return self.state == REMOVING
 
     def to_dict(self) -> dict[str, Any]:
         """Every field plus the derived flags, JSON-ready (stable key order)."""
@@ -233,18 +217,6 @@ def _view(note: Note, video: Video) -> NoteView:
         created_at=note.created_at,
         updated_at=note.updated_at,
     )
-
-
-def state_of(note: Note) -> str:
-    """The effective state of a stored note."""
-    if note.status == "ghost":
-        if note.next_attempt_at is not None:
-            return "queued"
-        if note.error_kind in HOLD_KINDS:
-            return "held"
-    if note.status == "posted" and note.next_attempt_at is not None:
-        return "removing"
-    return note.status
 
 
 # ----------------------------------------------------------------------------------------------
@@ -766,16 +738,7 @@ class NoteService:
         if status is not None:
             if status not in STATES:
                 raise ValidationError("status", f"must be one of {', '.join(STATES)}")
-            if status == "queued":
-                query = query.where(Note.status == "ghost", Note.next_attempt_at.is_not(None))
-            elif status == "held":
-                query = query.where(
-                    Note.status == "ghost",
-                    Note.next_attempt_at.is_(None),
-                    Note.error_kind.in_(HOLD_KINDS),
-                )
-            else:
-                query = query.where(Note.status == status)
+            query = query.where(status_filter(status))
         if platform is not None:
             get_platform(platform)
             query = query.where(Video.platform == platform)
@@ -866,7 +829,7 @@ class NoteService:
                 f"note {note.id} is {current}; it can't become {target}"
                 + _explain_illegal(current, target)
             )
-        note.status = _STATE_TO_STATUS[target]
+        note.status = STORED_AS[target]
         note.updated_at = self._clock()
 
     def _change(
@@ -1236,12 +1199,7 @@ class NoteService:
                 session.scalars(
                     select(Note)
                     .join(Video, Note.video_id == Video.id)
-                    .where(
-                        Video.platform == platform,
-                        Note.status == "ghost",
-                        Note.next_attempt_at.is_(None),
-                        Note.error_kind.in_(HOLD_KINDS),
-                    )
+                    .where(Video.platform == platform, state_is(HELD))
                     .order_by(Note.id)
                 )
             )

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 
 from lossy_desktop.automation.errors import PERMANENT_KINDS, plain_error
 from lossy_desktop.core.clock import format_timecode, to_datetime
+from lossy_desktop.core.note_state import REMOVING, STATES, listed_state, state_of
 from lossy_desktop.core.platforms import PLATFORMS
 from lossy_desktop.core.wording import platform_label, state_help, state_word
 
@@ -42,19 +43,15 @@ NoteRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 
 STATUS_ORDER = {"failed": 0, "held": 1, "posting": 2, "queued": 3, "ghost": 4, "posted": 5}
-STATUS_KEYS = ("ghost", "queued", "held", "posting", "posted", "failed")
+STATUS_KEYS = STATES
 
 Index = QModelIndex | QPersistentModelIndex
 
 
 def status_key(note: Any) -> str:
-    """ghost / queued / held (waiting for a reconnect) / posting / posted / failed."""
-    if note.status == "ghost":
-        if getattr(note, "held", False):
-            return "held"
-        if getattr(note, "queued", False) or note.next_attempt_at is not None:
-            return "queued"
-    return str(note.status)
+    """ghost / queued / held (waiting for a reconnect) / posting / posted / failed (a note whose
+    comment is being removed is listed as posted): core.note_state's one definition."""
+    return listed_state(note)
 
 
 def _clock_text(ts: float | None) -> str:
@@ -74,8 +71,8 @@ def status_label(note: Any) -> str:
         if note.attempts and when:
             return f"queued · retry {when}"
         return f"queued · {when}" if when else "queued"
-    if key == "posted" and note.next_attempt_at is not None:
-        return state_word("removing")  # its comment is being deleted from the platform
+    if state_of(note) == REMOVING:
+        return state_word(REMOVING)  # its comment is being deleted from the platform
     return state_word(key)
 
 
@@ -441,8 +438,7 @@ class NotesModel(QAbstractTableModel):
 def _status_tooltip(note: Any) -> str:
     """What the state means (core.wording), then what is known about this note."""
     key = status_key(note)
-    removing = key == "posted" and note.next_attempt_at is not None
-    lines = [state_help("removing" if removing else key, note.platform)]
+    lines = [state_help(state_of(note), note.platform)]
     if key == "queued":
         when = to_datetime(note.next_attempt_at)
         attempt = f" (attempt {note.attempts + 1})" if note.attempts else ""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QMessageBox
 
+from lossy_desktop.core.note_state import POSTED, state_of
 from lossy_desktop.core.wording import platform_label
 
 RETRACT_ACTION = "retract"
@@ -16,7 +17,7 @@ RETRACT_ACTION = "retract"
 
 def retractable(notes: list[Any]) -> list[Any]:
     """The posted notes (not already being removed) whose comment can be deleted."""
-    return [n for n in notes if n.status == "posted" and n.next_attempt_at is None]
+    return [n for n in notes if state_of(n) == POSTED]
 
 
 def retract_platform(notes: list[Any]) -> str:

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.automation.errors import plain_error
+from lossy_desktop.core.error_kinds import HOLD_KINDS
 from lossy_desktop.core.platforms import PLATFORMS
 
 log = logging.getLogger("lossy.app")
 
-LOGIN_KINDS = ("session_expired", "not_logged_in")
 FAILED_COALESCE_MS = 1500
 
 
@@ -64,7 +64,7 @@ class Notifier(QObject):
             return  # removing a comment is not posting: the list and its row say how it went
         if event.kind == "completed":
             self._posted.append((event.args or {}).get("note_id"))
-        elif event.kind == "discarded" and event.error_kind not in LOGIN_KINDS:
+        elif event.kind == "discarded" and event.error_kind not in HOLD_KINDS:  # held, not failed
             note_id = (event.args or {}).get("note_id")
             self._failed.append((note_id, self._reason(note_id, event)))
             self._failed_timer.start()

@@ -364,3 +364,26 @@ def test_failure_notification_is_a_plain_sentence(qtbot, controller, window):
     notifier._flush_failed()
     assert shown[-1][0] == "failed"
     assert shown[-1][2] == "Could not reach the platform (network problem) — gave up"
+
+
+@pytest.mark.parametrize("kind", ["session_expired", "not_logged_in", "site_challenge"])
+def test_a_note_held_for_a_login_is_not_notified_as_failed(qtbot, controller, window, kind):
+    from types import SimpleNamespace
+
+    from lossy_desktop.app.notify import Notifier
+
+    notifier = Notifier(controller, window.model, None)
+    shown: list[tuple[str, str, str]] = []
+    notifier.notified.connect(lambda *args: shown.append(args))
+    for error_kind in (kind, "network_error"):
+        event = SimpleNamespace(
+            queue="automation",
+            kind="discarded",
+            args={"note_id": 99},
+            error_kind=error_kind,
+            error="x",
+        )
+        notifier.on_job_event(event)
+    notifier._flush_failed()
+    assert [s[0] for s in shown] == ["failed"]  # one note failed; the held one waits
+    assert shown[-1][1] == "A note failed to post"

@@ -47,7 +47,7 @@ from lossy_desktop.core.error_kinds import (
 )
 from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact
-from lossy_desktop.core.platforms import PLATFORMS
+from lossy_desktop.core.wording import platform_label
 
 if TYPE_CHECKING:
     from lossy_desktop.core.billing import UsageRecord
@@ -306,7 +306,7 @@ def connect_problem(exc: BaseException, platform: str | None = None) -> str:
     app already words for users (`LossyError`) is said as it is."""
     if isinstance(exc, LossyError):
         return str(exc)
-    label = PLATFORMS[platform].label if platform in PLATFORMS else (platform or "the platform")
+    label = platform_label(platform)
     error = classify(exc)
     kind = error.kind
     first = error.message.strip().splitlines()[0] if error.message.strip() else ""

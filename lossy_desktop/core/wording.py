@@ -1,8 +1,9 @@
 """The words the user sees for a note's state: one word per state, the same in the list, the
 status bar, the tray and the command line, each with a sentence that explains it.
 
-The state keys (ghost, queued, held, posting, posted, failed) stay the contract of `--status`,
-`--json` and the database; only what is shown to a person is worded here. `removing` (a posted
+The state keys (ghost, queued, held, posting, posted, failed; defined in core.note_state) stay
+the contract of `--status`, `--json` and the database; only what is shown to a person is worded
+here. `removing` (a posted
 note whose comment is being deleted) is a state of `--json` only: `--status posted` lists it."""
 
 from __future__ import annotations

@@ -12,6 +12,11 @@ a locked deque (`Mailbox`) and a signal without arguments wakes the GUI thread, 
   `finished(name)` is emitted (tests wait on it). `busy` while a task is out. A callback bound
   to a QObject deleted meanwhile is skipped.
 - `PoolTask(fn)`: a QRunnable for work whose outcome nobody waits for (failures are logged).
+
+Two places run work elsewhere on purpose: the demo's sandbox preparation (minutes long, on a
+daemon thread so quitting never waits for it; it reports through a `Mailbox`: app/demo_start.py)
+and the recorder intake, whose asyncio handlers on the qasync loop await their own executor
+(app/intake.py: no Qt signal involved).
 """
 
 from __future__ import annotations

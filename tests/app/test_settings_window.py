@@ -232,6 +232,34 @@ def test_disconnect_asks_first_then_removes(
     assert services.connections.get("vimeo") is None
 
 
+def test_connect_runs_on_the_apps_one_engine(qtbot: Any, services: Services) -> None:
+    """The window makes no engine of its own: the connect dialog gets the controller's."""
+    from lossy_desktop.automation.engine import AutomationEngine
+
+    class Controller:  # the part of the QueueController the window uses
+        def __init__(self) -> None:
+            self.engine = AutomationEngine()
+            self.asked = 0
+
+        def ensure_engine(self) -> AutomationEngine:
+            self.asked += 1
+            return self.engine
+
+    controller = Controller()
+    services.settings.set("provider", "browserbase")  # no key: refused before any browser
+    try:
+        window = open_window(qtbot, services, controller=controller)
+        tab = window.connections
+        tab.start_connect("youtube")
+        dialog = tab.connect_dialog
+        qtbot.waitUntil(lambda: dialog.state == "error", timeout=30_000)
+        assert controller.asked >= 1
+        assert dialog.flow.engine is controller.engine
+        dialog.close()
+    finally:
+        controller.engine.close()
+
+
 # -- settings fields --------------------------------------------------------------------------
 
 

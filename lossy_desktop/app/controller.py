@@ -5,141 +5,24 @@ QThreadPool. Everything the Runner and the services report from their threads (j
 and connection changes) is re-emitted as Qt signals of this main-thread object, so widgets only
 ever see them on the GUI thread.
 
-`run_in_background(fn, on_success, on_error)` runs a short service call (a database write, a
-query) on the pool and delivers its result to @Slot methods on the GUI thread.
+`call(fn, on_success, on_error)` runs a short service call (a database write, a query) on the
+pool and delivers its result on the GUI thread (lossy_desktop.app.concurrency).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+
+from lossy_desktop.app.concurrency import BackgroundTasks, Mailbox, PoolTask
 
 log = logging.getLogger("lossy.app")
 
 FINISHED_KINDS = ("completed", "discarded", "cancelled")
-
-
-class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], None]) -> None:
-        super().__init__()
-        self._fn = fn
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        try:
-            self._fn()
-        except BaseException:  # the pool thread must survive anything
-            log.exception("background task failed")
-
-
-class Mailbox(QObject):
-    """Hands (kind, value) pairs from any thread to `handler` on the GUI thread, in order.
-
-    Values never travel as queued signal arguments (PySide6 6.12 can lose or over-release a
-    Python object carried by a queued Signal(object)): they wait in a locked deque, and a
-    no-argument signal wakes the GUI thread, which drains the deque. Bursts coalesce."""
-
-    _wake = Signal()
-
-    def __init__(self, handler: Callable[[str, Any], None], parent: QObject | None = None):
-        super().__init__(parent)
-        self._handler = handler
-        self._items: deque[Any] = deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
-
-    def post(self, kind: str, value: Any) -> None:
-        with self._lock:
-            self._items.append((kind, value))
-            if self._scheduled:
-                return
-            self._scheduled = True
-        try:
-            self._wake.emit()
-        except RuntimeError:  # the C++ object is gone at shutdown
-            pass
-
-    @Slot()
-    def _drain(self) -> None:
-        with self._lock:
-            items = list(self._items)
-            self._items.clear()
-            self._scheduled = False
-        for kind, value in items:
-            try:
-                self._handler(kind, value)
-            except Exception:
-                log.exception("handling a background result failed")
-
-
-class TaskRelay(QObject):
-    """Carries one background call's outcome back to the GUI thread."""
-
-    _done = Signal()
-    _alive: set[TaskRelay] = set()
-
-    def __init__(
-        self,
-        on_success: Callable[[Any], None] | None,
-        on_error: Callable[[Any], None] | None,
-    ) -> None:
-        super().__init__()
-        TaskRelay._alive.add(self)
-        self._on_success = on_success
-        self._on_error = on_error
-        self._outcome: tuple[bool, Any] = (False, None)
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-
-    def finish(self, ok: bool, value: Any) -> None:
-        """Called on the pool thread."""
-        self._outcome = (ok, value)
-        self._done.emit()
-
-    @Slot()
-    def _deliver(self) -> None:
-        ok, value = self._outcome
-        self._outcome = (False, None)
-        TaskRelay._alive.discard(self)
-        callback = self._on_success if ok else self._on_error
-        self._on_success = self._on_error = None
-        self.deleteLater()
-        if callback is None:
-            return
-        owner = getattr(callback, "__self__", None)
-        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
-            log.debug("a background result arrived after its receiver was deleted")
-            return
-        callback(value)
-
-
-def run_in_background(
-    pool: QThreadPool,
-    fn: Callable[[], Any],
-    on_success: Callable[[Any], None] | None = None,
-    on_error: Callable[[Any], None] | None = None,
-) -> TaskRelay:
-    """Run `fn()` on `pool`; its return value goes to `on_success`, an exception to `on_error`,
-    both called on the GUI thread (the relay lives there)."""
-    relay = TaskRelay(on_success, on_error)
-
-    def work() -> None:
-        try:
-            result = fn()
-        except Exception as error:
-            log.debug("background call raised %s", type(error).__name__)
-            relay.finish(False, error)
-            return
-        relay.finish(True, result)
-
-    pool.start(_Task(work))
-    return relay
 
 
 def _plain_runner(controller: QueueController, workers: list[Any]) -> Any:
@@ -210,6 +93,7 @@ class QueueController(QObject):
         # from any thread -> these handlers, on the GUI thread
         # (one mailbox keeps the order between kinds: a note created then deleted stays gone)
         self._box = Mailbox(self._dispatch, self)
+        self.tasks = BackgroundTasks(self, self.pool)
         services.notes.add_listener(self._relay_notes)
         services.notes.add_removal_listener(self._relay_removed)
         services.connections.add_listener(self._relay_connection)
@@ -226,7 +110,7 @@ class QueueController(QObject):
     # -- running -----------------------------------------------------------------------------
     def submit(self, fn: Callable[[], None]) -> None:
         """The Runner's way to run a batch off the GUI thread."""
-        self.pool.start(_Task(fn))
+        self.pool.start(PoolTask(fn))
 
     def start(self) -> None:
         """Build and start the runner on the pool (start-up recovery, cron and pruning touch
@@ -234,7 +118,7 @@ class QueueController(QObject):
         if self._started or self._closed:
             return
         self._started = True
-        self.pool.start(_Task(self._start_runner))
+        self.pool.start(PoolTask(self._start_runner))
 
     def _start_runner(self) -> None:
         with self._lock:
@@ -317,8 +201,8 @@ class QueueController(QObject):
         fn: Callable[[], Any],
         on_success: Callable[[Any], None] | None = None,
         on_error: Callable[[Any], None] | None = None,
-    ) -> TaskRelay:
-        return run_in_background(self.pool, fn, on_success, on_error)
+    ) -> None:
+        self.tasks.run("call", fn, on_success, on_error)
 
     # -- relays (any thread) -------------------------------------------------------------------
     def _relay_job_event(self, event: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from lossy_desktop.app.controller import Mailbox
+from lossy_desktop.app.concurrency import Mailbox
 
 log = logging.getLogger("lossy.app")
 

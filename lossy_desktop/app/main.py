@@ -232,7 +232,7 @@ class LossyApp(QObject):
 
     @Slot(str)
     def open_settings(self, platform: str = "") -> None:
-        from lossy_desktop.app.views.settings_window import SettingsWindow
+        from lossy_desktop.app.views.settings.window import SettingsWindow
 
         if self.settings_window is None:
             self.settings_window = SettingsWindow(
@@ -246,7 +246,7 @@ class LossyApp(QObject):
         window = self.settings_window
         if platform:
             window.tabs.setCurrentIndex(0)
-            card = getattr(window, "cards", {}).get(platform)
+            card = window.connections.cards.get(platform)
             if card is not None:
                 card.setFocus()
         window.show()
@@ -264,7 +264,7 @@ class LossyApp(QObject):
         """The first-run guide's and a waiting note's "Connect <platform>": the Settings
         window's own connect flow."""
         self.open_settings(platform)
-        self.settings_window.start_connect(platform)
+        self.settings_window.connections.start_connect(platform)
 
     @Slot(str, object)
     def _setting_changed(self, key: str, value: object) -> None:

@@ -111,12 +111,9 @@ def _provider(services: Services, connection: ConnectionView) -> Provider:
 
 
 def _record(services: Services, usage: Any) -> None:
-    if usage is None:
-        return
-    try:
-        services.usage.record(usage)
-    except Exception:
-        log.exception("could not record browser usage")
+    from lossy_desktop.workers.connect import record_usage
+
+    record_usage(services, usage)
 
 
 # ------------------------------------------------------------------------------------- add
@@ -385,18 +382,15 @@ def _list(args: argparse.Namespace, services: Services) -> int:
 
 
 def _remove(args: argparse.Namespace, services: Services) -> int:
+    from lossy_desktop.workers.connect import remove_connection
+
     platform = args.platform
     label = get_platform(platform).label
-    connection = services.connections.require(platform)
-    provider = _provider(services, connection)
+    services.connections.require(platform)
     with _engine() as engine:
-        try:
-            engine.run(lambda _pw: provider.forget(connection), 60)
-        except Exception as error:
-            # The local record goes anyway; say what could not be cleaned up.
-            from lossy_desktop.automation.errors import classify
-
-            print(f"warning: {label}'s stored login could not be deleted: {classify(error)}")
-    services.connections.remove(platform)
+        problem = remove_connection(services, engine, platform)
+    if problem is not None:
+        # The local record is gone anyway; say what could not be cleaned up.
+        print(f"warning: {label}'s stored login could not be deleted: {problem}")
     print(f"{label}: connection removed.")
     return 0

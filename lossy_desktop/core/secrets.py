@@ -99,6 +99,12 @@ def intake_token(create: bool = True) -> str | None:
     """The recorder intake's bearer token; made on first use when a keyring is there."""
     token = get_secret(INTAKE_TOKEN)
     if token is None and create and keyring_available():
-        token = _secrets.token_urlsafe(32)
-        set_secret(INTAKE_TOKEN, token)
+        token = new_intake_token()
+    return token
+
+
+def new_intake_token() -> str:
+    """Make a new intake token and keep it in the keyring (the old one stops working)."""
+    token = _secrets.token_urlsafe(32)
+    set_secret(INTAKE_TOKEN, token)
     return token

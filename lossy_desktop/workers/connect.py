@@ -301,11 +301,18 @@ class LoginFlow:
         except Exception as exc:
             log.warning("releasing the login browser failed: %s", classify(exc))
 
-    def _record(self, usage: UsageRecord) -> None:
-        try:
-            self.services.usage.record(usage)
-        except Exception:
-            log.exception("could not record browser usage")
+    def _record(self, usage: UsageRecord | None) -> None:
+        record_usage(self.services, usage)
+
+
+def record_usage(services: Services, usage: UsageRecord | None) -> None:
+    """Keep a browser session's usage (minutes, Browserbase billing); a failure is logged."""
+    if usage is None:
+        return
+    try:
+        services.usage.record(usage)
+    except Exception:
+        log.exception("could not record browser usage")
 
 
 def _open_tabs(session: BrowserSession) -> int:
@@ -352,6 +359,48 @@ def verify_connection(services: Services, engine: AutomationEngine, platform: st
     else:
         services.connections.mark_logged_out(platform, "not logged in")
     return state
+
+
+def remove_connection(
+    services: Services, engine: AutomationEngine, platform: str, *, timeout_s: float = 60.0
+) -> AutomationError | None:
+    """Disconnect `platform` (the GUI's Disconnect and `connections remove`): end its login
+    browser (a Browserbase login session, its usage kept; a local login window), delete the
+    stored login (the Browserbase context, the local profile), then forget the connection.
+    The connection goes even when the clean-up fails (the user asked to forget the login):
+    that failure is returned (and logged), else None. No connection: nothing to do (None)."""
+    from lossy_desktop.automation.providers import provider_for
+
+    connection = services.connections.get(platform)
+    if connection is None:
+        return None
+    provider = provider_for(connection, services.settings, services.data, clock=services.clock)
+    ending = connection
+
+    async def release(_pw: Playwright) -> UsageRecord | None:
+        return await provider.release_login(ending)
+
+    try:
+        record_usage(services, engine.run(release, timeout_s))
+    except Exception as error:
+        log.warning("ending the %s login browser: %s", platform, classify(error))
+    else:
+        if connection.browserbase_session_id:  # released: not to be released again
+            connection = services.connections.update(platform, browserbase_session_id=None)
+    stored = connection
+
+    async def forget(_pw: Playwright) -> None:
+        await provider.forget(stored)
+
+    problem: AutomationError | None = None
+    try:
+        engine.run(forget, timeout_s)
+    except Exception as error:
+        problem = classify(error)
+        log.warning("deleting the %s login: %s", platform, problem)
+    services.connections.remove(platform)
+    log.info("%s connection removed", platform)
+    return problem
 
 
 def connect_with_login_form(

@@ -287,7 +287,7 @@ def test_settings_window_does_not_load_qtwebengine_until_connect(tmp_path: Path)
         import sys
         from PySide6.QtWidgets import QApplication
         from lossy_desktop.services import Services
-        from lossy_desktop.app.views.settings_window import SettingsWindow
+        from lossy_desktop.app.views.settings.window import SettingsWindow
         app = QApplication([])
         with Services.open(sys.argv[1]) as services:
             window = SettingsWindow(services)

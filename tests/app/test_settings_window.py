@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from lossy_desktop.app.views.platform_card import PlatformCard, relative_time
-from lossy_desktop.app.views.settings_window import SettingsWindow
+from lossy_desktop.app.views.settings.window import SettingsWindow
 from lossy_desktop.automation.agents.base import LoginState
 from lossy_desktop.core import secrets
 from lossy_desktop.core.usage import UsageRecord, UsageService
@@ -71,14 +71,15 @@ def test_cards_show_each_connection_status(qtbot: Any, services: Services) -> No
     conns.ensure("vimeo", "local")
     conns.mark_expired("vimeo", "The Vimeo login expired")
     window = open_window(qtbot, services)
-    yt, vimeo, air = (window.cards[p] for p in ("youtube", "vimeo", "air"))
+    yt, vimeo, air = (window.connections.cards[p] for p in ("youtube", "vimeo", "air"))
     assert yt.status_text().startswith("Connected, last used")
     assert "Reviewer Ann" in yt.detail.text()
     assert vimeo.status_text() == "Expired"
     assert vimeo.problem.text() == "The Vimeo login expired"
     assert air.status_text() == "Not connected"
     visible = {
-        p: {n for n, b in c.buttons.items() if b.isVisibleTo(c)} for p, c in window.cards.items()
+        p: {n for n, b in c.buttons.items() if b.isVisibleTo(c)}
+        for p, c in window.connections.cards.items()
     }
     assert visible == {
         "youtube": {"verify", "disconnect"},
@@ -125,11 +126,11 @@ def test_verify_runs_off_the_gui_thread_and_reports(qtbot: Any, services: Servic
         return LoginState(True, "Ann")
 
     window = open_window(qtbot, services, verify=verify)
-    card = window.cards["youtube"]
+    card = window.connections.cards["youtube"]
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "verify:youtube"):
         qtbot.mouseClick(card.buttons["verify"], Qt.MouseButton.LeftButton)
     assert threads and threads[0] != threading.main_thread().name
-    assert "logged in as Ann" in window.connections_message.text()
+    assert "logged in as Ann" in window.connections.connections_message.text()
     qtbot.waitUntil(lambda: card.status_text().startswith("Connected"), timeout=5000)
     assert card.buttons["verify"].isEnabled()
 
@@ -144,8 +145,8 @@ def test_verify_failure_is_shown_in_plain_words(qtbot: Any, services: Services) 
 
     window = open_window(qtbot, services, verify=verify)
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "verify:air"):
-        window.start_verify("air")
-    assert "Install chromium" in window.connections_message.text()
+        window.connections.start_verify("air")
+    assert "Install chromium" in window.connections.connections_message.text()
 
 
 def test_a_check_without_network_says_one_plain_sentence(
@@ -166,11 +167,11 @@ def test_a_check_without_network_says_one_plain_sentence(
         caplog.at_level("WARNING", logger="lossy.app"),
         qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "verify:youtube"),
     ):
-        window.start_verify("youtube")
-    assert window.connections_message.text() == (
+        window.connections.start_verify("youtube")
+    assert window.connections.connections_message.text() == (
         "Could not reach YouTube — check this computer's internet connection, then try again."
     )
-    card = window.cards["youtube"]
+    card = window.connections.cards["youtube"]
     assert not card.problem.isVisibleTo(card)  # said once, under the cards
     assert "ERR_NAME_NOT_RESOLVED" in caplog.text
 
@@ -181,7 +182,7 @@ def test_the_card_never_shows_a_technical_stored_error(qtbot: Any, services: Ser
         "vimeo", "the page could not be loaded (Error: Page.goto: net::ERR_FAILED)"
     )
     window = open_window(qtbot, services)
-    card = window.cards["vimeo"]
+    card = window.connections.cards["vimeo"]
     assert not card.problem.isVisibleTo(card)
     assert "Notes wait until you reconnect" in card.detail.text()
 
@@ -199,8 +200,8 @@ def test_disconnect_asks_in_plain_words(
         return QMessageBox.StandardButton.Cancel
 
     monkeypatch.setattr(QMessageBox, "question", question)
-    window.start_disconnect("youtube")
-    window.start_disconnect("vimeo")
+    window.connections.start_disconnect("youtube")
+    window.connections.start_disconnect("vimeo")
     assert asked[0].startswith("Lossy will forget the login saved for YouTube in Browserbase.")
     assert asked[1].startswith("Lossy will forget the login saved for Vimeo on this computer.")
     assert not any("context" in text or "profile" in text for text in asked)
@@ -219,14 +220,44 @@ def test_disconnect_asks_first_then_removes(
 
     window = open_window(qtbot, services, disconnect=disconnect)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
-    window.start_disconnect("vimeo")
+    window.connections.start_disconnect("vimeo")
     assert removed == []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "disconnect:vimeo"):
-        window.start_disconnect("vimeo")
+        window.connections.start_disconnect("vimeo")
     assert removed == ["vimeo"]
-    qtbot.waitUntil(lambda: window.cards["vimeo"].status_text() == "Not connected", timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.connections.cards["vimeo"].status_text() == "Not connected", timeout=5000
+    )
     assert services.connections.get("vimeo") is None
+
+
+def test_connect_runs_on_the_apps_one_engine(qtbot: Any, services: Services) -> None:
+    """The window makes no engine of its own: the connect dialog gets the controller's."""
+    from lossy_desktop.automation.engine import AutomationEngine
+
+    class Controller:  # the part of the QueueController the window uses
+        def __init__(self) -> None:
+            self.engine = AutomationEngine()
+            self.asked = 0
+
+        def ensure_engine(self) -> AutomationEngine:
+            self.asked += 1
+            return self.engine
+
+    controller = Controller()
+    services.settings.set("provider", "browserbase")  # no key: refused before any browser
+    try:
+        window = open_window(qtbot, services, controller=controller)
+        tab = window.connections
+        tab.start_connect("youtube")
+        dialog = tab.connect_dialog
+        qtbot.waitUntil(lambda: dialog.state == "error", timeout=30_000)
+        assert controller.asked >= 1
+        assert dialog.flow.engine is controller.engine
+        dialog.close()
+    finally:
+        controller.engine.close()
 
 
 # -- settings fields --------------------------------------------------------------------------
@@ -292,11 +323,11 @@ def test_recorder_tab_says_the_keyring_problem_once_with_the_right_advice(
 ) -> None:
     # The test keyring is the failing backend: no token can be kept.
     window = open_window(qtbot, services)
-    recorder = window.token_message.parentWidget()
+    recorder = window.recorder.token_message.parentWidget()
     texts = [label.text() for label in recorder.findChildren(QLabel) if label.isVisibleTo(recorder)]
     assert sum(text.count("No system keyring") for text in texts) == 1
-    assert "BROWSERBASE_API_KEY" not in window.token_message.text()
-    assert "no environment variable" in window.token_message.text()
+    assert "BROWSERBASE_API_KEY" not in window.recorder.token_message.text()
+    assert "no environment variable" in window.recorder.token_message.text()
 
 
 def test_numbers_and_switches_are_stored(qtbot: Any, services: Services) -> None:
@@ -323,7 +354,7 @@ def test_browser_path_found_or_what_to_install(
     qtbot: Any, services: Services, tmp_path: Any
 ) -> None:
     window = open_window(qtbot, services)
-    assert window.browser_found.text().startswith("Using ")
+    assert window.browser.browser_found.text().startswith("Using ")
     path = window.fields["browser_path"]
     path.widget.setText(str(tmp_path / "no-such-browser"))
     path.widget.editingFinished.emit()
@@ -336,11 +367,11 @@ def test_browser_path_found_or_what_to_install(
 
 def test_no_keyring_says_so_and_stores_nothing(qtbot: Any, services: Services) -> None:
     window = open_window(qtbot, services)
-    assert not window.keyring_banner.isHidden()
-    assert "BROWSERBASE_API_KEY" in window.keyring_banner.text()
-    assert not window.save_key_button.isEnabled()
-    assert not window.copy_token_button.isEnabled()
-    assert "keyring" in window.token_message.text()
+    assert not window.browser.keyring_banner.isHidden()
+    assert "BROWSERBASE_API_KEY" in window.browser.keyring_banner.text()
+    assert not window.browser.save_key_button.isEnabled()
+    assert not window.recorder.copy_token_button.isEnabled()
+    assert "keyring" in window.recorder.token_message.text()
 
 
 def test_environment_key_is_used_and_said(
@@ -348,30 +379,30 @@ def test_environment_key_is_used_and_said(
 ) -> None:
     monkeypatch.setenv("BROWSERBASE_API_KEY", SECRET_KEY)
     window = open_window(qtbot, services)
-    assert "environment variable" in window.keyring_banner.text()
-    assert window.test_key_button.isEnabled()
-    assert SECRET_KEY not in window.api_key_edit.text()
+    assert "environment variable" in window.browser.keyring_banner.text()
+    assert window.browser.test_key_button.isEnabled()
+    assert SECRET_KEY not in window.browser.api_key_edit.text()
 
 
 def test_key_goes_to_the_keyring_only(
     qtbot: Any, services: Services, memory_keyring: MemoryKeyring
 ) -> None:
     window = open_window(qtbot, services)
-    assert window.keyring_banner.isHidden()
-    window.api_key_edit.setText(SECRET_KEY)
-    window.project_edit.setText("proj-123")
+    assert window.browser.keyring_banner.isHidden()
+    window.browser.api_key_edit.setText(SECRET_KEY)
+    window.browser.project_edit.setText("proj-123")
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "secrets"):
-        qtbot.mouseClick(window.save_key_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.browser.save_key_button, Qt.MouseButton.LeftButton)
     assert memory_keyring.store[(secrets.SERVICE, secrets.BROWSERBASE_API_KEY)] == SECRET_KEY
     assert memory_keyring.store[(secrets.SERVICE, secrets.BROWSERBASE_PROJECT_ID)] == "proj-123"
-    assert window.api_key_edit.text() == ""
-    assert "saved in the system keyring" in window.api_key_edit.placeholderText()
+    assert window.browser.api_key_edit.text() == ""
+    assert "saved in the system keyring" in window.browser.api_key_edit.placeholderText()
     services.db.dispose()
     for path in services.data.root.rglob("*"):
         if path.is_file():
             assert SECRET_KEY.encode() not in path.read_bytes(), path
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "secrets"):
-        window.forget_key()
+        window.browser.forget_key()
     assert (secrets.SERVICE, secrets.BROWSERBASE_API_KEY) not in memory_keyring.store
 
 
@@ -420,27 +451,27 @@ def test_test_key_asks_browserbase_off_the_gui_thread(
 ) -> None:
     secrets.set_secret(secrets.BROWSERBASE_API_KEY, SECRET_KEY)
     window = open_window(qtbot, services)
-    assert window.test_key_button.isEnabled()
+    assert window.browser.test_key_button.isEnabled()
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "test_key"):
-        qtbot.mouseClick(window.test_key_button, Qt.MouseButton.LeftButton)
-    assert window.key_status.text() == "✓ The key works (1 project)."
+        qtbot.mouseClick(window.browser.test_key_button, Qt.MouseButton.LeftButton)
+    assert window.browser.key_status.text() == "✓ The key works (1 project)."
     assert fake_browserbase.calls == [("GET", "/v1/projects", SECRET_KEY)]
     # The project id, when given, is checked too.
-    window.project_edit.setText("proj-123")
+    window.browser.project_edit.setText("proj-123")
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "test_key"):
-        window.test_key()
-    assert window.key_status.text() == "✓ The key works (project “Reviews”)."
-    window.project_edit.setText("proj-nope")
+        window.browser.test_key()
+    assert window.browser.key_status.text() == "✓ The key works (project “Reviews”)."
+    window.browser.project_edit.setText("proj-nope")
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "test_key"):
-        window.test_key()
-    assert "no project with this id" in window.key_status.text()
+        window.browser.test_key()
+    assert "no project with this id" in window.browser.key_status.text()
     # A wrong typed key: refused, in plain words, without echoing it.
-    window.project_edit.setText("")
-    window.api_key_edit.setText("bb_live_wrong_key_000")
+    window.browser.project_edit.setText("")
+    window.browser.api_key_edit.setText("bb_live_wrong_key_000")
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "test_key"):
-        window.test_key()
-    assert "refused this API key" in window.key_status.text()
-    assert "bb_live_wrong_key_000" not in window.key_status.text()
+        window.browser.test_key()
+    assert "refused this API key" in window.browser.key_status.text()
+    assert "bb_live_wrong_key_000" not in window.browser.key_status.text()
 
 
 def test_test_key_says_when_browserbase_is_unreachable(
@@ -455,8 +486,8 @@ def test_test_key_says_when_browserbase_is_unreachable(
     secrets.set_secret(secrets.BROWSERBASE_API_KEY, SECRET_KEY)
     window = open_window(qtbot, services)
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "test_key"):
-        window.test_key()
-    assert "Could not reach Browserbase" in window.key_status.text()
+        window.browser.test_key()
+    assert "Could not reach Browserbase" in window.browser.key_status.text()
 
 
 def test_intake_token_copy_and_regenerate(
@@ -488,16 +519,16 @@ def test_intake_token_copy_and_regenerate(
     intake = IntakeDouble()
     window = open_window(qtbot, services, intake=intake)
     token = memory_keyring.store[(secrets.SERVICE, secrets.INTAKE_TOKEN)]
-    assert window.token_edit.text() == token
-    assert window.token_edit.echoMode() == window.token_edit.EchoMode.Password
-    assert window.intake_status.text() == "Listening on 127.0.0.1:8765"
-    qtbot.mouseClick(window.copy_token_button, Qt.MouseButton.LeftButton)
+    assert window.recorder.token_edit.text() == token
+    assert window.recorder.token_edit.echoMode() == window.recorder.token_edit.EchoMode.Password
+    assert window.recorder.intake_status.text() == "Listening on 127.0.0.1:8765"
+    qtbot.mouseClick(window.recorder.copy_token_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == token
     QGuiApplication.clipboard().clear()
     with qtbot.waitSignal(window.tasks.finished, check_params_cb=lambda n: n == "regenerate_token"):
-        window.do_regenerate_token()
+        window.recorder.do_regenerate_token()
     new = memory_keyring.store[(secrets.SERVICE, secrets.INTAKE_TOKEN)]
-    assert new != token and window.token_edit.text() == new
+    assert new != token and window.recorder.token_edit.text() == new
     assert intake.reloads == 1
     port = window.fields["intake_port"].widget
     port.setValue(9123)
@@ -521,7 +552,7 @@ def test_usage_shows_minutes_and_estimated_cost(qtbot: Any, services: Services) 
             )
         )
     window = open_window(qtbot, services)
-    text = window.usage_label.text()
+    text = window.browser.usage_label.text()
     assert "<b>6.5</b> browser minutes in 2 sessions" in text
     assert "4 notes posted" in text
     assert "Browserbase: 5.0 billed minutes" in text
@@ -542,20 +573,20 @@ def test_usage_shows_plan_hours_and_estimated_overage(qtbot: Any, services: Serv
         )
     )
     window = open_window(qtbot, services)
-    qtbot.waitUntil(lambda: "Choose your Browserbase plan" in window.usage_label.text())
-    assert "1.50 browser hours" in window.usage_label.text()
+    qtbot.waitUntil(lambda: "Choose your Browserbase plan" in window.browser.usage_label.text())
+    assert "1.50 browser hours" in window.browser.usage_label.text()
     plan_box = window.fields["browserbase_plan"].widget
     plan_box.setCurrentIndex(plan_box.findData("free"))
     plan_box.activated.emit(plan_box.currentIndex())
     assert services.settings.get("browserbase_plan") == "free"
     # Free includes 1 browser hour: 0.5 h over at the price setting (0.12 $/h) is $0.06
-    qtbot.waitUntil(lambda: "of 1 browser hours included" in window.usage_label.text())
-    text = window.usage_label.text()
+    qtbot.waitUntil(lambda: "of 1 browser hours included" in window.browser.usage_label.text())
+    text = window.browser.usage_label.text()
     assert "Free plan" in text and "0.50 h over" in text and "$0.06" in text
     plan_box.setCurrentIndex(plan_box.findData("developer"))
     plan_box.activated.emit(plan_box.currentIndex())
-    qtbot.waitUntil(lambda: "of 100 browser hours included" in window.usage_label.text())
-    assert "no overage" in window.usage_label.text()
+    qtbot.waitUntil(lambda: "of 100 browser hours included" in window.browser.usage_label.text())
+    assert "no overage" in window.browser.usage_label.text()
     record = window.fields["browserbase_record_sessions"].widget
     assert record.isChecked() is False
     record.setChecked(True)

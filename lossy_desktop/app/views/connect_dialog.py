@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lossy_desktop.app.views.settings_window import TaskRunner
+from lossy_desktop.app.concurrency import BackgroundTasks
 from lossy_desktop.core.platforms import get_platform
 
 if TYPE_CHECKING:
@@ -160,7 +160,8 @@ def _plain(error: Exception, platform: str) -> str:
 
 
 class ConnectDialog(QDialog):
-    """Log in to `platform` with `provider` ("local" / "browserbase").
+    """Log in to `platform` with `provider` ("local" / "browserbase") on `engine`, the app's
+    one AutomationEngine (QueueController.ensure_engine).
 
     `flow_factory(services, engine, platform, provider, headless)` makes the LoginFlow
     (default: lossy_desktop.workers.connect.LoginFlow); `embed` forces the embedded view on or
@@ -183,6 +184,8 @@ class ConnectDialog(QDialog):
         check_interval_ms: int = CHECK_INTERVAL_MS,
     ) -> None:
         super().__init__(parent)
+        if engine is None and flow_factory is None:
+            raise ValueError("ConnectDialog needs the app's AutomationEngine (or a flow_factory)")
         self.services = services
         self.platform = platform
         self.label = get_platform(platform).label
@@ -197,7 +200,7 @@ class ConnectDialog(QDialog):
         self._checking = False
         self._closing = False
         self.view_disconnects = 0  # "browserbase-disconnected" messages accepted
-        self.tasks = TaskRunner(self)
+        self.tasks = BackgroundTasks(self)
         self.setWindowTitle(f"Connect {self.label}")
         self.setObjectName("ConnectDialog")
         self.resize(1100, 780)
@@ -269,11 +272,7 @@ class ConnectDialog(QDialog):
             )
         from lossy_desktop.workers.connect import LoginFlow
 
-        if self._engine is None:
-            from lossy_desktop.automation.engine import AutomationEngine
-
-            self._engine = AutomationEngine()
-            self._own_engine = True
+        assert self._engine is not None  # checked in __init__
         return LoginFlow(
             self.services, self._engine, self.platform, provider=self.provider, headless=headless
         )

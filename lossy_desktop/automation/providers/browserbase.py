@@ -54,6 +54,7 @@ from lossy_desktop.automation.providers.base import PURPOSES, BrowserSession, Co
 from lossy_desktop.core import secrets
 from lossy_desktop.core.billing import BROWSERBASE_PLANS, BrowserbasePlan, UsageRecord
 from lossy_desktop.core.clock import Clock, system_clock
+from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact, register_secret
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ CONNECT_TIMEOUT_MS = 60_000
 LOGIN_TIMEOUT_S = 1800  # a person logging in (2FA, a phone) gets half an hour (Free: 15 min)
 CHECK_TIMEOUT_S = 300  # verify / keep-alive: visit one page
 HTTP_TIMEOUT_S = 30.0
+KEY_CHECK_TIMEOUT_S = 15.0
 MAX_SESSION_S = 6 * 3600  # the API's maximum on paid plans
 RELEASE_WAIT_S = 30.0  # how long a release waits for the session to reach a final status
 RELEASE_POLL_S = 0.25
@@ -178,6 +180,25 @@ def api_error(error: Exception, doing: str) -> AutomationError:
     return classify(error)
 
 
+def _key_refusal(status: int, project_id: str | None) -> str:
+    """Why Browserbase refused a key check, in plain words."""
+    if status in (401, 403):
+        return (
+            f"Browserbase refused this API key (HTTP {status}). Copy it again from your "
+            "Browserbase dashboard (Settings → API keys)."
+        )
+    if status == 404 and project_id:
+        return "The key works, but Browserbase knows no project with this id. Check the project id."
+    if status == 429:
+        return "Browserbase is rate limiting requests; try again in a minute."
+    return f"Browserbase answered HTTP {status}; try again later."
+
+
+def check_api_key(api_key: str, project_id: str | None = None) -> str:
+    """`BrowserbaseProvider.check_key` for a key (typed or stored), from a plain thread."""
+    return asyncio.run(BrowserbaseProvider(api_key=api_key).check_key(project_id))
+
+
 def _api_message(error: browserbase.APIStatusError) -> str:
     body = error.body
     if isinstance(body, dict):
@@ -253,6 +274,30 @@ class BrowserbaseProvider:
         api = self._api_url()
         base = DASHBOARD_URL if api == DEFAULT_API_URL else api
         return f"{base}/sessions/{session_id}"
+
+    async def check_key(self, project_id: str | None = None) -> str:
+        """Ask Browserbase whether the API key works, creating nothing billable: read the
+        project `project_id` (or the project list). Returns a sentence for the user; raises
+        LossyError with a plain reason. The key goes only into the SDK's X-BB-API-Key header,
+        never into a message."""
+        async with self.client(max_retries=0) as bb:
+            try:
+                if project_id:
+                    project = await bb.projects.retrieve(project_id, timeout=KEY_CHECK_TIMEOUT_S)
+                    name = getattr(project, "name", None)
+                    return f"The key works (project “{name}”)." if name else "The key works."
+                projects = await bb.projects.list(timeout=KEY_CHECK_TIMEOUT_S)
+            except browserbase.APITimeoutError:
+                raise LossyError(
+                    "Browserbase did not answer in time. Check your internet connection."
+                ) from None
+            except browserbase.APIConnectionError as error:
+                cause = error.__cause__ or error
+                raise LossyError(f"Could not reach Browserbase ({type(cause).__name__}).") from None
+            except browserbase.APIStatusError as error:
+                raise LossyError(_key_refusal(error.status_code, project_id)) from None
+        count = len(projects)
+        return f"The key works ({count} project{'s' if count != 1 else ''})."
 
     # -- the plan
 

@@ -103,12 +103,15 @@ def video_document(
     *,
     names: dict[str, str],
     title: str,
-    body: str,
+    header: str,
+    expired_notice: str,
+    main: str,
     api: str,
     login_url: str,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """A video page: `body` with its script, configured with what the server decided."""
+    """A video page: the platform's `header`, its `expired_notice` when the session expired,
+    `main`, and its script, configured with what the server decided."""
     video, viewer = view.video, view.viewer
     config = {
         "view": view.view_id,
@@ -127,28 +130,31 @@ def video_document(
         "loginUrl": login_url,
         **(extra or {}),
     }
+    body = f"{header}\n{expired_notice if view.expired else ''}\n{main}"
     return document(platform, title, body, config)
 
 
-def login_document(
-    platform: str,
-    title: str,
-    *,
-    card: str,
-    action: str,
-    continue_url: str,
-    error: str | None,
-    fields: str,
+@dataclass(frozen=True)
+class SignInForm:
+    """A platform's sign-in page: its title, the card's opening (its heading), and the account
+    and password fields with the submit button."""
+
+    title: str
+    card: str
+    fields: str
+
+
+def sign_in_page(
+    platform: str, action: str, form: SignInForm, continue_url: str, error: str | None
 ) -> str:
-    """A sign-in form: `card` opens it (heading), `fields` are the account and password fields
-    and the submit button; the form carries `continue` and what the page saw of
+    """The sign-in page; its form carries `continue` and what the page saw of
     navigator.webdriver."""
     err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    body = f"""{card}{err}
+    body = f"""{form.card}{err}
 <form method="post" action="{action}">
 <input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
-{fields}</form></div>"""
-    return document(platform, title, body, None)
+{form.fields}</form></div>"""
+    return document(platform, form.title, body, None)
 
 
 def unavailable(platform: str, message: str, attrs: str = "") -> str:

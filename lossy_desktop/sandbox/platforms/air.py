@@ -74,18 +74,17 @@ def _header(viewer: str | None, names: dict[str, str]) -> str:
     )
 
 
+# What the page says above the player once the session has expired.
+_EXPIRED = (
+    '<div data-testid="session-expired" data-session-expired role="alert">'
+    "Your session has expired. "
+    f'<a href="{escape(LOGIN_PATH)}">Sign in</a> again.</div>'
+)
+
+
 def asset_page(view: PageView) -> str:
     video, names = view.video, NAMES[view.variant]
-    notice = ""
-    if view.expired:
-        notice = (
-            '<div data-testid="session-expired" data-session-expired role="alert">'
-            "Your session has expired. "
-            f'<a href="{escape(LOGIN_PATH)}">Sign in</a> again.</div>'
-        )
-    body = f"""{_header(view.viewer, names)}
-{notice}
-<main class="air-asset" data-testid="asset-page" data-asset-id="{escape(video.id)}">
+    main = f"""<main class="air-asset" data-testid="asset-page" data-asset-id="{escape(video.id)}">
  <section class="air-viewer">
   <video data-testid="{names["video"]}" preload="none"></video>
   <div class="air-controls">
@@ -107,7 +106,9 @@ def asset_page(view: PageView) -> str:
         view,
         names=names,
         title=f"{video.title} · Air",
-        body=body,
+        header=_header(view.viewer, names),
+        expired_notice=_EXPIRED,
+        main=main,
         api=f"{API}/{quote(video.id)}/comments",
         login_url=LOGIN_PATH,
         extra={"highlight": view.highlight, "workspace": video.workspace},
@@ -123,20 +124,15 @@ def home_page(viewer: str | None, videos: list[Video]) -> str:
     return pages.document(KEY, "Air", body, None)
 
 
-def login_page(continue_url: str, error: str | None = None) -> str:
-    return pages.login_document(
-        KEY,
-        "Sign in · Air",
-        card='<div class="login-card" data-testid="login-card"><h1>Sign in to Air</h1>',
-        action=LOGIN_PATH,
-        continue_url=continue_url,
-        error=error,
-        fields="""<label for="air-email">Email</label>
+SIGN_IN = pages.SignInForm(
+    "Sign in · Air",
+    '<div class="login-card" data-testid="login-card"><h1>Sign in to Air</h1>',
+    """<label for="air-email">Email</label>
 <input id="air-email" data-testid="login-email" name="account" type="text" required autofocus>
 <label for="air-password">Password (any)</label>
 <input id="air-password" name="password" type="password">
 <button data-testid="login-submit" type="submit">Sign in</button>""",
-    )
+)
 
 
 def video_path(video: Video) -> str:
@@ -180,7 +176,7 @@ PLATFORM = SandboxPlatform(
     default_challenge="cloudflare",
     video_page=asset_page,
     home_page=home_page,
-    login_page=login_page,
+    sign_in=SIGN_IN,
     video_path=video_path,
     comment_anchor=lambda comment: f"?commentId={comment}",
     new_comment_id=lambda serial: str(uuid.uuid4()),

@@ -19,7 +19,7 @@ from aiohttp import web
 from lossy_desktop.core.platforms import PLATFORMS as CORE_PLATFORMS
 from lossy_desktop.core.platforms import Platform as CorePlatform
 from lossy_desktop.sandbox.model import Video
-from lossy_desktop.sandbox.pages import PageView
+from lossy_desktop.sandbox.pages import PageView, SignInForm, sign_in_page
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -66,8 +66,7 @@ class SandboxPlatform:
     video_page: Callable[[PageView], str]
     home_page: Callable[[str | None, list[Video]], str]
     """(viewer, the platform's videos) → the home page's HTML."""
-    login_page: Callable[[str, str | None], str]
-    """(continue path, error) → the sign-in form's HTML."""
+    sign_in: SignInForm
     video_path: Callable[[Video], str]
     """A video's address, without the base ("/youtube/watch?v=ID")."""
     comment_anchor: Callable[[str], str]
@@ -95,6 +94,10 @@ class SandboxPlatform:
     @property
     def home_path(self) -> str:
         return f"/{self.key}"
+
+    def login_page(self, continue_url: str, error: str | None = None) -> str:
+        """The sign-in page (`continue_url`: where to go once signed in)."""
+        return sign_in_page(self.key, self.login_path, self.sign_in, continue_url, error)
 
     def permalink(self, base_url: str, video: Video, comment_id: str) -> str:
         return base_url + self.video_path(video) + self.comment_anchor(comment_id)

@@ -78,18 +78,17 @@ def _topnav(viewer: str | None, names: dict[str, str]) -> str:
     )
 
 
+# What the page says above the player once the session has expired.
+_EXPIRED = (
+    '<div id="session-expired" data-session-expired class="flash_notice" role="alert">'
+    "Your session expired. "
+    f'Please <a href="{escape(LOGIN_PATH)}">log in</a> again.</div>'
+)
+
+
 def clip_page(view: PageView) -> str:
     video, names = view.video, NAMES[view.variant]
-    notice = ""
-    if view.expired:
-        notice = (
-            '<div id="session-expired" data-session-expired class="flash_notice" role="alert">'
-            "Your session expired. "
-            f'Please <a href="{escape(LOGIN_PATH)}">log in</a> again.</div>'
-        )
-    body = f"""{_topnav(view.viewer, names)}
-{notice}
-<main class="clip_page" data-clip-id="{escape(video.id)}">
+    main = f"""<main class="clip_page" data-clip-id="{escape(video.id)}">
  <section class="clip_main">
   <div id="{names["player_id"]}" class="vp-player" data-player>
    <video class="vp-video" preload="none"></video>
@@ -114,7 +113,9 @@ def clip_page(view: PageView) -> str:
         view,
         names=names,
         title=f"{video.title} on Vimeo",
-        body=body,
+        header=_topnav(view.viewer, names),
+        expired_notice=_EXPIRED,
+        main=main,
         api=f"{API}/{quote(video.id)}/comments",
         login_url=LOGIN_PATH,
     )
@@ -127,20 +128,15 @@ def home_page(viewer: str | None, videos: list[Video]) -> str:
     return pages.document(KEY, "Vimeo", body, None)
 
 
-def login_page(continue_url: str, error: str | None = None) -> str:
-    return pages.login_document(
-        KEY,
-        "Log in to Vimeo",
-        card='<div class="login-card"><h1>Log in to Vimeo</h1>',
-        action=LOGIN_PATH,
-        continue_url=continue_url,
-        error=error,
-        fields="""<label for="login_email">Email or name</label>
+SIGN_IN = pages.SignInForm(
+    "Log in to Vimeo",
+    '<div class="login-card"><h1>Log in to Vimeo</h1>',
+    """<label for="login_email">Email or name</label>
 <input id="login_email" name="account" type="text" autocomplete="username" required autofocus>
 <label for="login_password">Password (any)</label>
 <input id="login_password" name="password" type="password">
 <button id="login_submit" type="submit">Log in with email</button>""",
-    )
+)
 
 
 def video_path(video: Video) -> str:
@@ -163,7 +159,7 @@ PLATFORM = SandboxPlatform(
     default_challenge="verify_to_continue",
     video_page=clip_page,
     home_page=home_page,
-    login_page=login_page,
+    sign_in=SIGN_IN,
     video_path=video_path,
     comment_anchor=lambda comment: f"#comment_{comment}",
     new_comment_id=lambda serial: str(20_000_000 + serial),

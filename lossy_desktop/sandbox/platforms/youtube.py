@@ -99,18 +99,17 @@ _BOT_CHECK = """<div id="error-screen" class="ytd-watch-flexy">
    </yt-playability-error-supported-renderers></div>"""
 
 
+# What the page says above the player once the session has expired.
+_EXPIRED = (
+    '<div id="session-expired" data-session-expired class="yt-alert" role="alert">'
+    "Your session has expired. "
+    f'<a href="{escape(LOGIN_PATH)}">Sign in</a> again to continue.</div>'
+)
+
+
 def watch_page(view: PageView) -> str:
     video, names = view.video, NAMES[view.variant]
-    notice = ""
-    if view.expired:
-        notice = (
-            '<div id="session-expired" data-session-expired class="yt-alert" role="alert">'
-            "Your session has expired. "
-            f'<a href="{escape(LOGIN_PATH)}">Sign in</a> again to continue.</div>'
-        )
-    body = f"""{_masthead(view.viewer, names)}
-{notice}
-<ytd-watch-flexy id="page-manager" video-id="{escape(video.id)}">
+    main = f"""<ytd-watch-flexy id="page-manager" video-id="{escape(video.id)}">
  <div id="primary">
   {_BOT_CHECK if view.bot_check else ""}
   <div id="player-container">
@@ -144,7 +143,9 @@ def watch_page(view: PageView) -> str:
         view,
         names=names,
         title=f"{video.title} - YouTube",
-        body=body,
+        header=_masthead(view.viewer, names),
+        expired_notice=_EXPIRED,
+        main=main,
         api=API,
         login_url=LOGIN_PATH,
         extra={"highlight": view.highlight},
@@ -164,21 +165,16 @@ def home_page(viewer: str | None, videos: list[Video]) -> str:
     return pages.document(KEY, "YouTube", body, None)
 
 
-def login_page(continue_url: str, error: str | None = None) -> str:
-    return pages.login_document(
-        KEY,
-        "Sign in - Google Accounts",
-        card='<div class="login-card" id="identifierId-card"><h1>Sign in</h1>\n'
-        "<p>to continue to YouTube (sandbox)</p>",
-        action=LOGIN_PATH,
-        continue_url=continue_url,
-        error=error,
-        fields="""<label for="identifierId">Email or phone</label>
+SIGN_IN = pages.SignInForm(
+    "Sign in - Google Accounts",
+    '<div class="login-card" id="identifierId-card"><h1>Sign in</h1>\n'
+    "<p>to continue to YouTube (sandbox)</p>",
+    """<label for="identifierId">Email or phone</label>
 <input id="identifierId" name="account" type="text" autocomplete="username" required autofocus>
 <label for="password">Password (any)</label>
 <input id="password" name="password" type="password" autocomplete="current-password">
 <button id="identifierNext" type="submit">Next</button>""",
-    )
+)
 
 
 def video_path(video: Video) -> str:
@@ -227,7 +223,7 @@ PLATFORM = SandboxPlatform(
     default_challenge="consent",
     video_page=watch_page,
     home_page=home_page,
-    login_page=login_page,
+    sign_in=SIGN_IN,
     video_path=video_path,
     comment_anchor=lambda comment: f"&lc={comment}",
     new_comment_id=comment_id,

@@ -1,6 +1,10 @@
 """The sandbox web server: mock YouTube, Vimeo and Air, the sandbox's JSON API, a fake
 Browserbase API — all on one aiohttp app bound to 127.0.0.1.
 
+What the platforms share is here (sessions and login cookies, fault switches, the comment API's
+checks, the pages that stop automation, the loopback Host/Origin guard); what each one is
+(addresses, texts, pages, its own routes) is its module in platforms/.
+
 Tests and benchmarks use `SandboxServer` (a background thread with its own asyncio loop):
 
     with SandboxServer(port=0) as sb:
@@ -39,13 +43,13 @@ from lossy_desktop.sandbox.browserbase import APIError, FakeBrowserbase
 from lossy_desktop.sandbox.model import Comment, SandboxError, Video
 from lossy_desktop.sandbox.pages import PageView
 from lossy_desktop.sandbox.platforms import PLATFORMS, get_platform
-from lossy_desktop.sandbox.platforms.base import Handler
 from lossy_desktop.sandbox.state import Fault, SandboxState
 
 log = logging.getLogger("lossy.sandbox")
 
 STATIC_DIR = Path(__file__).with_name("static")
 BROWSERBASE_KEY: web.AppKey[FakeBrowserbase] = web.AppKey("browserbase", FakeBrowserbase)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE_MAX_AGE = 30 * 24 * 3600
 
 # The cookie a real site sets once its check is passed; the sandbox then serves the page again.

@@ -10,7 +10,7 @@ the comment API's checks, the pages that stop automation.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,8 +20,6 @@ from lossy_desktop.core.platforms import PLATFORMS as CORE_PLATFORMS
 from lossy_desktop.core.platforms import Platform as CorePlatform
 from lossy_desktop.sandbox.model import Video
 from lossy_desktop.sandbox.pages import PageView, SignInForm, sign_in_page
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Site(Protocol):

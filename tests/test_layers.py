@@ -70,12 +70,17 @@ RULES = [
     ),
     # sandbox: web pages without Playwright; never the app (nor Qt). Its fake Browserbase starts
     # a real Chromium for each session, with the one launcher the app uses; its servers guard
-    # their Host and Origin with the same pure checks as the intake (core/loopback.py).
+    # their Host and Origin with the same pure checks as the intake (core/loopback.py); its
+    # platforms take their comment limits from the app's platform table (core/platforms.py).
     _r(
         "sandbox",
         {"<pkg>"},
         QT_PW,
-        extra=("lossy_desktop.automation.chromium", "lossy_desktop.core.loopback"),
+        extra=(
+            "lossy_desktop.automation.chromium",
+            "lossy_desktop.core.loopback",
+            "lossy_desktop.core.platforms",
+        ),
     ),
 ]
 LAYERS = [r.layer for r in RULES]

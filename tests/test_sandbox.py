@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lossy_desktop.core.platforms import PLATFORMS as CORE_PLATFORMS
 from lossy_desktop.sandbox.pages import CLIENT_FIELD
 from lossy_desktop.sandbox.server import SandboxServer
 from lossy_desktop.sandbox.state import SandboxError, parse_timecodes
@@ -215,6 +216,20 @@ def test_bad_comment_bodies(sandbox: SandboxServer, client: httpx.Client) -> Non
     r = client.post("/vimeo/api/videos/1/comments", content=b"not json")
     assert r.status_code == 400
     assert sandbox.comments() == []
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_comment_limit_is_the_apps(
+    platform: str, sandbox: SandboxServer, client: httpx.Client
+) -> None:
+    """Each platform refuses a comment one character over the app's limit for it."""
+    limit = CORE_PLATFORMS[platform].comment_limit
+    login(client, sandbox, platform)
+    r = post(client, platform, "v1", "x" * (limit + 1))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "text_too_long"
+    assert sandbox.comments() == []
+    assert post(client, platform, "v1", "x" * limit).status_code == 200
+    assert [len(c["text"]) for c in sandbox.comments()] == [limit]
 
 
 def test_held_comments_show_only_to_their_author(

@@ -1,114 +1,45 @@
-"""HTML of the mock YouTube, Vimeo and Air pages.
+"""The HTML the sandbox's platforms share: the page document, a video page's config for its
+script, the sign-in form's frame, the "unavailable" page, and the pages that stop automation
+(the site_challenge fault).
 
-The server renders the page shell (masthead with the account's avatar or a "Sign in" link, the
-player, the empty comments container); the platform's script in static/ loads the comments
-lazily, renders them and posts new ones with fetch. Selector names live in NAMES: one table per
-platform and variant ("normal", and the two changed-selector variants), handed to the script too,
-so the changed pages are consistent between server and browser.
+Each platform's own markup (masthead, player, comments container, sign-in fields) is in its
+module in platforms/; the platform's script in static/ loads the comments lazily, renders them
+and posts new ones with fetch. Selector names are one table per platform and variant ("normal",
+and the two changed-selector variants), handed to the script too, so the changed pages are
+consistent between server and browser.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from lossy_desktop.sandbox.state import Video
+from lossy_desktop.sandbox.model import Video
 
 STATIC = "/_sandbox/static"
 
-# Stable names per platform. "ids": ids, classes, tags and test ids change, roles and accessible
-# names stay; "ids_and_roles": roles and accessible names are gone too.
-_YOUTUBE = {
-    "comments_tag": "ytd-comments",
-    "comments_id": "comments",
-    "sections_id": "sections",
-    "contents_id": "contents",
-    "header_tag": "ytd-comments-header-renderer",
-    "count_id": "count",
-    "simplebox_tag": "ytd-comment-simplebox-renderer",
-    "placeholder_area_id": "placeholder-area",
-    "simplebox_placeholder_id": "simplebox-placeholder",
-    "editor_id": "contenteditable-root",
-    "submit_id": "submit-button",
-    "cancel_id": "cancel-button",
-    "thread_tag": "ytd-comment-thread-renderer",
-    "comment_tag": "ytd-comment-view-model",
-    "author_id": "author-text",
-    "published_id": "published-time-text",
-    "content_id": "content-text",
-    "held_class": "held-for-review",
-    "avatar_btn_id": "avatar-btn",
-    "player_id": "movie_player",
-    "message_tag": "ytd-message-renderer",
-    "toast_id": "toast",
-}
-_YOUTUBE_CHANGED = {
-    **{k: f"yc7-{k.replace('_', '-')}" for k in _YOUTUBE},
-    "comments_tag": "yt-comments-panel-v2",
-    "header_tag": "yt-comments-header-v2",
-    "simplebox_tag": "yt-comment-composer-view-model",
-    "thread_tag": "yt-thread-view-model-v2",
-    "comment_tag": "yt-comment-entity-v2",
-    "message_tag": "yt-notice-view-model",
-    "player_id": "movie_player",
-}
-_VIMEO = {
-    "panel_id": "comments-panel",
-    "panel_class": "comments_panel",
-    "list_id": "comments-list",
-    "form_id": "comment-form",
-    "text_id": "comment-text",
-    "timecode_id": "comment-timecode",
-    "submit_id": "comment-submit",
-    "comment_prefix": "comment_",
-    "comment_class": "comment",
-    "author_class": "comment_author",
-    "body_class": "comment_body",
-    "copy_class": "copy_link",
-    "permalink_class": "comment_permalink",
-    "timecode_class": "timecode",
-    "held_class": "comment_pending",
-    "user_id": "topnav_user",
-    "login_class": "topnav_login",
-    "player_id": "player",
-    "toast_id": "flash",
-}
-_VIMEO_CHANGED = {
-    **{k: f"vx2-{k.replace('_', '-')}" for k in _VIMEO},
-    "comment_prefix": "vx2-c-",
-    "player_id": "player",
-}
-_AIR = {
-    "panel": "comments-panel",
-    "list": "comments-list",
-    "comment": "comment",
-    "comment_prefix": "comment-",
-    "author": "comment-author",
-    "body": "comment-body",
-    "timestamp": "comment-timestamp",
-    "copy": "comment-copy-link",
-    "input": "comment-input",
-    "toggle": "comment-timestamp-toggle",
-    "submit": "comment-submit",
-    "held": "comment-pending",
-    "avatar": "user-avatar",
-    "sign_in": "sign-in-link",
-    "video": "asset-video",
-    "toast": "toast",
-    "disabled": "comments-disabled",
-}
-_AIR_CHANGED = {
-    **{k: f"ax9-{k}" for k in _AIR},
-    "comment_prefix": "ax9-c-",
-}
-NAMES: dict[str, dict[str, dict[str, str]]] = {
-    "youtube": {"normal": _YOUTUBE, "ids": _YOUTUBE_CHANGED, "ids_and_roles": _YOUTUBE_CHANGED},
-    "vimeo": {"normal": _VIMEO, "ids": _VIMEO_CHANGED, "ids_and_roles": _VIMEO_CHANGED},
-    "air": {"normal": _AIR, "ids": _AIR_CHANGED, "ids_and_roles": _AIR_CHANGED},
-}
+
+@dataclass(frozen=True)
+class PageView:
+    """What the server decided for one video page (from the session and the faults)."""
+
+    video: Video
+    view_id: str
+    """Ties the page's own later requests to what was decided here (`X-Sandbox-View`)."""
+    viewer: str | None
+    expired: bool
+    disabled: bool
+    variant: str
+    """Which selector names the page uses: "normal", or a changed_selectors variant."""
+    highlight: str | None = None
+    """The comment id the address asks to highlight (YouTube `lc`, Air `commentId`)."""
+    bot_check: bool = False
+    """Draw YouTube's "Sign in to confirm you're not a bot" in the player (site_challenge)."""
+
 
 _COLOURS = ("#c2185b", "#7b1fa2", "#303f9f", "#0288d1", "#00796b", "#689f38", "#f57c00", "#5d4037")
 
@@ -140,7 +71,8 @@ NOT_SECURE = (
 )
 
 
-def _document(platform: str, title: str, body: str, config: dict[str, Any] | None) -> str:
+def document(platform: str, title: str, body: str, config: dict[str, Any] | None) -> str:
+    """A platform's page; with `config`, the page's script runs with it as window.__SANDBOX__."""
     script = ""
     if config is not None:
         data = json.dumps(config).replace("</", "<\\/")
@@ -165,359 +97,74 @@ def _document(platform: str, title: str, body: str, config: dict[str, Any] | Non
 """
 
 
-def _config(
+def video_document(
     platform: str,
-    video: Video,
+    view: PageView,
     *,
-    viewer: str | None,
-    expired: bool,
-    disabled: bool,
-    variant: str,
+    names: dict[str, str],
+    title: str,
+    header: str,
+    expired_notice: str,
+    main: str,
     api: str,
     login_url: str,
     extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
+) -> str:
+    """A video page: the platform's `header`, its `expired_notice` when the session expired,
+    `main`, and its script, configured with what the server decided."""
+    video, viewer = view.video, view.viewer
+    config = {
+        "view": view.view_id,
         "platform": platform,
         "videoId": video.id,
         "title": video.title,
         "duration": video.duration,
         "viewer": viewer,
         "avatar": avatar_url(viewer) if viewer else None,
-        "expired": expired,
-        "commentsDisabled": disabled,
-        "variant": variant,
-        "roles": variant != "ids_and_roles",
-        "names": NAMES[platform][variant],
+        "expired": view.expired,
+        "commentsDisabled": view.disabled,
+        "variant": view.variant,
+        "roles": view.variant != "ids_and_roles",
+        "names": names,
         "api": api,
         "loginUrl": login_url,
         **(extra or {}),
     }
+    body = f"{header}\n{expired_notice if view.expired else ''}\n{main}"
+    return document(platform, title, body, config)
 
 
-# ---- YouTube ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignInForm:
+    """A platform's sign-in page: its title, the card's opening (its heading), and the account
+    and password fields with the submit button."""
+
+    title: str
+    card: str
+    fields: str
 
 
-def _youtube_masthead(viewer: str | None, names: dict[str, str], login_url: str) -> str:
-    if viewer:
-        account = (
-            f'<button id="{names["avatar_btn_id"]}" class="ytd-topbar-menu-button-renderer" '
-            f'aria-label="Account menu" title="{escape(viewer)}">'
-            f'<img id="img" class="yt-img-shadow" alt="{escape(viewer)}" '
-            f'src="{avatar_url(viewer)}" width="32" height="32"></button>'
-        )
-    else:
-        account = (
-            f'<a class="yt-spec-button-shape-next" href="{escape(login_url)}" '
-            'aria-label="Sign in">Sign in</a>'
-        )
-    return (
-        '<ytd-masthead id="masthead"><div id="start"><a id="logo" href="/youtube" '
-        'title="YouTube Home">▶ YouTube <small>sandbox</small></a></div>'
-        '<div id="center"><input id="search" name="search_query" placeholder="Search" '
-        f'aria-label="Search"></div><div id="end">{account}</div></ytd-masthead>'
-    )
-
-
-def youtube_watch(
-    video: Video,
-    *,
-    viewer: str | None,
-    expired: bool,
-    disabled: bool,
-    variant: str,
-    highlight: str | None,
-    login_url: str,
-    bot_check: bool = False,
+def sign_in_page(
+    platform: str, action: str, form: SignInForm, continue_url: str, error: str | None
 ) -> str:
-    names = NAMES["youtube"][variant]
-    config = _config(
-        "youtube",
-        video,
-        viewer=viewer,
-        expired=expired,
-        disabled=disabled,
-        variant=variant,
-        api="/youtube/youtubei/v1",
-        login_url=login_url,
-        extra={"highlight": highlight},
-    )
-    notice = ""
-    if expired:
-        notice = (
-            '<div id="session-expired" data-session-expired class="yt-alert" role="alert">'
-            "Your session has expired. "
-            f'<a href="{escape(login_url)}">Sign in</a> again to continue.</div>'
-        )
-    body = f"""{_youtube_masthead(viewer, names, login_url)}
-{notice}
-<ytd-watch-flexy id="page-manager" video-id="{escape(video.id)}">
- <div id="primary">
-  {_YOUTUBE_BOT_CHECK if bot_check else ""}
-  <div id="player-container">
-   <div id="{names["player_id"]}" class="html5-video-player">
-    <video class="video-stream html5-main-video" preload="none"></video>
-    <div class="ytp-chrome-bottom">
-     <button class="ytp-play-button" aria-label="Play (k)">▶</button>
-     <div class="ytp-progress-bar" role="slider" aria-label="Seek slider" aria-valuemin="0"
-      aria-valuemax="{int(video.duration)}" aria-valuenow="0" tabindex="0">
-      <div class="ytp-play-progress"></div></div>
-     <span class="ytp-time-display"><span class="ytp-time-current">0:00</span> /
-      <span class="ytp-time-duration"></span></span>
-    </div>
-   </div>
-  </div>
-  <div id="above-the-fold"><h1 class="ytd-watch-metadata"><yt-formatted-string>{
-        escape(video.title)
-    }</yt-formatted-string></h1></div>
-  <div id="below" class="spacer"><ytd-text-inline-expander id="description">Sandbox copy of a
-   YouTube watch page. Comments load when you scroll to them.</ytd-text-inline-expander></div>
-  <{names["comments_tag"]} id="{names["comments_id"]}" class="ytd-watch-flexy">
-   <div id="{names["sections_id"]}"><tp-yt-paper-spinner id="spinner" active
-    aria-label="Loading comments"></tp-yt-paper-spinner></div>
-  </{names["comments_tag"]}>
- </div>
-</ytd-watch-flexy>
-<tp-yt-paper-toast id="{names["toast_id"]}" role="alert" hidden><span id="text"></span>
-</tp-yt-paper-toast>"""
-    return _document("youtube", f"{video.title} - YouTube", body, config)
-
-
-# The player's error screen when YouTube wants a sign-in to prove a person is watching.
-_YOUTUBE_BOT_CHECK = """<div id="error-screen" class="ytd-watch-flexy">
-   <yt-playability-error-supported-renderers><div class="reason">
-   <yt-formatted-string class="reason">Sign in to confirm you’re not a bot</yt-formatted-string>
-   <yt-formatted-string class="subreason">This helps protect our community.
-   <a href="https://support.google.com/youtube/answer/3037019">Learn more</a></yt-formatted-string>
-   </div><a class="sign-in" href="/youtube/ServiceLogin">Sign in</a>
-   </yt-playability-error-supported-renderers></div>"""
-
-
-def youtube_home(viewer: str | None, videos: list[Video], login_url: str) -> str:
-    items = "".join(
-        f'<ytd-rich-item-renderer><a id="video-title-link" href="/youtube/watch?v={quote(v.id)}">'
-        f"{escape(v.title)}</a></ytd-rich-item-renderer>"
-        for v in videos
-    )
-    body = f"""{_youtube_masthead(viewer, NAMES["youtube"]["normal"], login_url)}
-<ytd-browse id="home"><h2>Home</h2><div id="contents">{
-        items or "<p>No videos yet: open /youtube/watch?v=ANY_ID.</p>"
-    }</div></ytd-browse>"""
-    return _document("youtube", "YouTube", body, None)
-
-
-def youtube_login(continue_url: str, error: str | None = None) -> str:
+    """The sign-in page; its form carries `continue` and what the page saw of
+    navigator.webdriver."""
     err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    body = f"""<div class="login-card" id="identifierId-card"><h1>Sign in</h1>
-<p>to continue to YouTube (sandbox)</p>{err}
-<form method="post" action="/youtube/ServiceLogin">
+    body = f"""{form.card}{err}
+<form method="post" action="{action}">
 <input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
-<label for="identifierId">Email or phone</label>
-<input id="identifierId" name="account" type="text" autocomplete="username" required autofocus>
-<label for="password">Password (any)</label>
-<input id="password" name="password" type="password" autocomplete="current-password">
-<button id="identifierNext" type="submit">Next</button></form></div>"""
-    return _document("youtube", "Sign in - Google Accounts", body, None)
+{form.fields}</form></div>"""
+    return document(platform, form.title, body, None)
 
 
-# ---- Vimeo ------------------------------------------------------------------------------------
-
-
-def _vimeo_topnav(viewer: str | None, names: dict[str, str], login_url: str) -> str:
-    if viewer:
-        account = (
-            f'<a id="{names["user_id"]}" class="topnav_menu_avatar" href="/vimeo" '
-            f'aria-label="{escape(viewer)} account menu" title="{escape(viewer)}">'
-            f'<img alt="{escape(viewer)}" src="{avatar_url(viewer)}" width="32" height="32">'
-            f'<span class="topnav_user_name">{escape(viewer)}</span></a>'
-        )
-    else:
-        account = (
-            f'<a class="{names["login_class"]}" href="{escape(login_url)}">Log in</a> '
-            f'<a class="topnav_join" href="{escape(login_url)}">Join</a>'
-        )
-    return (
-        '<header id="topnav" role="banner"><a class="topnav_logo" href="/vimeo">vimeo '
-        f"<small>sandbox</small></a><nav>{account}</nav></header>"
-    )
-
-
-def vimeo_video(
-    video: Video,
-    *,
-    viewer: str | None,
-    expired: bool,
-    disabled: bool,
-    variant: str,
-    login_url: str,
-) -> str:
-    names = NAMES["vimeo"][variant]
-    config = _config(
-        "vimeo",
-        video,
-        viewer=viewer,
-        expired=expired,
-        disabled=disabled,
-        variant=variant,
-        api=f"/vimeo/api/videos/{quote(video.id)}/comments",
-        login_url=login_url,
-    )
-    notice = ""
-    if expired:
-        notice = (
-            '<div id="session-expired" data-session-expired class="flash_notice" role="alert">'
-            "Your session expired. "
-            f'Please <a href="{escape(login_url)}">log in</a> again.</div>'
-        )
-    body = f"""{_vimeo_topnav(viewer, names, login_url)}
-{notice}
-<main class="clip_page" data-clip-id="{escape(video.id)}">
- <section class="clip_main">
-  <div id="{names["player_id"]}" class="vp-player" data-player>
-   <video class="vp-video" preload="none"></video>
-   <div class="vp-controls">
-    <button class="vp-play" aria-label="Play">▶</button>
-    <div class="vp-progress" role="slider" aria-label="Seek" aria-valuemin="0"
-     aria-valuemax="{int(video.duration)}" aria-valuenow="0" tabindex="0">
-     <div class="vp-progress-played"></div></div>
-    <span class="vp-time">0:00</span>
-   </div>
-  </div>
-  <h1 class="clip_title">{escape(video.title)}</h1>
- </section>
- <aside id="{names["panel_id"]}" class="{names["panel_class"]}" aria-label="Comments">
-  <h2>Comments <span class="comment_count"></span></h2>
-  <div id="{names["list_id"]}" class="comments_list" aria-busy="true">Loading comments…</div>
- </aside>
-</main>
-<div id="{names["toast_id"]}" class="flash_error" role="alert" hidden></div>"""
-    return _document("vimeo", f"{video.title} on Vimeo", body, config)
-
-
-def vimeo_home(viewer: str | None, videos: list[Video], login_url: str) -> str:
-    items = "".join(
-        f'<li><a href="/vimeo/{quote(v.id)}">{escape(v.title)}</a></li>' for v in videos
-    )
-    body = f"""{_vimeo_topnav(viewer, NAMES["vimeo"]["normal"], login_url)}
-<main><h2>Videos</h2><ul>{items or "<li>No videos yet: open /vimeo/ANY_ID.</li>"}</ul></main>"""
-    return _document("vimeo", "Vimeo", body, None)
-
-
-def vimeo_login(continue_url: str, error: str | None = None) -> str:
-    err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    body = f"""<div class="login-card"><h1>Log in to Vimeo</h1>{err}
-<form method="post" action="/vimeo/log_in">
-<input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
-<label for="login_email">Email or name</label>
-<input id="login_email" name="account" type="text" autocomplete="username" required autofocus>
-<label for="login_password">Password (any)</label>
-<input id="login_password" name="password" type="password">
-<button id="login_submit" type="submit">Log in with email</button></form></div>"""
-    return _document("vimeo", "Log in to Vimeo", body, None)
-
-
-# ---- Air --------------------------------------------------------------------------------------
-
-
-def _air_header(viewer: str | None, names: dict[str, str], login_url: str) -> str:
-    if viewer:
-        account = (
-            f'<button data-testid="{names["avatar"]}" class="air-avatar" '
-            f'aria-label="{escape(viewer)}" title="{escape(viewer)}">'
-            f'<img alt="{escape(viewer)}" src="{avatar_url(viewer)}" width="28" height="28">'
-            "</button>"
-        )
-    else:
-        account = f'<a data-testid="{names["sign_in"]}" href="{escape(login_url)}">Sign in</a>'
-    return (
-        '<header class="air-header"><a class="air-logo" href="/air">air '
-        f"<small>sandbox</small></a><div>{account}</div></header>"
-    )
-
-
-def air_asset(
-    video: Video,
-    *,
-    viewer: str | None,
-    expired: bool,
-    disabled: bool,
-    variant: str,
-    highlight: str | None,
-    login_url: str,
-) -> str:
-    names = NAMES["air"][variant]
-    config = _config(
-        "air",
-        video,
-        viewer=viewer,
-        expired=expired,
-        disabled=disabled,
-        variant=variant,
-        api=f"/air/api/assets/{quote(video.id)}/comments",
-        login_url=login_url,
-        extra={"highlight": highlight, "workspace": video.workspace},
-    )
-    notice = ""
-    if expired:
-        notice = (
-            '<div data-testid="session-expired" data-session-expired role="alert">'
-            "Your session has expired. "
-            f'<a href="{escape(login_url)}">Sign in</a> again.</div>'
-        )
-    body = f"""{_air_header(viewer, names, login_url)}
-{notice}
-<main class="air-asset" data-testid="asset-page" data-asset-id="{escape(video.id)}">
- <section class="air-viewer">
-  <video data-testid="{names["video"]}" preload="none"></video>
-  <div class="air-controls">
-   <button data-testid="asset-play" aria-label="Play">▶</button>
-   <input data-testid="asset-scrubber" type="range" min="0" max="{video.duration}" step="0.1"
-    value="0" aria-label="Scrub">
-   <span data-testid="asset-time">0:00</span>
-  </div>
-  <h1 data-testid="asset-title">{escape(video.title)}</h1>
- </section>
- <aside data-testid="{names["panel"]}" class="air-comments" aria-label="Comments">
-  <h2>Comments</h2>
-  <div data-testid="{names["list"]}" aria-busy="true">Loading…</div>
- </aside>
-</main>
-<div data-testid="{names["toast"]}" class="air-toast" role="alert" hidden></div>"""
-    return _document("air", f"{video.title} · Air", body, config)
-
-
-def air_home(viewer: str | None, videos: list[Video], login_url: str) -> str:
-    items = "".join(
-        f'<li><a href="/air/{quote(v.workspace)}/c/{quote(v.id)}">{escape(v.title)}</a></li>'
-        for v in videos
-    )
-    body = f"""{_air_header(viewer, NAMES["air"]["normal"], login_url)}
-<main data-testid="workspace-home"><h2>Assets</h2><ul>{
-        items or "<li>No assets yet: open /air/WORKSPACE/c/ANY_ID.</li>"
-    }</ul></main>"""
-    return _document("air", "Air", body, None)
-
-
-def air_login(continue_url: str, error: str | None = None) -> str:
-    err = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    body = f"""<div class="login-card" data-testid="login-card"><h1>Sign in to Air</h1>{err}
-<form method="post" action="/air/login">
-<input type="hidden" name="continue" value="{escape(continue_url)}">{CLIENT_CHECK}
-<label for="air-email">Email</label>
-<input id="air-email" data-testid="login-email" name="account" type="text" required autofocus>
-<label for="air-password">Password (any)</label>
-<input id="air-password" name="password" type="password">
-<button data-testid="login-submit" type="submit">Sign in</button></form></div>"""
-    return _document("air", "Sign in · Air", body, None)
-
-
-def unavailable(platform: str, message: str, *, not_found: bool = False) -> str:
-    testid = ' data-testid="asset-not-found"' if not_found and platform == "air" else ""
+def unavailable(platform: str, message: str, attrs: str = "") -> str:
+    """The page of a video that is not there (or of a server error): `message` as its heading,
+    with `attrs` on it."""
     body = (
-        f'<main class="unavailable"><h1 id="unavailable-message"{testid} role="alert">'
+        f'<main class="unavailable"><h1 id="unavailable-message"{attrs} role="alert">'
         f'{escape(message)}</h1><p><a href="/{platform}">Home</a></p></main>'
     )
-    return _document(platform, message, body, None)
+    return document(platform, message, body, None)
 
 
 # ---- pages that stop automation (the site_challenge fault) ------------------------------------

@@ -1,6 +1,10 @@
 """The sandbox web server: mock YouTube, Vimeo and Air, the sandbox's JSON API, a fake
 Browserbase API — all on one aiohttp app bound to 127.0.0.1.
 
+What the platforms share is here (sessions and login cookies, fault switches, the comment API's
+checks, the pages that stop automation, the loopback Host/Origin guard); what each one is
+(addresses, texts, pages, its own routes) is its module in platforms/.
+
 Tests and benchmarks use `SandboxServer` (a background thread with its own asyncio loop):
 
     with SandboxServer(port=0) as sb:
@@ -36,58 +40,17 @@ from lossy_desktop.core.loopback import (
 )
 from lossy_desktop.sandbox import pages
 from lossy_desktop.sandbox.browserbase import APIError, FakeBrowserbase
-from lossy_desktop.sandbox.state import (
-    PLATFORMS,
-    Comment,
-    Fault,
-    SandboxError,
-    SandboxState,
-    Video,
-    check_platform,
-)
+from lossy_desktop.sandbox.model import Comment, SandboxError, Video
+from lossy_desktop.sandbox.pages import PageView
+from lossy_desktop.sandbox.platforms import PLATFORMS, get_platform
+from lossy_desktop.sandbox.state import Fault, SandboxState
 
 log = logging.getLogger("lossy.sandbox")
 
 STATIC_DIR = Path(__file__).with_name("static")
 BROWSERBASE_KEY: web.AppKey[FakeBrowserbase] = web.AppKey("browserbase", FakeBrowserbase)
-COOKIE_NAMES = {"youtube": "SID", "vimeo": "vimeo_session", "air": "air_session"}
-LOGIN_PATHS = {"youtube": "/youtube/ServiceLogin", "vimeo": "/vimeo/log_in", "air": "/air/login"}
-LOGOUT_PATHS = {"youtube": "/youtube/logout", "vimeo": "/vimeo/log_out", "air": "/air/logout"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE_MAX_AGE = 30 * 24 * 3600
-# The platforms' comment length limits (same as lossy_desktop.core.platforms).
-TEXT_LIMITS = {"youtube": 10_000, "vimeo": 5_000, "air": 5_000}
-MESSAGES = {
-    "youtube": {
-        "rate_limited": "You're posting too quickly. Wait a while and try again.",
-        "not_logged_in": "Sign in to comment.",
-        "session_expired": "Your session has expired. Sign in again to comment.",
-        "comments_disabled": "Comments are turned off.",
-        "server_error": "Something went wrong. Try again later.",
-        "text_too_long": "Your comment is too long.",
-        "empty": "Your comment is empty.",
-        "invalid_video": "Video unavailable",
-    },
-    "vimeo": {
-        "rate_limited": "Whoa, slow down! You're commenting too fast. Try again in a minute.",
-        "not_logged_in": "Log in to leave a comment.",
-        "session_expired": "Your session expired. Please log in again.",
-        "comments_disabled": "Comments are disabled for this video.",
-        "server_error": "Something went wrong on our end. Please try again.",
-        "text_too_long": "Comments can't be longer than 5000 characters.",
-        "empty": "Please write a comment.",
-        "invalid_video": "Sorry, this video does not exist.",
-    },
-    "air": {
-        "rate_limited": "You're posting comments too quickly. Please try again in a moment.",
-        "not_logged_in": "Sign in to comment.",
-        "session_expired": "Your session has expired. Please sign in again.",
-        "comments_disabled": "Comments are turned off for this asset.",
-        "server_error": "Something went wrong. Please try again.",
-        "text_too_long": "Comments are limited to 5000 characters.",
-        "empty": "Write a comment first.",
-        "invalid_video": "This asset was not found or is no longer available.",
-    },
-}
 
 # The cookie a real site sets once its check is passed; the sandbox then serves the page again.
 CHALLENGE_PASS_COOKIES = {
@@ -106,8 +69,6 @@ CHALLENGE_PASS_BY_PATH = {
     "_unblock_ratelimit": "cf_clearance",
     "pass": "cf_clearance",
 }
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class DroppedConnection(Exception):
@@ -134,12 +95,7 @@ def published_text(created_at: float) -> str:
 
 
 def comment_json(comment: Comment, video: Video) -> dict[str, Any]:
-    if comment.platform == "youtube":
-        path = f"/youtube/watch?v={quote(video.id)}&lc={comment.id}"
-    elif comment.platform == "vimeo":
-        path = f"#comment_{comment.id}"
-    else:
-        path = f"/air/{quote(video.workspace)}/c/{quote(video.id)}?commentId={comment.id}"
+    """A comment as the platform's API answers it to the page's script."""
     return {
         "id": comment.id,
         "author": comment.author,
@@ -147,7 +103,7 @@ def comment_json(comment: Comment, video: Video) -> dict[str, Any]:
         "text": comment.text,
         "time": comment.time,
         "permalink": comment.permalink,
-        "path": path,
+        "path": get_platform(comment.platform).comment_link(video, comment.id),
         "held": comment.held,
         "createdAt": comment.created_at,
         "publishedText": published_text(comment.created_at),
@@ -183,7 +139,8 @@ def _safe_continue(platform: str, value: str | None) -> str:
 
 
 class PlatformSite:
-    """The routes of the three mock platforms and of /_sandbox/."""
+    """The routes of the mock platforms (what they share here, the rest in their modules in
+    platforms/) and of /_sandbox/."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -207,7 +164,7 @@ class PlatformSite:
         err = state.take_fault(platform, scope, video_id, ("server_error",))
         if err is not None:
             status = int(err.params.get("status", 500))
-            message = MESSAGES[platform]["server_error"]
+            message = get_platform(platform).messages["server_error"]
             log.info("sandbox: %s %s: answering %d (fault)", platform, scope, status)
             if scope == "page":
                 raise _HTTPPage(status, pages.unavailable(platform, message))
@@ -256,7 +213,7 @@ class PlatformSite:
 
     async def consent_form(self, request: web.Request) -> web.Response:
         target = _sandbox_path(request.query.get("continue"))
-        return _html(pages.consent_page(target, LOGIN_PATHS["youtube"]))
+        return _html(pages.consent_page(target, get_platform("youtube").login_path))
 
     async def sorry_form(self, request: web.Request) -> web.Response:
         target = _sandbox_path(request.query.get("continue"))
@@ -277,7 +234,8 @@ class PlatformSite:
         raise response
 
     def session(self, request: web.Request, platform: str) -> str | None:
-        login = self.state.lookup_login(platform, request.cookies.get(COOKIE_NAMES[platform]))
+        cookie = request.cookies.get(get_platform(platform).cookie_name)
+        login = self.state.lookup_login(platform, cookie)
         return login.account if login else None
 
     def login_fault(self, platform: str, scope: str, video_id: str | None) -> Fault | None:
@@ -285,20 +243,30 @@ class PlatformSite:
 
     # ---- pages ---------------------------------------------------------------------------
 
-    async def render_video_page(
+    def video(self, platform: str, video_id: str) -> Video | None:
+        return self.state.video(platform, video_id)
+
+    def not_found(self, platform: str) -> web.Response:
+        """The platform's page for a video that does not exist (404)."""
+        return _html(self._unavailable(platform, not_found=True), 404)
+
+    def _unavailable(self, platform: str, *, not_found: bool = False) -> str:
+        site = get_platform(platform)
+        attrs = site.not_found_attrs if not_found else ""
+        return pages.unavailable(platform, site.messages["invalid_video"], attrs)
+
+    async def video_page(
         self, request: web.Request, platform: str, video_id: str, highlight: str | None
     ) -> web.Response:
+        """A video's page as the platform draws it, after the faults and the session."""
         state = self.state
         await self.gate(request, platform, "page", video_id)
         bot_check = self.challenge(request, platform, video_id)
         video = state.video(platform, video_id)
-        login_url = LOGIN_PATHS[platform]
-        if video is None or not video.exists:
-            status = 404 if video is None else 200
-            return _html(
-                pages.unavailable(platform, MESSAGES[platform]["invalid_video"], not_found=True),
-                status,
-            )
+        if video is None:
+            return self.not_found(platform)
+        if not video.exists:
+            return _html(self._unavailable(platform, not_found=True))
         viewer = self.session(request, platform)
         expired = False
         lf = self.login_fault(platform, "page", video_id)
@@ -312,26 +280,20 @@ class PlatformSite:
         changed = state.take_fault(platform, "page", video_id, ("changed_selectors",))
         if changed is not None:
             variant = str(changed.params.get("variant", "ids"))
-        view = state.record_view(
+        view_id = state.record_view(
             {"logged_out": lf is not None, "expired": expired, "disabled": disabled}
         )
-        kwargs: dict[str, Any] = {
-            "viewer": viewer,
-            "expired": expired,
-            "disabled": disabled,
-            "variant": variant,
-            "login_url": login_url,
-        }
-        if platform == "youtube":
-            html = pages.youtube_watch(video, highlight=highlight, bot_check=bot_check, **kwargs)
-        elif platform == "vimeo":
-            html = pages.vimeo_video(video, **kwargs)
-        else:
-            html = pages.air_asset(video, highlight=highlight, **kwargs)
-        html = html.replace(
-            "window.__SANDBOX__ = {", "window.__SANDBOX__ = {" + f'"view": {json.dumps(view)}, ', 1
+        view = PageView(
+            video,
+            view_id,
+            viewer=viewer,
+            expired=expired,
+            disabled=disabled,
+            variant=variant,
+            highlight=highlight,
+            bot_check=bot_check,
         )
-        return _html(html)
+        return _html(get_platform(platform).video_page(view))
 
     async def home(self, request: web.Request) -> web.Response:
         platform = request.match_info["platform"]
@@ -341,8 +303,7 @@ class PlatformSite:
         if self.login_fault(platform, "page", None) is not None:
             viewer = None
         videos = [v for v in self._videos(platform) if v.exists]
-        render = {"youtube": pages.youtube_home, "vimeo": pages.vimeo_home, "air": pages.air_home}
-        return _html(render[platform](viewer, videos, LOGIN_PATHS[platform]))
+        return _html(get_platform(platform).home_page(viewer, videos))
 
     def _videos(self, platform: str) -> list[Video]:
         out = []
@@ -353,36 +314,6 @@ class PlatformSite:
                     out.append(video)
         return out
 
-    async def youtube_watch(self, request: web.Request) -> web.Response:
-        video_id = request.query.get("v", "")
-        return await self.render_video_page(request, "youtube", video_id, request.query.get("lc"))
-
-    async def vimeo_video(self, request: web.Request) -> web.Response:
-        return await self.render_video_page(request, "vimeo", request.match_info["video"], None)
-
-    async def air_asset(self, request: web.Request) -> web.Response:
-        video_id = request.match_info["video"]
-        workspace = request.match_info.get("workspace")
-        video = self.state.video("air", video_id)
-        if video is not None and workspace and workspace != video.workspace:
-            # First visit names the workspace; later visits under another one are redirects.
-            if not video.comments:
-                video.workspace = workspace
-            else:
-                raise web.HTTPFound(f"/air/{quote(video.workspace)}/c/{quote(video_id)}")
-        return await self.render_video_page(
-            request, "air", video_id, request.query.get("commentId")
-        )
-
-    async def air_short(self, request: web.Request) -> web.Response:
-        video = self.state.video("air", request.match_info["video"])
-        if video is None:
-            return _html(
-                pages.unavailable("air", MESSAGES["air"]["invalid_video"], not_found=True), 404
-            )
-        query = f"?{request.query_string}" if request.query_string else ""
-        raise web.HTTPFound(f"/air/{quote(video.workspace)}/c/{quote(video.id)}{query}")
-
     # ---- login ---------------------------------------------------------------------------
 
     def _platform_of(self, request: web.Request) -> str:
@@ -392,36 +323,27 @@ class PlatformSite:
         platform = self._platform_of(request)
         await self.gate(request, platform, "page", None)
         target = _safe_continue(platform, request.query.get("continue"))
-        render = {
-            "youtube": pages.youtube_login,
-            "vimeo": pages.vimeo_login,
-            "air": pages.air_login,
-        }
-        return _html(render[platform](target))
+        return _html(get_platform(platform).login_page(target, None))
 
     async def login_submit(self, request: web.Request) -> web.Response:
         platform = self._platform_of(request)
         form = await request.post()
         account = str(form.get("account", "")).strip()
         target = _safe_continue(platform, str(form.get("continue", "") or ""))
-        render = {
-            "youtube": pages.youtube_login,
-            "vimeo": pages.vimeo_login,
-            "air": pages.air_login,
-        }
+        render = get_platform(platform).login_page
         if not account or len(account) > 100 or any(ord(ch) < 32 for ch in account):
             error = "Enter an account name (1–100 characters)."
-            return _html(render[platform](target, error), 400)
+            return _html(render(target, error), 400)
         seen = str(form.get(pages.CLIENT_FIELD, ""))
         self.state.sign_ins.append({"platform": platform, "account": account, "webdriver": seen})
         if seen != "false":
             log.info("sandbox: %s: refused a sign-in from an automated browser", platform)
-            return _html(render[platform](target, pages.NOT_SECURE), 400)
+            return _html(render(target, pages.NOT_SECURE), 400)
         login = self.state.login(platform, account)
         log.info("sandbox: %s: %s logged in", platform, account)
         response = web.HTTPSeeOther(target)
         response.set_cookie(
-            COOKIE_NAMES[platform],
+            get_platform(platform).cookie_name,
             login.token,
             path=f"/{platform}",
             max_age=COOKIE_MAX_AGE,
@@ -432,11 +354,12 @@ class PlatformSite:
 
     async def logout(self, request: web.Request) -> web.Response:
         platform = self._platform_of(request)
-        token = request.cookies.get(COOKIE_NAMES[platform])
+        cookie = get_platform(platform).cookie_name
+        token = request.cookies.get(cookie)
         if token:
             self.state.logout(platform, token)
         response = web.HTTPSeeOther(f"/{platform}")
-        response.del_cookie(COOKIE_NAMES[platform], path=f"/{platform}")
+        response.del_cookie(cookie, path=f"/{platform}")
         raise response
 
     # ---- comments API (what the pages' scripts call) -------------------------------------
@@ -445,7 +368,7 @@ class PlatformSite:
         await self.gate(request, platform, "list", video_id)
         video = self.state.video(platform, video_id)
         if video is None or not video.exists:
-            raise _HTTPJSON(404, "invalid_video", MESSAGES[platform]["invalid_video"])
+            raise _HTTPJSON(404, "invalid_video", get_platform(platform).messages["invalid_video"])
         flags = self.state.view_flags(request.headers.get("X-Sandbox-View"))
         viewer = None if flags.get("logged_out") else self.session(request, platform)
         if flags.get("disabled") or not video.comments_enabled:
@@ -462,7 +385,8 @@ class PlatformSite:
     async def post_comment(self, request: web.Request, platform: str, video_id: str) -> Any:
         state = self.state
         gate = await self.gate(request, platform, "post", video_id)
-        messages = MESSAGES[platform]
+        site = get_platform(platform)
+        messages = site.messages
         video = state.video(platform, video_id)
         if video is None or not video.exists:
             raise _HTTPJSON(404, "invalid_video", messages["invalid_video"])
@@ -490,7 +414,7 @@ class PlatformSite:
         if not isinstance(text, str) or not text.strip():
             raise _HTTPJSON(400, "empty", messages["empty"])
         text = text.strip()
-        if len(text) > TEXT_LIMITS[platform]:
+        if len(text) > site.comment_limit:
             raise _HTTPJSON(400, "text_too_long", messages["text_too_long"])
         limited = state.take_fault(platform, "post", video_id, ("rate_limited",))
         if limited is not None:
@@ -499,39 +423,30 @@ class PlatformSite:
             raise _HTTPJSON(429, "rate_limited", messages["rate_limited"], retry_after=retry)
         held = state.take_fault(platform, "post", video_id, ("held_for_review",)) is not None
         player_time = _number(body.get("playerTime"))
-        time_code = _number(body.get("timeCode")) if platform != "youtube" else None
-        comment = state.add_comment(
-            platform,
-            video_id,
-            text,
-            account,
-            player_time=player_time,
-            time_code=time_code,
-            held=held,
-        )
+        time_code = _number(body.get("timeCode")) if site.takes_time_code else None
+
+        def store() -> Comment:
+            return state.add_comment(
+                platform,
+                video_id,
+                text,
+                account,
+                player_time=player_time,
+                time_code=time_code,
+                held=held,
+            )
+
+        comment = store()
         log.info("sandbox: %s/%s: comment %s by %s", platform, video_id, comment.id, account)
         if gate.stored_twice:
-            self._store_resent(platform, video_id, text, account, body, held)
+            # The same POST arriving a second time (a browser's automatic resend): a second copy.
+            again = store()
+            log.info(
+                "sandbox: %s/%s: resent comment stored again as %s", platform, video_id, again.id
+            )
         if gate.drop_after_commit:
             raise DroppedConnection()
         return web.json_response({"comment": comment_json(comment, video)})
-
-    def _store_resent(
-        self, platform: str, video_id: str, text: str, account: str, body: Any, held: bool
-    ) -> None:
-        """The same POST arriving a second time (a browser's automatic resend): a second copy."""
-        player_time = _number(body.get("playerTime"))
-        time_code = _number(body.get("timeCode")) if platform != "youtube" else None
-        again = self.state.add_comment(
-            platform,
-            video_id,
-            text,
-            account,
-            player_time=player_time,
-            time_code=time_code,
-            held=held,
-        )
-        log.info("sandbox: %s/%s: resent comment stored again as %s", platform, video_id, again.id)
 
     async def delete_comment(
         self, request: web.Request, platform: str, video_id: str, comment_id: str
@@ -539,7 +454,7 @@ class PlatformSite:
         """Delete the viewer's own comment (404 when it is already gone)."""
         account = self.session(request, platform)
         if account is None:
-            raise _HTTPJSON(401, "not_logged_in", MESSAGES[platform]["not_logged_in"])
+            raise _HTTPJSON(401, "not_logged_in", get_platform(platform).messages["not_logged_in"])
         try:
             deleted = self.state.delete_comment(platform, video_id, comment_id, account)
         except SandboxError as error:
@@ -551,45 +466,6 @@ class PlatformSite:
             "sandbox: %s/%s: comment %s deleted by %s", platform, video_id, comment_id, account
         )
         return web.json_response({"deleted": comment_id})
-
-    async def youtube_delete(self, request: web.Request) -> Any:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        return await self.delete_comment(
-            request, "youtube", str(body.get("videoId", "")), str(body.get("commentId", ""))
-        )
-
-    async def comment_delete_api(self, request: web.Request) -> Any:
-        return await self.delete_comment(
-            request,
-            self._platform_of(request),
-            request.match_info["video"],
-            request.match_info["comment"],
-        )
-
-    async def youtube_next(self, request: web.Request) -> Any:
-        return await self.list_comments(
-            request, "youtube", request.query.get("videoId", request.query.get("v", ""))
-        )
-
-    async def youtube_create(self, request: web.Request) -> Any:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = {}
-        video_id = str(body.get("videoId", "")) if isinstance(body, dict) else ""
-        return await self.post_comment(request, "youtube", video_id)
-
-    async def comments_api(self, request: web.Request) -> Any:
-        platform = self._platform_of(request)
-        video_id = request.match_info["video"]
-        if request.method == "POST":
-            return await self.post_comment(request, platform, video_id)
-        return await self.list_comments(request, platform, video_id)
 
     # ---- /_sandbox/ ----------------------------------------------------------------------
 
@@ -648,7 +524,6 @@ class PlatformSite:
         platform, account = body.get("platform"), body.get("account")
         if not isinstance(platform, str) or not isinstance(account, str) or not account.strip():
             raise SandboxError("give 'platform' and 'account'")
-        check_platform(platform)
         login = self.state.login(platform, account.strip())
         return web.json_response(
             {"cookie": cookie_for(self.state.base_url, platform, login.token)}, status=201
@@ -680,31 +555,23 @@ class PlatformSite:
         r.add_post("/_sandbox/videos", self.sb_videos)
         r.add_post("/_sandbox/login", self.sb_login)
         r.add_static("/_sandbox/static", STATIC_DIR)
-        for platform in PLATFORMS:
-            r.add_get(LOGIN_PATHS[platform], self.login_form)
-            r.add_post(LOGIN_PATHS[platform], self.login_submit)
-            r.add_get(LOGOUT_PATHS[platform], self.logout)
-        r.add_get("/youtube/youtubei/v1/next", self.youtube_next)
-        r.add_post("/youtube/youtubei/v1/comment/create_comment", self.youtube_create)
-        r.add_get("/youtube/watch", self.youtube_watch)
-        r.add_route("*", "/vimeo/api/videos/{video}/comments", self.comments_api)
-        r.add_route("*", "/air/api/assets/{video}/comments", self.comments_api)
-        r.add_post("/youtube/youtubei/v1/comment/delete_comment", self.youtube_delete)
-        r.add_delete("/vimeo/api/videos/{video}/comments/{comment}", self.comment_delete_api)
-        r.add_delete("/air/api/assets/{video}/comments/{comment}", self.comment_delete_api)
-        r.add_get("/air/c/{video}", self.air_short)
-        r.add_get("/air/{workspace}/c/{video}", self.air_asset)
-        r.add_get("/vimeo/{video}", self.vimeo_video)
+        for site in PLATFORMS.values():
+            r.add_get(site.login_path, self.login_form)
+            r.add_post(site.login_path, self.login_submit)
+            r.add_get(site.logout_path, self.logout)
+        for site in PLATFORMS.values():
+            r.add_routes(site.routes(self))
+        keys = "|".join(PLATFORMS)
         r.add_get("/consent.youtube.com/m", self.consent_form)
         r.add_post("/consent.youtube.com/save", self.challenge_passed)
         r.add_get("/www.google.com/sorry/index", self.sorry_form)
         r.add_post("/www.google.com/sorry/index", self.challenge_passed)
         r.add_get("/accounts.google.com/v3/signin/challenge/pk", self.verify_its_you_form)
         r.add_post("/accounts.google.com/v3/signin/challenge/pk", self.challenge_passed)
-        r.add_post("/{platform:youtube|vimeo|air}/_unblock_ratelimit", self.challenge_passed)
+        r.add_post(f"/{{platform:{keys}}}/_unblock_ratelimit", self.challenge_passed)
         r.add_post("/cdn-cgi/challenge-platform/h/g/flow/pass", self.challenge_passed)
-        r.add_get("/{platform:youtube|vimeo|air}", self.home)
-        r.add_get("/{platform:youtube|vimeo|air}/", self.home)
+        r.add_get(f"/{{platform:{keys}}}", self.home)
+        r.add_get(f"/{{platform:{keys}}}/", self.home)
 
 
 async def _value(fn: Callable[[], Any]) -> Any:
@@ -750,7 +617,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 def cookie_for(base_url: str, platform: str, token: str) -> dict[str, Any]:
     """A login cookie in Playwright's `context.add_cookies` shape."""
     return {
-        "name": COOKIE_NAMES[platform],
+        "name": get_platform(platform).cookie_name,
         "value": token,
         "url": f"{base_url}/{platform}",
         "httpOnly": True,
@@ -943,22 +810,16 @@ class SandboxServer:
         return f"http://{host}:{self.port}"
 
     def home_url(self, platform: str) -> str:
-        check_platform(platform)
-        return f"{self.base_url}/{platform}"
+        return self.base_url + get_platform(platform).home_path
 
     def login_url(self, platform: str) -> str:
-        check_platform(platform)
-        return self.base_url + LOGIN_PATHS[platform]
+        return self.base_url + get_platform(platform).login_path
 
     def video_url(self, platform: str, video_id: str) -> str:
-        check_platform(platform)
-        if platform == "youtube":
-            return f"{self.base_url}/youtube/watch?v={quote(video_id)}"
-        if platform == "vimeo":
-            return f"{self.base_url}/vimeo/{quote(video_id)}"
-        video = self.state.video("air", video_id)
-        workspace = video.workspace if video is not None else "lossy-review"
-        return f"{self.base_url}/air/{quote(workspace)}/c/{quote(video_id)}"
+        """The video's page (Air's in the asset's workspace, once a visit named it)."""
+        site = get_platform(platform)
+        video = self.state.video(platform, video_id, create=False) or Video(platform, video_id)
+        return self.base_url + site.video_path(video)
 
     # ---- state ---------------------------------------------------------------------------
 
@@ -967,16 +828,10 @@ class SandboxServer:
     ) -> list[dict[str, Any]]:
         return [c.public() for c in self.state.comments(platform, video_id)]
 
-    def set_fault(
-        self,
-        platform: str,
-        fault: str,
-        *,
-        count: int | None = None,
-        video_id: str | None = None,
-        **params: Any,
-    ) -> dict[str, Any]:
-        return self.state.set_fault(platform, fault, count=count, video_id=video_id, **params)
+    def set_fault(self, platform: str, fault: str, **options: Any) -> dict[str, Any]:
+        """Switch a fault on: `count=`, `video_id=`, `on=` and the fault's own params, as
+        `SandboxState.set_fault` takes them."""
+        return self.state.set_fault(platform, fault, **options)
 
     def faults(self) -> list[dict[str, Any]]:
         return self.state.faults()
@@ -1020,7 +875,7 @@ class SandboxServer:
 
     def logout(self, platform: str) -> int:
         """End every login of the platform (the pages then show "Sign in")."""
-        check_platform(platform)
+        get_platform(platform)
         return self.state.logout(platform)
 
     def logins(self) -> list[dict[str, Any]]:

@@ -10,13 +10,11 @@ import re
 import secrets
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-PLATFORMS = ("youtube", "vimeo", "air")
-DEFAULT_DURATION = 600.0
-DEFAULT_AIR_WORKSPACE = "lossy-review"
+from lossy_desktop.sandbox.model import Comment, SandboxError, Video
+from lossy_desktop.sandbox.platforms import get_platform
 
 # Which requests each fault applies to: "page" (HTML pages), "list" (loading comments),
 # "post" (submitting a comment). `on=` overrides it for the generic ones.
@@ -52,7 +50,6 @@ CHALLENGE_VARIANTS = (
     "cloudflare",
     "bot_check",
 )
-DEFAULT_CHALLENGE = {"youtube": "consent", "vimeo": "verify_to_continue", "air": "cloudflare"}
 
 VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TIMECODE_RE = re.compile(r"(?<![\d:])(?:(\d{1,2}):)?(\d{1,2}):([0-5]\d)(?![\d:])")
@@ -68,40 +65,6 @@ def parse_timecodes(text: str) -> list[tuple[int, int, int]]:
             continue
         found.append((m.start(), m.end(), hours * 3600 + minutes * 60 + seconds))
     return found
-
-
-class SandboxError(ValueError):
-    """A bad request to the sandbox's own API (unknown platform, fault, parameter)."""
-
-
-@dataclass
-class Comment:
-    id: str
-    platform: str
-    video: str
-    author: str
-    text: str
-    time: float | None
-    player_time: float | None
-    permalink: str
-    held: bool
-    created_at: float
-    parent: str | None = None
-
-    def public(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Video:
-    platform: str
-    id: str
-    duration: float = DEFAULT_DURATION
-    title: str = ""
-    comments_enabled: bool = True
-    exists: bool = True
-    workspace: str = DEFAULT_AIR_WORKSPACE
-    comments: list[Comment] = field(default_factory=list)
 
 
 @dataclass
@@ -134,12 +97,6 @@ class Fault:
         }
 
 
-def _youtube_comment_id() -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-    body = "".join(secrets.choice(alphabet) for _ in range(19))
-    return f"Ugz{body}4AaABAg"
-
-
 class SandboxState:
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -149,7 +106,7 @@ class SandboxState:
         # navigator.webdriver ("false", "true" or "no-script"); only "false" is let in.
         self.sign_ins: list[dict[str, str]] = []
         self._faults: list[Fault] = []
-        self._vimeo_next = 20_000_001
+        self._stored: dict[str, int] = {}  # comments each platform stored (for their ids)
         self._views: dict[str, dict[str, Any]] = {}
         self._delete_requests: list[dict[str, Any]] = []
         self.base_url = ""
@@ -157,7 +114,7 @@ class SandboxState:
     # ---- videos and comments -------------------------------------------------------------
 
     def video(self, platform: str, video_id: str, *, create: bool = True) -> Video | None:
-        check_platform(platform)
+        get_platform(platform)
         with self._lock:
             key = (platform, video_id)
             found = self._videos.get(key)
@@ -207,14 +164,6 @@ class SandboxState:
             "comment_count": len(video.comments),
         }
 
-    def permalink(self, platform: str, video: Video, comment_id: str) -> str:
-        base = self.base_url
-        if platform == "youtube":
-            return f"{base}/youtube/watch?v={video.id}&lc={comment_id}"
-        if platform == "vimeo":
-            return f"{base}/vimeo/{video.id}#comment_{comment_id}"
-        return f"{base}/air/{video.workspace}/c/{video.id}?commentId={comment_id}"
-
     def add_comment(
         self,
         platform: str,
@@ -231,13 +180,9 @@ class SandboxState:
             video = self.video(platform, video_id)
             if video is None:
                 raise SandboxError(f"bad video id {video_id!r}")
-            if platform == "youtube":
-                comment_id = _youtube_comment_id()
-            elif platform == "vimeo":
-                comment_id = str(self._vimeo_next)
-                self._vimeo_next += 1
-            else:
-                comment_id = str(uuid.uuid4())
+            site = get_platform(platform)
+            self._stored[platform] = self._stored.get(platform, 0) + 1
+            comment_id = site.new_comment_id(self._stored[platform])
             when: float | None
             if time_code is not None:
                 when = float(time_code)
@@ -252,7 +197,7 @@ class SandboxState:
                 text=text,
                 time=when,
                 player_time=player_time,
-                permalink=self.permalink(platform, video, comment_id),
+                permalink=site.permalink(self.base_url, video, comment_id),
                 held=held,
                 created_at=time.time(),
                 parent=parent,
@@ -298,7 +243,7 @@ class SandboxState:
 
     def comments(self, platform: str | None = None, video_id: str | None = None) -> list[Comment]:
         if platform is not None:
-            check_platform(platform)
+            get_platform(platform)
         with self._lock:
             out: list[Comment] = []
             for (p, vid), video in self._videos.items():
@@ -316,7 +261,7 @@ class SandboxState:
     # ---- logins --------------------------------------------------------------------------
 
     def login(self, platform: str, account: str) -> Login:
-        check_platform(platform)
+        get_platform(platform)
         with self._lock:
             token = secrets.token_urlsafe(24)
             entry = Login(token, platform, account, time.time())
@@ -362,7 +307,7 @@ class SandboxState:
         if platform == "browserbase":
             table = BROWSERBASE_FAULTS
         else:
-            check_platform(platform)
+            get_platform(platform)
             table = FAULT_SCOPES
         if fault not in table:
             raise SandboxError(
@@ -383,7 +328,7 @@ class SandboxState:
             if variant not in CHANGED_VARIANTS:
                 raise SandboxError(f"variant must be one of {', '.join(CHANGED_VARIANTS)}")
         if fault == "site_challenge":
-            variant = params.setdefault("variant", DEFAULT_CHALLENGE[platform])
+            variant = params.setdefault("variant", get_platform(platform).default_challenge)
             if variant not in CHALLENGE_VARIANTS:
                 raise SandboxError(f"variant must be one of {', '.join(CHALLENGE_VARIANTS)}")
         for key in ("delay", "retry_after"):
@@ -455,8 +400,3 @@ class SandboxState:
             self._faults.clear()
             self._views.clear()
             self._delete_requests.clear()
-
-
-def check_platform(platform: str) -> None:
-    if platform not in PLATFORMS:
-        raise SandboxError(f"unknown platform {platform!r} (use {', '.join(PLATFORMS)})")

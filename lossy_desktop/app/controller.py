@@ -187,7 +187,7 @@ class QueueController(QObject):
         self.services = services
         self.engine: Any = None
         self.pool = QThreadPool(self)
-        concurrency = int(services.settings.get("automation_concurrency"))
+        concurrency = services.settings.get("automation_concurrency")
         self.pool.setMaxThreadCount(max(4, concurrency + 3))
         self._closed = False
         self._started = False

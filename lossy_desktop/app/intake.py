@@ -251,7 +251,7 @@ class IntakeServer:
     # -- request handling -------------------------------------------------------------------
 
     def _allowed_origin(self) -> str | None:
-        origin = str(self._services.settings.get("recorder_origin") or "").rstrip("/")
+        origin = self._services.settings.get("recorder_origin").rstrip("/")
         return origin or None
 
     def _cors(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -485,7 +485,7 @@ class IntakeController(QObject):
 
     async def restart(self) -> None:
         async with self._lock:
-            port = int(self._services.settings.get("intake_port"))
+            port = self._services.settings.get("intake_port")
             if self._server.running and self._server.port == port:
                 await self._server.reload_token()
                 self._report_running()

@@ -185,7 +185,7 @@ class LossyApp(QObject):
     # -- start ---------------------------------------------------------------------------------
     def start(self, *, start_minimized: bool | None = None, autostarted: bool = False) -> None:
         minimized = (
-            bool(self.services.settings.get("start_minimized"))
+            self.services.settings.get("start_minimized")
             if start_minimized is None
             else start_minimized
         )
@@ -362,9 +362,9 @@ def run_app(
         QMessageBox.critical(None, "Lossy Desktop can't start", str(error))
         return 1
     instance.activated.connect(shell.show_window)
-    if bool(services.settings.get("autostart")) != autostart_path().exists():
+    if services.settings.get("autostart") != autostart_path().exists():
         try:
-            set_autostart(bool(services.settings.get("autostart")), _custom_data_dir(services))
+            set_autostart(services.settings.get("autostart"), _custom_data_dir(services))
         except OSError as error:
             log.warning("autostart file not updated: %s", error)
     closing = asyncio.Event()

@@ -53,7 +53,7 @@ class Notifier(QObject):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.get("notifications"))
+        return self.settings.get("notifications")
 
     # -- inputs ------------------------------------------
     @Slot(object)

@@ -452,7 +452,7 @@ class ImportDialog(QDialog):
         self.errors.setVisible(invalid > 0)
         self.rows_title.setVisible(valid > 0)
         self.rows.setVisible(valid > 0)
-        threshold = float(self.controller.services.settings.get("auto_post_threshold"))
+        threshold = self.controller.services.settings.get("auto_post_threshold")
         auto = sum(1 for _line, note in preview.rows if note.confidence >= threshold)
         fmt = preview.format.upper()
         if valid and invalid:

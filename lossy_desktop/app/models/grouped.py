@@ -104,13 +104,15 @@ class GroupedNotesProxy(QAbstractProxyModel):
         source = self.sourceModel()
         if source is None or not self.active:
             return []
-        base = source.sourceModel()
+        # the source is the filter proxy (a QSortFilterProxyModel) over the NotesModel; other
+        # models take the per-row path below
+        base = source.sourceModel()  # type: ignore[attr-defined]
         if base is None or not hasattr(base, "note_at"):
             notes = (source.index(r, 0).data(NoteRole) for r in range(source.rowCount()))
             return [n for n in notes if n is not None]
         if not getattr(source, "filtering", True) and source.rowCount() == base.rowCount():
-            return base.notes()  # nothing filtered: the proxy keeps the model's rows and order
-        to_base = source.mapToSource
+            return base.notes()  # type: ignore[no-any-return]  # nothing filtered: the proxy keeps the model's rows and order
+        to_base = source.mapToSource  # type: ignore[attr-defined]
         at = base.note_at
         return [at(to_base(source.index(r, 0)).row()) for r in range(source.rowCount())]
 
@@ -184,7 +186,7 @@ class GroupedNotesProxy(QAbstractProxyModel):
             return QModelIndex()
         return self.createIndex(row, column)
 
-    def parent(self, _child: Any = None) -> Any:  # type: ignore[override]
+    def parent(self, _child: Any = None) -> Any:
         return QModelIndex()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -31,6 +31,10 @@ from PySide6.QtWidgets import (
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.core.notes import NoteView
 
 log = logging.getLogger("lossy.app")
 
@@ -98,14 +102,14 @@ class _FieldErrors:
     def show_errors(self, problems: dict[str, str]) -> None:
         for label in (*self.errors.values(), self.general_error):
             label.hide()
-        general = []
+        general: list[str] = []
         for field, message in problems.items():
-            label = self.errors.get(field)
-            if label is None:
+            field_label = self.errors.get(field)
+            if field_label is None:
                 general.append(f"{field}: {message}")
                 continue
-            label.setText(message)
-            label.show()
+            field_label.setText(message)
+            field_label.show()
         if general:
             self.general_error.setText("\n".join(general))
             self.general_error.show()
@@ -119,7 +123,12 @@ class AddNoteDialog(_FieldErrors, QDialog):
 
     created = Signal(object)
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, defaults: Any = None):
+    def __init__(
+        self,
+        controller: QueueController,
+        parent: QWidget | None = None,
+        defaults: NoteView | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("Add a note")
@@ -200,7 +209,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
     def _update_reuse(self) -> None:
         note = self.defaults
         same = note is not None and self.video_url.text().strip() == note.video_url
-        if same:
+        if note is not None and same:
             self.reuse.setText(
                 f"Adding to the selected note's video: {note.video_title or note.video_url}. "
                 "To add it to another video, change the Video URL."
@@ -264,7 +273,9 @@ class EditNoteDialog(_FieldErrors, QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, controller: Any, note: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: QueueController, note: NoteView, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.note = note
@@ -380,7 +391,9 @@ class ImportDialog(QDialog):
 
     imported = Signal(object)  # ImportReport
 
-    def __init__(self, controller: Any, path: str | Path, parent: QWidget | None = None):
+    def __init__(
+        self, controller: QueueController, path: str | Path, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.path = Path(path)

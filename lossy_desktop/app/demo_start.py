@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from lossy_desktop.app.controller import Mailbox
+from lossy_desktop.app.demo import DemoInfo, Progress
 
 if TYPE_CHECKING:
-    from lossy_desktop.app.demo import DemoInfo, Progress
     from lossy_desktop.app.views.main_window import MainWindow
 
 log = logging.getLogger("lossy.app")

@@ -9,7 +9,7 @@ its row and its video's header in place; rows added, removed or re-sorted rebuil
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractProxyModel,
@@ -24,6 +24,9 @@ from PySide6.QtGui import QColor, QFont
 
 from lossy_desktop.app.models.notes_model import NoteRole, status_key, video_label
 from lossy_desktop.core.wording import state_word
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.notes import NoteView
 
 HeaderRole = Qt.ItemDataRole.UserRole + 3  # the video URL on a header row, else None
 
@@ -98,7 +101,7 @@ class GroupedNotesProxy(QAbstractProxyModel):
         self.endResetModel()
         self.regrouped.emit()
 
-    def _notes(self) -> list[Any]:
+    def _notes(self) -> list[NoteView]:
         """The filtered notes in the source proxy's order (read from the NotesModel below, not
         through per-row data() calls)."""
         source = self.sourceModel()

@@ -33,7 +33,10 @@ from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.core.importer import ImportPreview
     from lossy_desktop.core.notes import NoteView
 
 log = logging.getLogger("lossy.app")
@@ -72,7 +75,7 @@ def _hint(text: str) -> QLabel:
     return label
 
 
-def _save_on_ctrl_enter(dialog: QDialog, slot: Any) -> None:
+def _save_on_ctrl_enter(dialog: QDialog, slot: Callable[[], object]) -> None:
     """Ctrl+Enter (and Ctrl+Return) saves, even from inside the text box."""
     for key in ("Ctrl+Return", "Ctrl+Enter"):
         shortcut = QShortcut(QKeySequence(key), dialog)
@@ -361,7 +364,7 @@ class EditNoteDialog(_FieldErrors, QDialog):
         url = None if self._same_video() else fields["video_url"]
         time, text = fields["timestamp_seconds"], fields["text"]
 
-        def save() -> Any:
+        def save() -> NoteView:
             return notes.edit(note_id, video_url=url, timestamp_seconds=time, text=text)
 
         self.controller.call(save, self._stored, self._refused)
@@ -397,7 +400,7 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.controller = controller
         self.path = Path(path)
-        self.preview: Any = None
+        self.preview: ImportPreview | None = None
         self.setWindowTitle(f"Import {self.path.name}")
         self.resize(760, 520)
         self.summary = QLabel("Reading the file…")
@@ -442,7 +445,7 @@ class ImportDialog(QDialog):
         self.controller.call(lambda: parse_file(path, settings), self._parsed, self._unreadable)
 
     @Slot(object)
-    def _parsed(self, preview: Any) -> None:
+    def _parsed(self, preview: ImportPreview) -> None:
         self.preview = preview
         valid, invalid = len(preview.rows), len(preview.errors)
         self.errors.setRowCount(invalid)

@@ -112,8 +112,9 @@ def check_qt(ctx: Context) -> str:
     from PySide6 import QtCore
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
-    return f"Qt {QtCore.qVersion()}, PySide6 {_pyside_version()}, platform {app.platformName()}"
+    _app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
+    platform = QApplication.platformName()  # a static method; `_app` keeps the application
+    return f"Qt {QtCore.qVersion()}, PySide6 {_pyside_version()}, platform {platform}"
 
 
 def check_resources(ctx: Context) -> str:

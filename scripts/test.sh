@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check: ruff (lint + format), mypy (strict on the Qt-free layers), the pytest suite.
+# Runs every check: ruff (lint + format), mypy (strict on every layer but the sandbox), the pytest suite.
 # Qt runs offscreen; tests needing a real screen, tray or keyring start Xvfb/dbus themselves.
 # Extra arguments go to pytest.
 set -uo pipefail

@@ -81,3 +81,24 @@ def test_cli_settings_roundtrip(data_dir):
     assert bad.returncode == 2 and "auto_post_threshold" in bad.stderr
     listed = run("settings", "list")
     assert all(key in listed.stdout for key in SPECS)
+
+
+def test_every_setting_reads_as_its_declared_type(services):
+    """What the typed key tables promise the type checker holds at run time: the default, and a
+    value set from text (the CLI's way), read back as the spec's type."""
+    from typing import get_args
+
+    from lossy_desktop.core.settings import BoolKey, FloatKey, IntKey, StrKey
+
+    tables = {bool: BoolKey, int: IntKey, float: FloatKey, str: StrKey}
+    assert sorted(k for t in tables.values() for k in get_args(t)) == sorted(SPECS)
+    for key, spec in SPECS.items():
+        assert key in get_args(tables[spec.type]), key
+        assert type(services.settings.get(key)) is spec.type, key
+    services.settings.set("comment_interval_s", "5")
+    services.settings.set("intake_port", "0")
+    services.settings.set("notifications", "off")
+    services.settings.invalidate()
+    assert type(services.settings.get("comment_interval_s")) is float
+    assert type(services.settings.get("intake_port")) is int
+    assert services.settings.get("notifications") is False

@@ -14,18 +14,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 from lossy_desktop.app.concurrency import BackgroundTasks, Mailbox, PoolTask
+
+if TYPE_CHECKING:
+    from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.notes import NoteView
+    from lossy_desktop.queue.runner import JobEvent, Runner, Worker
+    from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.app")
 
 FINISHED_KINDS = ("completed", "discarded", "cancelled")
 
 
-def _plain_runner(controller: QueueController, workers: list[Any]) -> Any:
+def _plain_runner(controller: QueueController, workers: list[Worker]) -> Runner:
     from lossy_desktop.queue.runner import Runner
 
     services = controller.services
@@ -38,7 +45,7 @@ def _plain_runner(controller: QueueController, workers: list[Any]) -> Any:
     )
 
 
-def _default_runner(controller: QueueController) -> Any:
+def _default_runner(controller: QueueController) -> Runner:
     from lossy_desktop.workers import build_runner
 
     return build_runner(controller.services, controller.ensure_engine(), submit=controller.submit)
@@ -57,10 +64,10 @@ class QueueController(QObject):
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         *,
-        workers: list[Any] | None = None,
-        runner_factory: Callable[[QueueController], Any] | None = None,
+        workers: list[Worker] | None = None,
+        runner_factory: Callable[[QueueController], Runner] | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`workers`: run exactly these (tests; no cron). `runner_factory(controller)`: build
@@ -68,23 +75,23 @@ class QueueController(QObject):
         AutomationEngine (lossy_desktop.workers.build_runner)."""
         super().__init__(parent)
         self.services = services
-        self.engine: Any = None
+        self.engine: AutomationEngine | None = None
         self.pool = QThreadPool(self)
-        concurrency = int(services.settings.get("automation_concurrency"))
+        concurrency = services.settings.get("automation_concurrency")
         self.pool.setMaxThreadCount(max(4, concurrency + 3))
         self._closed = False
         self._started = False
         self._paused = False
         self._lock = threading.Lock()
         self._engine_lock = threading.Lock()
-        self.running: dict[int, Any] = {}  # job id -> latest JobEvent of a running job
+        self.running: dict[int, JobEvent] = {}  # job id -> latest JobEvent of a running job
         self._batch_seen: set[int] = set()
         self._batch_done: set[int] = set()
         self._batch_saved: set[int] = set()  # jobs whose note is saved, their result not in yet
-        self.runner: Any = None
+        self.runner: Runner | None = None
         if workers is not None:
             chosen = list(workers)
-            self._factory: Callable[[QueueController], Any] = lambda c: _plain_runner(c, chosen)
+            self._factory: Callable[[QueueController], Runner] = lambda c: _plain_runner(c, chosen)
         elif runner_factory is not None:
             self._factory = runner_factory
         else:
@@ -98,7 +105,7 @@ class QueueController(QObject):
         services.notes.add_removal_listener(self._relay_removed)
         services.connections.add_listener(self._relay_connection)
 
-    def ensure_engine(self) -> Any:
+    def ensure_engine(self) -> AutomationEngine:
         """The app's one AutomationEngine (created on first use; Playwright starts lazily)."""
         with self._engine_lock:
             if self.engine is None:
@@ -205,11 +212,11 @@ class QueueController(QObject):
         self.tasks.run("call", fn, on_success, on_error)
 
     # -- relays (any thread) -------------------------------------------------------------------
-    def _relay_job_event(self, event: Any) -> None:
+    def _relay_job_event(self, event: JobEvent) -> None:
         if not self._closed:
             self._box.post("job", event)
 
-    def _relay_notes(self, views: list[Any]) -> None:
+    def _relay_notes(self, views: list[NoteView]) -> None:
         if not self._closed:
             self._box.post("notes", list(views))
 
@@ -217,27 +224,29 @@ class QueueController(QObject):
         if not self._closed:
             self._box.post("removed", list(note_ids))
 
-    def _relay_connection(self, view: Any) -> None:
+    def _relay_connection(self, view: ConnectionView) -> None:
         if not self._closed:
             self._box.post("connection", view)
 
     # -- on the GUI thread ---
     def _dispatch(self, kind: str, value: Any) -> None:
-        handler = {
+        handlers: dict[str, Callable[[Any], None]] = {
             "job": self._on_job_event,
             "notes": self._on_notes,
             "removed": self._on_removed,
             "connection": self._on_connection,
             "started": self._on_runner_started,
-        }[kind]
-        handler(value)
+        }
+        handlers[kind](value)
 
     # -- slots (GUI thread) --------------------------------------------------------------------
     @Slot(object)
-    def _on_job_event(self, event: Any) -> None:
+    def _on_job_event(self, event: JobEvent) -> None:
         kind = event.kind
         job_id = event.job_id
-        if kind in ("started", "step"):
+        if job_id is None:  # an "idle" event: no job
+            pass
+        elif kind in ("started", "step"):
             self.running[job_id] = event
         elif kind != "inserted":
             self.running.pop(job_id, None)
@@ -272,11 +281,11 @@ class QueueController(QObject):
         return bool(self._batch_seen) and self._batch_done >= self._batch_seen
 
     @Slot(list)
-    def _on_notes(self, views: list[Any]) -> None:
+    def _on_notes(self, views: list[NoteView]) -> None:
         self._end_jobs_of_saved_notes(views)
         self.notesChanged.emit(views)
 
-    def _end_jobs_of_saved_notes(self, views: list[Any]) -> None:
+    def _end_jobs_of_saved_notes(self, views: list[NoteView]) -> None:
         """A note saved as posted (or failed) ends its job for the panel and the progress now:
         a batch of notes on one video reports its jobs' results only when the batch ends."""
         ended = {view.id for view in views if view.status in ("posted", "failed")}
@@ -307,5 +316,5 @@ class QueueController(QObject):
         self.notesDeleted.emit(note_ids)
 
     @Slot(object)
-    def _on_connection(self, view: Any) -> None:
+    def _on_connection(self, view: ConnectionView) -> None:
         self.connectionChanged.emit(view)

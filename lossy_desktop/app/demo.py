@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
+    from lossy_desktop.automation.agents.base import LoginState
     from lossy_desktop.automation.engine import AutomationEngine
+    from lossy_desktop.sandbox.server import SandboxServer
     from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.app")
@@ -107,7 +109,7 @@ class DemoInfo:
     accounts: dict[str, str] = field(default_factory=dict)
 
 
-def demo_environment(sandbox: Any) -> dict[str, str]:
+def demo_environment(sandbox: SandboxServer) -> dict[str, str]:
     """The environment that points the demo's Browserbase connections at the sandbox's fake
     API, with the key of this run of the sandbox (random, different every run)."""
     return {
@@ -123,7 +125,7 @@ PREPARE_STEPS = 4  # a login per platform, then the sample notes
 
 def prepare_demo(
     services: Services,
-    sandbox: Any,
+    sandbox: SandboxServer,
     engine: AutomationEngine,
     progress: Progress | None = None,
 ) -> DemoInfo:
@@ -174,7 +176,9 @@ def prepare_demo(
     return info
 
 
-def _log_in(services: Services, sandbox: Any, engine: AutomationEngine, platform: str) -> None:
+def _log_in(
+    services: Services, sandbox: SandboxServer, engine: AutomationEngine, platform: str
+) -> None:
     """Give the connection's own Chromium profile the sandbox's login cookie, then check the
     login the way the app always does (the platform agent reads the page)."""
     from lossy_desktop.automation.agents import agent_for
@@ -183,9 +187,11 @@ def _log_in(services: Services, sandbox: Any, engine: AutomationEngine, platform
 
     connection = services.connections.ensure(platform, "local")
     provider = provider_for(connection, services.settings, services.data, clock=services.clock)
-    cookie = sandbox.login_cookie(platform, DEMO_ACCOUNT)
+    # Playwright's cookie fields, as the sandbox's plain dict (add_cookies wants its TypedDict)
+    cookie: Any = sandbox.login_cookie(platform, DEMO_ACCOUNT)
 
-    async def login(playwright: Any) -> Any:
+    # (Any: the app never imports Playwright, not even for its types)
+    async def login(playwright: Any) -> tuple[dict[str, Any], LoginState]:
         fields = await provider.prepare(connection)
         session = await provider.open(playwright, connection, purpose="login", headless=True)
         try:

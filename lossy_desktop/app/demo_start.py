@@ -11,17 +11,21 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from lossy_desktop.app.concurrency import Mailbox
+from lossy_desktop.app.demo import DemoInfo, Progress
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.views.main_window import MainWindow
 
 log = logging.getLogger("lossy.app")
 
 PREPARING_TITLE = "Preparing the sandbox…"
 # prepare(progress) -> DemoInfo; progress(text, steps done, steps in all), from any thread.
-Prepare = Callable[[Callable[[str, int, int], None]], Any]
+Prepare = Callable[[Progress], DemoInfo]
 
 
 class DemoPreparation(QObject):
@@ -33,9 +37,9 @@ class DemoPreparation(QObject):
 
     def __init__(
         self,
-        window: Any,
+        window: MainWindow,
         prepare: Prepare,
-        on_ready: Callable[[Any], None],
+        on_ready: Callable[[DemoInfo], None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -43,13 +47,14 @@ class DemoPreparation(QObject):
         self._prepare = prepare
         self._on_ready = on_ready
         self._box = Mailbox(self._dispatch, self)
-        self.thread: threading.Thread | None = None
+        # not `self.thread`: that would hide QObject.thread()
+        self._thread: threading.Thread | None = None
         self.done = False
 
     def start(self) -> None:
         self._show("Starting…", 0, 0)
-        self.thread = threading.Thread(target=self._run, name="demo-prepare", daemon=True)
-        self.thread.start()
+        self._thread = threading.Thread(target=self._run, name="demo-prepare", daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:  # on its own thread
         try:

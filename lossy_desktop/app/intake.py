@@ -39,7 +39,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -251,7 +251,7 @@ class IntakeServer:
     # -- request handling -------------------------------------------------------------------
 
     def _allowed_origin(self) -> str | None:
-        origin = str(self._services.settings.get("recorder_origin") or "").rstrip("/")
+        origin = self._services.settings.get("recorder_origin").rstrip("/")
         return origin or None
 
     def _cors(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -459,7 +459,7 @@ class IntakeController(QObject):
     def _created(self, ids: list[int]) -> None:
         self.notesReceived.emit(ids)
 
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -485,7 +485,7 @@ class IntakeController(QObject):
 
     async def restart(self) -> None:
         async with self._lock:
-            port = int(self._services.settings.get("intake_port"))
+            port = self._services.settings.get("intake_port")
             if self._server.running and self._server.port == port:
                 await self._server.reload_token()
                 self._report_running()

@@ -14,11 +14,18 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.demo_start import DemoPreparation, Prepare
+    from lossy_desktop.app.intake import IntakeController
+    from lossy_desktop.app.views.settings_window import SettingsWindow
+    from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.app")
 
@@ -134,13 +141,13 @@ class LossyApp(QObject):
 
     def __init__(
         self,
-        services: Any,
+        services: Services,
         *,
-        controller: Any = None,
+        controller: QueueController | None = None,
         demo: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         exit_app: bool = True,
-        prepare: Any = None,
+        prepare: Prepare | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`prepare(progress)`: the demo's sandbox preparation, run off the GUI thread while
@@ -158,13 +165,13 @@ class LossyApp(QObject):
             self.window.setWindowTitle("Lossy Desktop — demo (sandbox)")
         self.tray = Tray(self.controller, self.window.model, self)
         self.notifier = Notifier(self.controller, self.window.model, self.tray, self)
-        self.settings_window: Any = None
-        self.intake: Any = None
+        self.settings_window: SettingsWindow | None = None
+        self.intake: IntakeController | None = None
         self.loop = loop
         self._exit_app = exit_app
         self._quitting = False
         self._tray_tries = 0
-        self.preparation: Any = None
+        self.preparation: DemoPreparation | None = None
         if prepare is not None:
             from lossy_desktop.app.demo_start import DemoPreparation
 
@@ -185,7 +192,7 @@ class LossyApp(QObject):
     # -- start ---------------------------------------------------------------------------------
     def start(self, *, start_minimized: bool | None = None, autostarted: bool = False) -> None:
         minimized = (
-            bool(self.services.settings.get("start_minimized"))
+            self.services.settings.get("start_minimized")
             if start_minimized is None
             else start_minimized
         )
@@ -264,7 +271,8 @@ class LossyApp(QObject):
         """The first-run guide's and a waiting note's "Connect <platform>": the Settings
         window's own connect flow."""
         self.open_settings(platform)
-        self.settings_window.connections.start_connect(platform)
+        if self.settings_window is not None:  # open_settings made it
+            self.settings_window.connections.start_connect(platform)
 
     @Slot(str, object)
     def _setting_changed(self, key: str, value: object) -> None:
@@ -297,7 +305,7 @@ class LossyApp(QObject):
             return
         self._done()
 
-    def _intake_closed(self, _task: Any) -> None:
+    def _intake_closed(self, _task: asyncio.Task[None]) -> None:
         self._done()
 
     def _done(self) -> None:
@@ -311,7 +319,7 @@ class LossyApp(QObject):
         return self._quitting
 
 
-def _custom_data_dir(services: Any) -> Path | None:
+def _custom_data_dir(services: Services) -> Path | None:
     """The data folder to pass on the autostart command line (None: the default one)."""
     from lossy_desktop.core.paths import resolve_data_dir
 
@@ -337,12 +345,12 @@ def make_application() -> QApplication:
 
 
 def run_app(
-    services: Any,
+    services: Services,
     *,
     demo: bool = False,
     start_minimized: bool | None = None,
     autostarted: bool = False,
-    prepare: Any = None,
+    prepare: Prepare | None = None,
 ) -> int:
     """Open the app; returns the exit code when it quits (0 also when another instance was
     brought forward instead)."""
@@ -362,9 +370,9 @@ def run_app(
         QMessageBox.critical(None, "Lossy Desktop can't start", str(error))
         return 1
     instance.activated.connect(shell.show_window)
-    if bool(services.settings.get("autostart")) != autostart_path().exists():
+    if services.settings.get("autostart") != autostart_path().exists():
         try:
-            set_autostart(bool(services.settings.get("autostart")), _custom_data_dir(services))
+            set_autostart(services.settings.get("autostart"), _custom_data_dir(services))
         except OSError as error:
             log.warning("autostart file not updated: %s", error)
     closing = asyncio.Event()

@@ -5,7 +5,7 @@ setting. Shown through the tray icon; `notified(kind, title, body)` fires for ea
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
@@ -14,6 +14,13 @@ from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.automation.errors import plain_error
 from lossy_desktop.core.error_kinds import HOLD_KINDS
 from lossy_desktop.core.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.models.notes_model import NotesModel
+    from lossy_desktop.app.tray import Tray
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.queue.runner import JobEvent
 
 log = logging.getLogger("lossy.app")
 
@@ -31,7 +38,11 @@ class Notifier(QObject):
     openRequested = Signal()
 
     def __init__(
-        self, controller: Any, model: Any, tray: Any = None, parent: QObject | None = None
+        self,
+        controller: QueueController,
+        model: NotesModel,
+        tray: Tray | None = None,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -53,11 +64,11 @@ class Notifier(QObject):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.get("notifications"))
+        return self.settings.get("notifications")
 
     # -- inputs ------------------------------------------
     @Slot(object)
-    def on_job_event(self, event: Any) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         if getattr(event, "queue", "automation") != "automation" and event.kind != "idle":
             return
         if getattr(event, "worker", None) == "retract_comment":
@@ -71,7 +82,7 @@ class Notifier(QObject):
         if event.kind == "idle" or self._batch_finished():
             self._flush_posted()
 
-    def _reason(self, note_id: int | None, event: Any) -> str:
+    def _reason(self, note_id: int | None, event: JobEvent) -> str:
         """The plain sentence (no internal code, no browser call log) for a failed note."""
         note = self.model.note(note_id) if note_id is not None else None
         if note is not None and note.error and note.status == "failed":
@@ -83,7 +94,7 @@ class Notifier(QObject):
         return bool(self.controller.results_in)
 
     @Slot(object)
-    def on_connection(self, view: Any) -> None:
+    def on_connection(self, view: ConnectionView) -> None:
         if view is None:
             return
         before = self._connection_status.get(view.platform)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
@@ -19,6 +19,12 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from lossy_desktop.app.models.notes_model import error_text, status_key
 from lossy_desktop.app.resources import tray_icon
 from lossy_desktop.core.wording import state_word
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.models.notes_model import NotesModel
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.notes import NoteView
 
 log = logging.getLogger("lossy.app")
 
@@ -37,7 +43,9 @@ class Tray(QObject):
     quitRequested = Signal()
     settingsRequested = Signal(str)
 
-    def __init__(self, controller: Any, model: Any, parent: QObject | None = None) -> None:
+    def __init__(
+        self, controller: QueueController, model: NotesModel, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.model = model
@@ -123,7 +131,7 @@ class Tray(QObject):
         return "\n".join(lines)
 
     @Slot(object)
-    def _connection_changed(self, view: Any) -> None:
+    def _connection_changed(self, view: ConnectionView) -> None:
         if view is None:
             return
         if view.status in ATTENTION_CONNECTIONS:
@@ -133,12 +141,12 @@ class Tray(QObject):
         self.refresh()
 
     # -- menu ------------------------------------------
-    def recent_posted(self) -> list[Any]:
+    def recent_posted(self) -> list[NoteView]:
         posted = [n for n in self.model.notes() if n.status == "posted" and n.external_permalink]
         posted.sort(key=lambda n: n.posted_at or 0.0, reverse=True)
         return posted[:RECENT_LIMIT]
 
-    def recent_failed(self) -> list[Any]:
+    def recent_failed(self) -> list[NoteView]:
         """Notes that need the user: failed, then waiting for login (most recent first)."""
         notes = [n for n in self.model.notes() if status_key(n) in ("failed", "held")]
         notes.sort(key=lambda n: (status_key(n) != "failed", -(n.updated_at or 0.0)))
@@ -185,7 +193,7 @@ class Tray(QObject):
             header.setEnabled(False)
             for note in recent:
                 action = menu.addAction("   " + _short(note.text))
-                action.setToolTip(note.external_permalink)
+                action.setToolTip(note.external_permalink or "")  # posted: it has one
                 action.setData(note.external_permalink)
                 action.triggered.connect(self._open_permalink)
         else:

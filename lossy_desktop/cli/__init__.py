@@ -13,9 +13,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from lossy_desktop import __version__
 from lossy_desktop.core.errors import LossyError
+
+if TYPE_CHECKING:
+    # what each command module's `register(sub, parser)` receives as `sub`
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 log = logging.getLogger("lossy.cli")
 

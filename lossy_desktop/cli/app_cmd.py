@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
 
 
-def register(sub: Any, parser: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("open", help="open the desktop app (the default with no command)")
     group = p.add_mutually_exclusive_group()
     group.add_argument(
@@ -27,7 +31,7 @@ def register(sub: Any, parser: argparse.ArgumentParser) -> None:
     parser._lossy_default_handler = open_app  # type: ignore[attr-defined]
 
 
-def open_app(args: argparse.Namespace, services: Any) -> int:
+def open_app(args: argparse.Namespace, services: Services) -> int:
     from lossy_desktop.app.main import run_app
 
     return run_app(

@@ -125,7 +125,7 @@ def _add(args: argparse.Namespace, services: Services) -> int:
 
     platform = args.platform
     label = get_platform(platform).label
-    provider_name = args.provider or str(services.settings.get("provider"))
+    provider_name = args.provider or services.settings.get("provider")
     connections = services.connections
     connection = connections.ensure(platform, provider_name)
     provider = _provider(services, connection)

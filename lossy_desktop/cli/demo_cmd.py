@@ -9,12 +9,17 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.demo import DemoInfo, Progress
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.cli")
 
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "demo",
         help="open the app on an offline sandbox of YouTube, Vimeo and Air, with sample notes",
@@ -31,7 +36,7 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=run_demo, needs_services=False)
 
 
-def run_demo(args: argparse.Namespace, _services: Any) -> int:
+def run_demo(args: argparse.Namespace, _services: Services | None) -> int:
     from lossy_desktop.app.demo import demo_environment, prepare_demo
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.sandbox.server import SandboxServer
@@ -51,7 +56,7 @@ def run_demo(args: argparse.Namespace, _services: Any) -> int:
             os.environ.update(demo_environment(sandbox))
             from lossy_desktop.app.main import run_app
 
-            def prepare(progress: Any) -> Any:
+            def prepare(progress: Progress) -> DemoInfo:
                 # On its own thread while the window shows "Preparing the sandbox…".
                 engine = AutomationEngine()
                 try:

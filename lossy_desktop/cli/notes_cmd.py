@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.clock import format_timecode
@@ -17,8 +17,12 @@ from lossy_desktop.core.note_state import STATES
 from lossy_desktop.core.notes import NoteView
 from lossy_desktop.core.wording import state_word
 
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("notes", help="import, list and change review notes")
     s = p.add_subparsers(dest="notes_command", metavar="ACTION", required=True)
 
@@ -128,7 +132,7 @@ def _line(view: NoteView) -> str:
     )
 
 
-def _import(args: argparse.Namespace, services: Any) -> int:
+def _import(args: argparse.Namespace, services: Services) -> int:
     from lossy_desktop.core.importer import import_file
 
     report = import_file(services.notes, args.file, skip_invalid=args.skip_invalid)
@@ -141,7 +145,7 @@ def _import(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _list(args: argparse.Namespace, services: Any) -> int:
+def _list(args: argparse.Namespace, services: Services) -> int:
     views = services.notes.list(
         status=args.status, platform=args.platform, search=args.search, limit=args.limit
     )
@@ -157,7 +161,7 @@ def _list(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _show(args: argparse.Namespace, services: Any) -> int:
+def _show(args: argparse.Namespace, services: Services) -> int:
     view = services.notes.get(args.id)
     data = view.to_dict()
     if args.json:
@@ -169,7 +173,7 @@ def _show(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _add(args: argparse.Namespace, services: Any) -> int:
+def _add(args: argparse.Namespace, services: Services) -> int:
     fields = {
         "platform": args.platform,
         "video_url": args.url,
@@ -189,25 +193,25 @@ def _add(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _post(args: argparse.Namespace, services: Any) -> int:
+def _post(args: argparse.Namespace, services: Services) -> int:
     for view in services.notes.post_now(args.ids):
         print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
-def _retry(args: argparse.Namespace, services: Any) -> int:
+def _retry(args: argparse.Namespace, services: Services) -> int:
     view = services.notes.retry(args.id)
     print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
-def _cancel(args: argparse.Namespace, services: Any) -> int:
+def _cancel(args: argparse.Namespace, services: Services) -> int:
     view = services.notes.cancel(args.id)
     print(f"note {view.id} {state_word(view.state)}")
     return 0
 
 
-def _retract(args: argparse.Namespace, services: Any) -> int:
+def _retract(args: argparse.Namespace, services: Services) -> int:
     from lossy_desktop.workers.retract import queue_retract
 
     view = queue_retract(services, args.id)
@@ -224,13 +228,13 @@ def _retract(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _delete(args: argparse.Namespace, services: Any) -> int:
+def _delete(args: argparse.Namespace, services: Services) -> int:
     services.notes.delete(args.id)
     print(f"note {args.id} deleted")
     return 0
 
 
-def _export(args: argparse.Namespace, services: Any) -> int:
+def _export(args: argparse.Namespace, services: Services) -> int:
     views = services.notes.list(status=args.status, platform=args.platform, search=args.search)
     try:
         export_csv(views, args.file)

@@ -9,14 +9,19 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.wording import step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.queue.runner import JobEvent
+    from lossy_desktop.services import Services
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("post", help="run the posting queue headless")
     p.add_argument(
         "--until-idle",
@@ -28,7 +33,7 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_post)
 
 
-def _post(args: argparse.Namespace, services: Any) -> int:
+def _post(args: argparse.Namespace, services: Services) -> int:
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.workers import build_runner
 
@@ -63,10 +68,10 @@ def _post(args: argparse.Namespace, services: Any) -> int:
 
 
 class _Progress:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: JobEvent) -> None:
         if event.worker not in ("post_note", "retract_comment") or event.kind in (
             "inserted",
             "idle",
@@ -74,11 +79,12 @@ class _Progress:
             return
         note_id = event.args.get("note_id")
         what = f"note {note_id}"
-        try:
-            view = self.services.notes.get(note_id)
-            what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
-        except Exception:
-            pass
+        if note_id is not None:
+            try:
+                view = self.services.notes.get(note_id)
+                what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
+            except Exception:  # the note is gone
+                pass
         detail = step_text(event.step) if event.step else (event.error or "")
         kind = event.kind
         until = pacing_wait(event)

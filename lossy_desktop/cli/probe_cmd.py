@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.errors import ValidationError
@@ -23,6 +23,8 @@ from lossy_desktop.core.platforms import PLATFORMS, get_platform
 if TYPE_CHECKING:
     from lossy_desktop.automation.agents.probe import ProbeReport
     from lossy_desktop.automation.agents.table_file import SelectorTable
+    from lossy_desktop.automation.errors import AutomationError
+    from lossy_desktop.cli import Subparsers
     from lossy_desktop.services import Services
 
 EXIT_OK = 0
@@ -30,7 +32,7 @@ EXIT_PROBLEM = 1
 EXIT_BAD_OVERRIDE = 2
 
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "probe",
         help="check a platform's page against the selector table (posts nothing)",
@@ -99,7 +101,7 @@ def _probe(args: argparse.Namespace, services: Services) -> int:
     return code
 
 
-def _error(error: Any) -> dict[str, str]:
+def _error(error: AutomationError) -> dict[str, str]:
     return {"kind": error.kind, "message": error.message}
 
 

@@ -4,16 +4,20 @@ each platform account's pacing (comments in the rate window, when the next comme
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.clock import to_datetime
 from lossy_desktop.core.models import JOB_STATES
 
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
+
 KNOWN_QUEUES = ("automation", "maintenance")
 
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("queue", help="the posting queue")
     s = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     status = s.add_parser("status", help="jobs per state, next scheduled run")
@@ -26,7 +30,7 @@ def _iso(ts: float | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment is not None else None
 
 
-def status_data(services: Any) -> dict[str, Any]:
+def status_data(services: Services) -> dict[str, Any]:
     queue = services.queue
     per_queue = queue.counts_by_queue()
     for name in KNOWN_QUEUES:
@@ -52,7 +56,7 @@ def status_data(services: Any) -> dict[str, Any]:
     }
 
 
-def pacing_data(services: Any) -> dict[str, Any]:
+def pacing_data(services: Services) -> dict[str, Any]:
     """Per platform account (connected, or with pacing history): its comment window now."""
     pacer = services.pacer
     accounts = set(pacer.accounts()) | {c.platform for c in services.connections.list()}
@@ -72,7 +76,7 @@ def pacing_data(services: Any) -> dict[str, Any]:
     return out
 
 
-def _status(args: argparse.Namespace, services: Any) -> int:
+def _status(args: argparse.Namespace, services: Services) -> int:
     data = status_data(services)
     if args.json:
         print_json(data)

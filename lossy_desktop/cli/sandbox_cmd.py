@@ -7,12 +7,16 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.core.errors import ValidationError
 
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "sandbox",
         help="serve mock YouTube, Vimeo, Air and a fake Browserbase API on 127.0.0.1",
@@ -35,9 +39,9 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_serve, needs_services=False)
 
 
-def _serve(args: argparse.Namespace, _services: Any) -> int:
+def _serve(args: argparse.Namespace, _services: Services | None) -> int:
+    from lossy_desktop.sandbox.model import SandboxError
     from lossy_desktop.sandbox.server import SandboxServer
-    from lossy_desktop.sandbox.state import SandboxError
 
     if not 0 <= args.port <= 65535:
         raise ValidationError("--port", "must be between 0 and 65535")

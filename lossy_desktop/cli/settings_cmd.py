@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.settings import SPECS
 
+if TYPE_CHECKING:
+    from lossy_desktop.cli import Subparsers
+    from lossy_desktop.services import Services
 
-def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
+
+def register(sub: Subparsers, _parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("settings", help="read and change settings")
     s = p.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
     lst = s.add_parser("list", help="every setting with its value")
@@ -27,7 +31,7 @@ def register(sub: Any, _parser: argparse.ArgumentParser) -> None:
     reset.set_defaults(handler=_reset)
 
 
-def _list(args: argparse.Namespace, services: Any) -> int:
+def _list(args: argparse.Namespace, services: Services) -> int:
     values = services.settings.all()
     if args.json:
         print_json(values)
@@ -38,17 +42,17 @@ def _list(args: argparse.Namespace, services: Any) -> int:
     return 0
 
 
-def _get(args: argparse.Namespace, services: Any) -> int:
+def _get(args: argparse.Namespace, services: Services) -> int:
     print(services.settings.get(args.key))
     return 0
 
 
-def _set(args: argparse.Namespace, services: Any) -> int:
+def _set(args: argparse.Namespace, services: Services) -> int:
     value = services.settings.set(args.key, args.value)
     print(f"{args.key} = {value!r}")
     return 0
 
 
-def _reset(args: argparse.Namespace, services: Any) -> int:
+def _reset(args: argparse.Namespace, services: Services) -> int:
     print(f"{args.key} = {services.settings.reset(args.key)!r}")
     return 0

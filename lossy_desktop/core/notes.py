@@ -578,7 +578,7 @@ class NoteService:
         for item in notes:
             if not isinstance(item, NoteInput):
                 raise TypeError("notes must be NoteInput values (use validate_note)")
-        threshold = float(self._settings.get("auto_post_threshold"))
+        threshold = self._settings.get("auto_post_threshold")
         results: list[tuple[Note, Video] | None] = []
         with self._db.write() as session, session.no_autoflush:
             now = self._clock()

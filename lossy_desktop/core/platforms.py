@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from lossy_desktop.core.errors import ValidationError
 
 if TYPE_CHECKING:
-    from lossy_desktop.core.settings import Settings
+    from lossy_desktop.core.settings import Settings, StrKey
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Platform:
     label: str
     hosts: tuple[str, ...]
     comment_limit: int
-    home_setting: str
+    home_setting: StrKey
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -58,7 +58,7 @@ def home_url(platform: str, settings: Settings) -> str:
     base = settings.platform_base()
     if base:
         return f"{base}/{platform}"
-    return str(settings.get(get_platform(platform).home_setting)).rstrip("/")
+    return settings.get(get_platform(platform).home_setting).rstrip("/")
 
 
 def check_video_url(platform: str, url: str, settings: Settings) -> str:

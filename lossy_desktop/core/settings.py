@@ -4,6 +4,10 @@
 and the old value stays. A stored value that no longer validates (an older version wrote it, or
 someone edited the file) is ignored with a warning, and the default is used: a bad setting never
 crashes the app.
+
+Each key is also listed in one of four typed tables (`BoolKey`, `IntKey`, `FloatKey`, `StrKey`), so
+`settings.get("automation_concurrency")` is an `int` to the type checker, with no cast at the call
+site; a key whose table and spec disagree fails at import.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args, overload
 
 from sqlalchemy import select
 
@@ -25,34 +29,71 @@ log = logging.getLogger("lossy.core")
 
 ENV_PLATFORM_BASE = "LOSSY_PLATFORM_BASE"
 
+SettingValue = bool | int | float | str
+
+# The typed tables: every key of SPECS in exactly the table of its type (checked at import).
+BoolKey = Literal["browserbase_record_sessions", "notifications", "start_minimized", "autostart"]
+IntKey = Literal[
+    "automation_concurrency",
+    "automation_rate_allowed",
+    "automation_rate_period_s",
+    "maintenance_concurrency",
+    "max_attempts",
+    "keepalive_idle_days",
+    "prune_after_days",
+    "browserbase_session_timeout_s",
+    "artifact_retention_days",
+    "intake_port",
+]
+FloatKey = Literal[
+    "auto_post_threshold",
+    "comment_interval_s",
+    "retry_backoff_base_s",
+    "rate_limit_snooze_base_s",
+    "browserbase_price_per_hour",
+]
+StrKey = Literal[
+    "keepalive_cron",
+    "provider",
+    "platform_base",
+    "youtube_home",
+    "vimeo_home",
+    "air_home",
+    "browser_path",
+    "browserbase_region",
+    "browserbase_plan",
+    "recorder_origin",
+]
+
 
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
-    type: type
-    default: Any
+    type: type[SettingValue]
+    default: SettingValue
     description: str
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     check: Callable[[Any], str | None] | None = None  # returns an error message or None
 
-    def parse(self, raw: Any) -> Any:
+    def parse(self, raw: object) -> SettingValue:
         """Turn a raw value (a CLI string, or a typed value from the GUI) into a valid value."""
         value = self._coerce(raw)
         if self.choices is not None and value not in self.choices:
             raise ValidationError(self.key, f"must be one of {', '.join(self.choices)}")
-        if self.minimum is not None and value < self.minimum:
-            raise ValidationError(self.key, f"must be at least {self.minimum:g}")
-        if self.maximum is not None and value > self.maximum:
-            raise ValidationError(self.key, f"must be at most {self.maximum:g}")
+        if not isinstance(value, str):  # bounds are for numbers
+            if self.minimum is not None and value < self.minimum:
+                raise ValidationError(self.key, f"must be at least {self.minimum:g}")
+            if self.maximum is not None and value > self.maximum:
+                raise ValidationError(self.key, f"must be at most {self.maximum:g}")
         if self.check is not None:
             problem = self.check(value)
             if problem:
                 raise ValidationError(self.key, problem)
         return value
 
-    def _coerce(self, raw: Any) -> Any:
+    def _coerce(self, raw: Any) -> SettingValue:
         kind = self.type
         try:
             if kind is bool:
@@ -280,13 +321,35 @@ SPECS: dict[str, SettingSpec] = {
 }
 
 
+_KEYS_BY_TYPE: dict[type, tuple[str, ...]] = {
+    bool: get_args(BoolKey),
+    int: get_args(IntKey),
+    float: get_args(FloatKey),
+    str: get_args(StrKey),
+}
+
+
+def _check_key_tables() -> None:
+    """Every spec is in the typed table of its type, with a default of that type, and no table
+    names a key SPECS lacks."""
+    for spec in SPECS.values():
+        if spec.key not in _KEYS_BY_TYPE[spec.type] or type(spec.default) is not spec.type:
+            raise TypeError(f"setting {spec.key}: its typed key table or default is wrong")
+    tabled = [key for keys in _KEYS_BY_TYPE.values() for key in keys]
+    if sorted(tabled) != sorted(SPECS):
+        raise TypeError(f"typed key tables and SPECS differ: {set(tabled) ^ set(SPECS)}")
+
+
+_check_key_tables()
+
+
 class Settings:
     """Typed access to the settings table. Reads are cached; writes validate first."""
 
     def __init__(self, db: Database, clock: Clock = system_clock) -> None:
         self._db = db
         self._clock = clock
-        self._cache: dict[str, Any] | None = None
+        self._cache: dict[str, SettingValue] | None = None
 
     def spec(self, key: str) -> SettingSpec:
         try:
@@ -294,11 +357,11 @@ class Settings:
         except KeyError:
             raise ValidationError(key, "no such setting") from None
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> dict[str, SettingValue]:
         if self._cache is None:
             with self._db.read() as session:
                 rows = session.execute(select(Setting.key, Setting.value)).all()
-            values: dict[str, Any] = {}
+            values: dict[str, SettingValue] = {}
             for key, value in rows:
                 spec = SPECS.get(key)
                 if spec is None:
@@ -310,11 +373,22 @@ class Settings:
             self._cache = values
         return self._cache
 
-    def get(self, key: str) -> Any:
+    @overload
+    def get(self, key: BoolKey) -> bool: ...
+    @overload
+    def get(self, key: IntKey) -> int: ...
+    @overload
+    def get(self, key: FloatKey) -> float: ...
+    @overload
+    def get(self, key: StrKey) -> str: ...
+    @overload
+    def get(self, key: str) -> SettingValue: ...
+    def get(self, key: str) -> SettingValue:
+        """The value of `key`, typed by its table (a key only known at run time: the union)."""
         spec = self.spec(key)
         return self._load().get(key, spec.default)
 
-    def set(self, key: str, raw: Any) -> Any:
+    def set(self, key: str, raw: object) -> SettingValue:
         spec = self.spec(key)
         value = spec.parse(raw)
         with self._db.write() as session:
@@ -328,7 +402,7 @@ class Settings:
         log.info("setting %s changed", key)
         return value
 
-    def reset(self, key: str) -> Any:
+    def reset(self, key: str) -> SettingValue:
         spec = self.spec(key)
         with self._db.write() as session:
             row = session.get(Setting, key)
@@ -337,7 +411,7 @@ class Settings:
         self._load().pop(key, None)
         return spec.default
 
-    def all(self) -> dict[str, Any]:
+    def all(self) -> dict[str, SettingValue]:
         return {key: self.get(key) for key in SPECS}
 
     def invalidate(self) -> None:
@@ -345,4 +419,4 @@ class Settings:
 
     def platform_base(self) -> str:
         """LOSSY_PLATFORM_BASE (or --platform-base, which sets it) beats the setting."""
-        return (os.environ.get(ENV_PLATFORM_BASE) or str(self.get("platform_base"))).rstrip("/")
+        return (os.environ.get(ENV_PLATFORM_BASE) or self.get("platform_base")).rstrip("/")

@@ -92,7 +92,7 @@ class UsageService:
             query = query.where(BrowserUsage.provider == provider)
         with self._db.read() as session:
             count, seconds, billed, notes = session.execute(query).one()
-        price = float(self._settings.get("browserbase_price_per_hour"))
+        price = self._settings.get("browserbase_price_per_hour")
         return UsageSummary(
             month_start=start,
             sessions=int(count),
@@ -106,10 +106,10 @@ class UsageService:
         """Browserbase hours this month vs. the plan's included hours (`browserbase_plan`), and
         the overage they would cost at `browserbase_price_per_hour`."""
         summary = self.month_summary(now, provider="browserbase")
-        plan_key = str(self._settings.get("browserbase_plan") or "")
+        plan_key = self._settings.get("browserbase_plan")
         plan = BROWSERBASE_PLANS.get(plan_key)
         used = summary.billed_seconds / 3600.0
-        price = float(self._settings.get("browserbase_price_per_hour"))
+        price = self._settings.get("browserbase_price_per_hour")
         included = plan.included_hours if plan is not None else None
         overage = max(0.0, used - included) if included is not None else 0.0
         return PlanUsage(

@@ -106,11 +106,11 @@ class CommentPacer:
         return self._clock
 
     def interval_s(self) -> float:
-        return float(self._settings.get("comment_interval_s"))
+        return self._settings.get("comment_interval_s")
 
     def limits(self) -> tuple[int, float]:
         return (
-            int(self._settings.get("automation_rate_allowed")),
+            self._settings.get("automation_rate_allowed"),
             float(self._settings.get("automation_rate_period_s")),
         )
 

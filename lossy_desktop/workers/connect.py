@@ -77,7 +77,7 @@ class LoginFlow:
         self.services = services
         self.engine = engine
         self.platform = platform
-        self.provider_name = provider or str(services.settings.get("provider"))
+        self.provider_name = provider or services.settings.get("provider")
         self.headless = (not has_display()) if headless is None else headless
         # Local, for a person: an ordinary window on the profile (never headless: there is no
         # live view of a local browser). Local and headless: a scripted login (tests, demo).

@@ -52,7 +52,7 @@ class KeepAliveWorker:
             self.services.notes.prune_artifacts(self.services.data.artifacts)
         except Exception as exc:  # never let housekeeping stop the keep-alive visits
             log.warning("pruning failure artefacts failed: %s", exc)
-        days = int(self.services.settings.get("keepalive_idle_days"))
+        days = self.services.settings.get("keepalive_idle_days")
         idle = self.services.connections.idle_since(days)
         failures: list[str] = []
         for connection in idle:

@@ -334,7 +334,7 @@ class PostNoteWorker:
                 seconds = rate_limit_snooze(
                     snoozes,
                     error.retry_after,
-                    float(self.services.settings.get("rate_limit_snooze_base_s")),
+                    self.services.settings.get("rate_limit_snooze_base_s"),
                 )
             if error.kind == RATE_LIMITED:
                 # The platform asked the account to slow down: its other videos wait too.

@@ -185,7 +185,7 @@ class RetractCommentWorker:
                 seconds = rate_limit_snooze(
                     snoozes,
                     error.retry_after,
-                    float(self.services.settings.get("rate_limit_snooze_base_s")),
+                    self.services.settings.get("rate_limit_snooze_base_s"),
                 )
                 notes.mark_retract_retrying(
                     view.id,

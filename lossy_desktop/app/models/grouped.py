@@ -9,7 +9,7 @@ its row and its video's header in place; rows added, removed or re-sorted rebuil
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractProxyModel,
@@ -24,6 +24,9 @@ from PySide6.QtGui import QColor, QFont
 
 from lossy_desktop.app.models.notes_model import NoteRole, status_key, video_label
 from lossy_desktop.core.wording import state_word
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.notes import NoteView
 
 HeaderRole = Qt.ItemDataRole.UserRole + 3  # the video URL on a header row, else None
 
@@ -98,19 +101,21 @@ class GroupedNotesProxy(QAbstractProxyModel):
         self.endResetModel()
         self.regrouped.emit()
 
-    def _notes(self) -> list[Any]:
+    def _notes(self) -> list[NoteView]:
         """The filtered notes in the source proxy's order (read from the NotesModel below, not
         through per-row data() calls)."""
         source = self.sourceModel()
         if source is None or not self.active:
             return []
-        base = source.sourceModel()
+        # the source is the filter proxy (a QSortFilterProxyModel) over the NotesModel; other
+        # models take the per-row path below
+        base = source.sourceModel()  # type: ignore[attr-defined]
         if base is None or not hasattr(base, "note_at"):
             notes = (source.index(r, 0).data(NoteRole) for r in range(source.rowCount()))
             return [n for n in notes if n is not None]
         if not getattr(source, "filtering", True) and source.rowCount() == base.rowCount():
-            return base.notes()  # nothing filtered: the proxy keeps the model's rows and order
-        to_base = source.mapToSource
+            return base.notes()  # type: ignore[no-any-return]  # nothing filtered: the proxy keeps the model's rows and order
+        to_base = source.mapToSource  # type: ignore[attr-defined]
         at = base.note_at
         return [at(to_base(source.index(r, 0)).row()) for r in range(source.rowCount())]
 
@@ -184,7 +189,7 @@ class GroupedNotesProxy(QAbstractProxyModel):
             return QModelIndex()
         return self.createIndex(row, column)
 
-    def parent(self, _child: Any = None) -> Any:  # type: ignore[override]
+    def parent(self, _child: Any = None) -> Any:
         return QModelIndex()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

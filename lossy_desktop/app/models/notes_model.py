@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -31,6 +31,10 @@ from lossy_desktop.core.clock import format_timecode, to_datetime
 from lossy_desktop.core.note_state import REMOVING, STATES, listed_state, state_of
 from lossy_desktop.core.platforms import PLATFORMS
 from lossy_desktop.core.wording import platform_label, state_help, state_word
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.core.notes import NoteView
 
 log = logging.getLogger("lossy.app")
 
@@ -63,7 +67,7 @@ def _clock_text(ts: float | None) -> str:
     return moment.strftime("%d %b %H:%M")
 
 
-def status_label(note: Any) -> str:
+def status_label(note: NoteView) -> str:
     """The state's one word (core.wording), plus when a queued note is due."""
     key = status_key(note)
     if key == "queued":
@@ -76,7 +80,7 @@ def status_label(note: Any) -> str:
     return state_word(key)
 
 
-def error_text(note: Any) -> str:
+def error_text(note: NoteView) -> str:
     """The plain sentence for a note's stored error (no internal code, no call log)."""
     if not note.error and not note.error_kind:
         return ""
@@ -89,14 +93,14 @@ def error_text(note: Any) -> str:
     )
 
 
-def permalink_label(note: Any) -> str:
+def permalink_label(note: NoteView) -> str:
     """A short label for the Permalink column; the full address goes in the tooltip."""
     if not note.external_permalink:
         return ""
     return f"View on {platform_label(note.platform)}"
 
 
-def video_label(note: Any) -> str:
+def video_label(note: NoteView) -> str:
     platform = PLATFORMS.get(note.platform)
     name = platform.label if platform else note.platform
     title = note.video_title or _url_tail(note.video_url)
@@ -117,7 +121,7 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-_SORT_KEYS: dict[int, Callable[[Any], Any]] = {
+_SORT_KEYS: dict[int, Callable[[NoteView], Any]] = {
     COL_VIDEO: lambda n: ((n.video_title or n.video_url).lower(), n.timestamp_seconds),
     COL_TIME: lambda n: (n.timestamp_seconds, n.id),
     COL_TEXT: lambda n: n.text.lower(),
@@ -140,13 +144,13 @@ class NotesModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
+        self._rows: list[NoteView] = []
         self._row_of: dict[int, int] = {}
         self._counts: Counter[str] = Counter()
         self._videos: dict[str, str] = {}  # url -> label
         self._video_refs: Counter[str] = Counter()
         self._is_loaded = False
-        self._pending: dict[int, Any] = {}  # changes that arrived while loading
+        self._pending: dict[int, NoteView] = {}  # changes that arrived while loading
         self._pending_deletes: set[int] = set()
         self._sort_column = -1
         self._sort_order = Qt.SortOrder.AscendingOrder
@@ -157,12 +161,12 @@ class NotesModel(QAbstractTableModel):
         self._haystacks: dict[int, str] = {}
         self._loading_rest = False
         self._removed_while_loading: set[int] = set()
-        self._controller: Any = None
+        self._controller: QueueController | None = None
 
     # -- loading -----------------------------------------------------------------------------
     FIRST_PAGE = 500
 
-    def load(self, controller: Any) -> None:
+    def load(self, controller: QueueController) -> None:
         """Fetch the notes on the controller's pool: the first FIRST_PAGE rows (shown at once,
         `loaded` fires), then the rest, appended with one beginInsertRows (`fullyLoaded`)."""
         notes = controller.services.notes
@@ -171,21 +175,23 @@ class NotesModel(QAbstractTableModel):
         controller.call(lambda: notes.list(limit=first), self._on_loaded, self._on_load_failed)
 
     @Slot(object)
-    def _on_loaded(self, views: list[Any]) -> None:
+    def _on_loaded(self, views: list[NoteView]) -> None:
         self._removed_while_loading = set()
         self.set_notes(views)
         if len(views) < self.FIRST_PAGE:
             self.fullyLoaded.emit()
             return
         self._loading_rest = True
-        notes = self._controller.services.notes
+        controller = self._controller
+        assert controller is not None, "load() set it"
+        notes = controller.services.notes
         first = self.FIRST_PAGE
-        self._controller.call(
+        controller.call(
             lambda: notes.list(offset=first), self._on_rest_loaded, self._on_load_failed
         )
 
     @Slot(object)
-    def _on_rest_loaded(self, views: list[Any]) -> None:
+    def _on_rest_loaded(self, views: list[NoteView]) -> None:
         gone = self._removed_while_loading
         self.apply([v for v in views if v.id not in gone])
         self._removed_while_loading = set()
@@ -197,7 +203,7 @@ class NotesModel(QAbstractTableModel):
         log.error("loading notes failed: %s", error)
         self.loadFailed.emit(str(error))
 
-    def set_notes(self, views: Iterable[Any]) -> None:
+    def set_notes(self, views: Iterable[NoteView]) -> None:
         """Replace every row (the initial load only)."""
         rows = list(views)
         if self._pending or self._pending_deletes:
@@ -235,14 +241,14 @@ class NotesModel(QAbstractTableModel):
 
     # -- row-level changes ---------------------------------------------------------------------
     @Slot(list)
-    def apply(self, views: list[Any]) -> None:
+    def apply(self, views: list[NoteView]) -> None:
         """Upsert notes: dataChanged for known rows, one beginInsertRows for the new ones."""
         if not self._is_loaded:
             for view in views:
                 self._pending[view.id] = view
                 self._pending_deletes.discard(view.id)
             return
-        new: list[Any] = []
+        new: list[NoteView] = []
         changed_rows: list[int] = []
         videos_before = len(self._videos)
         resort = False
@@ -317,17 +323,17 @@ class NotesModel(QAbstractTableModel):
         self._row_of = {n.id: i for i, n in enumerate(self._rows)}
 
     # -- lookups -------------------------------------------------------------------------------
-    def note(self, note_id: int) -> Any | None:
+    def note(self, note_id: int) -> NoteView | None:
         row = self._row_of.get(note_id)
         return None if row is None else self._rows[row]
 
-    def note_at(self, row: int) -> Any:
+    def note_at(self, row: int) -> NoteView:
         return self._rows[row]
 
     def row_of(self, note_id: int) -> int | None:
         return self._row_of.get(note_id)
 
-    def notes(self) -> list[Any]:
+    def notes(self) -> list[NoteView]:
         return list(self._rows)
 
     def counts(self) -> dict[str, int]:
@@ -435,7 +441,7 @@ class NotesModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
 
-def _status_tooltip(note: Any) -> str:
+def _status_tooltip(note: NoteView) -> str:
     """What the state means (core.wording), then what is known about this note."""
     key = status_key(note)
     lines = [state_help(state_of(note), note.platform)]
@@ -451,7 +457,7 @@ def _status_tooltip(note: Any) -> str:
     return "\n".join(lines)
 
 
-def error_tooltip(note: Any) -> str:
+def error_tooltip(note: NoteView) -> str:
     """The plain sentence, and what to do about it."""
     text = error_text(note)
     key = status_key(note)

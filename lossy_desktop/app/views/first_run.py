@@ -4,7 +4,7 @@ import or add notes), "loading", "preparing" (the demo's sandbox, with its progr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from lossy_desktop.core.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.connections import ConnectionView
 
 
 def _bold(label: QLabel, scale: float = 1.0) -> QLabel:
@@ -40,7 +43,7 @@ class EmptyState(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("emptyState")
-        self.connections: dict[str, Any] = {}
+        self.connections: dict[str, ConnectionView] = {}
         self.title = _bold(QLabel(), 1.35)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint = QLabel()
@@ -132,7 +135,7 @@ class EmptyState(QWidget):
         if isinstance(button, QPushButton):
             self.connectRequested.emit(str(button.property("platform")))
 
-    def set_connections(self, connections: dict[str, Any]) -> None:
+    def set_connections(self, connections: dict[str, ConnectionView]) -> None:
         """platform -> ConnectionView (or absent): marks connected platforms in the guide."""
         self.connections = dict(connections)
         for key, button in self.connect_buttons.items():

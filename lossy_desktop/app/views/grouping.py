@@ -4,18 +4,21 @@ collapses a video when its header is clicked. The choice is remembered."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
 from lossy_desktop.app.models.grouped import GroupedNotesProxy
 
+if TYPE_CHECKING:
+    from lossy_desktop.app.views.main_window import MainWindow
+
 GROUP_KEY = "group_by_video"
 
 
 class Grouping(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.table = window.table

@@ -7,11 +7,16 @@ opens its list instead of silently changing the filter."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLineEdit
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QAbstractItemModel
+
+    from lossy_desktop.app.views.main_window import MainWindow
 
 # key -> the main window action it triggers while the list has focus
 REVIEW_KEYS: dict[int, str] = {
@@ -24,7 +29,7 @@ KEY_HINTS: dict[str, str] = {"post_now": "A", "edit": "E", "delete": "D", "open_
 
 
 class ReviewKeys(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         window.table.installEventFilter(self)
@@ -112,6 +117,6 @@ class ReviewKeys(QObject):
         table.scrollTo(index)
 
 
-def _is_header(model: Any, row: int) -> bool:
+def _is_header(model: QAbstractItemModel, row: int) -> bool:
     """A video's header row in the grouped list (models/grouped.py)."""
     return model.index(row, 0).data(Qt.ItemDataRole.UserRole + 3) is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -40,6 +40,15 @@ from lossy_desktop.app.views.window_extras import WindowExtras
 from lossy_desktop.core.platforms import PLATFORMS
 from lossy_desktop.core.wording import state_help, state_word
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from PySide6.QtCore import QModelIndex, QPoint
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.notes import NoteView
+
 log = logging.getLogger("lossy.app")
 
 STATUS_FILTERS = (
@@ -59,7 +68,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
     settingsRequested = Signal(str)  # a platform key, or "" for the whole settings window
     connectRequested = Signal(str)  # a platform key: start the Settings window's connect flow
 
-    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: QueueController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.services = controller.services
@@ -77,7 +86,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         self.side_panel = SidePanel(controller, self.model)
         self.side_panel.noteRequested.connect(self.reveal_note)
         self.message_bar = MessageBar()
-        self.connections: dict[str, Any] = {}
+        self.connections: dict[str, ConnectionView] = {}
         self.grouping = Grouping(self)
 
         self._build_filters()
@@ -151,8 +160,8 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         self,
         name: str,
         text: str,
-        slot: Any,
-        shortcut: QKeySequence | str | None = None,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         tip: str = "",
     ) -> QAction:
         action = QAction(text, self)
@@ -340,7 +349,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         return names if with_separators else [n for n in names if n is not None]
 
     # -- selection ------------------------------------------
-    def selected_notes(self) -> list[Any]:
+    def selected_notes(self) -> list[NoteView]:
         rows = sorted(self.table.selectionModel().selectedRows(), key=lambda index: index.row())
         ids = dict.fromkeys(n.id for n in (i.data(NoteRole) for i in rows) if n is not None)
         return [note for note in (self.model.note(i) for i in ids) if note is not None]
@@ -403,7 +412,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         self.table.empty.set_connections(self.connections)
 
     @Slot(object)
-    def _connection_changed(self, view: Any) -> None:
+    def _connection_changed(self, view: ConnectionView) -> None:
         if view is None:
             return
         if getattr(view, "removed", False):
@@ -449,7 +458,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         self.video_filter.setCurrentIndex(0)
         self._apply_search()
 
-    def _context_menu(self, position: Any) -> None:
+    def _context_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
         for name in self.selection_action_names(with_separators=True):
             menu.addSeparator() if name is None else menu.addAction(self.actions_by_name[name])
@@ -459,7 +468,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         menu.popup(self.table.viewport().mapToGlobal(position))
 
     @Slot()
-    def _double_clicked(self, _index: Any) -> None:
+    def _double_clicked(self, _index: QModelIndex) -> None:
         notes = self.selected_notes()
         if len(notes) == 1 and notes[0].external_permalink:
             self.open_permalink()
@@ -548,7 +557,7 @@ class MainWindow(NoteActions, RetractAction, WindowExtras):
         self.message_bar.show_message(f"The notes could not be loaded: {message}", "error")
 
 
-def screenshot_reason(notes: list[Any]) -> str:
+def screenshot_reason(notes: list[NoteView]) -> str:
     """Show screenshot's tooltip: what it shows, or why there is nothing to show."""
     if len(notes) != 1:
         return "Show the page as it was when posting failed (select one failed note)"

@@ -4,6 +4,7 @@ platform. A mixin of MainWindow (which provides the table, model, controller, me
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,25 @@ from lossy_desktop.app.models.notes_model import error_text, status_key
 from lossy_desktop.automation.errors import PERMANENT_KINDS
 from lossy_desktop.core.wording import platform_label
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.models.notes_model import NotesFilterProxy, NotesModel
+    from lossy_desktop.app.views.message_bar import MessageBar
+    from lossy_desktop.app.views.note_dialogs import ImportDialog
+    from lossy_desktop.app.views.notes_view import NotesTable
+    from lossy_desktop.core.connections import ConnectionView
+    from lossy_desktop.core.importer import ImportReport
+    from lossy_desktop.core.notes import NoteView
+    from lossy_desktop.services import Services
+
 EDITABLE = ("ghost", "queued", "held", "failed")
+
+if TYPE_CHECKING:
+    _Window = QMainWindow  # the mixin's host: MainWindow
+else:
+    _Window = object
 
 
 def open_in_browser(url: str) -> bool:
@@ -34,34 +53,37 @@ def done_text(description: str, count: int) -> str:
     }.get(description, f"{description}: {count} done.")
 
 
-class NoteActions:
+# What `work()` of an action returns: (notes done, why the others could not be done).
+Outcome = tuple[int, list[str]]
+
+
+class NoteActions(_Window):
     # provided by MainWindow
-    controller: Any
-    services: Any
-    model: Any
-    proxy: Any
-    table: Any
-    message_bar: Any
-    connections: dict[str, Any]
+    controller: QueueController
+    services: Services
+    model: NotesModel
+    proxy: NotesFilterProxy
+    table: NotesTable
+    message_bar: MessageBar
+    connections: dict[str, ConnectionView]
 
     if TYPE_CHECKING:
 
-        def selected_notes(self) -> list[Any]: ...
-        def statusBar(self) -> Any: ...
+        def selected_notes(self) -> list[NoteView]: ...
         def _update_actions(self, *_args: Any) -> None: ...
         def connect_platform(self, platform: str) -> None: ...
 
     _unconnected: list[str] = []  # platforms of the notes just posted that are not connected
 
     # -- running work on the pool ------------------------------------------
-    def _run(self, description: str, work: Any) -> None:
+    def _run(self, description: str, work: Callable[[], Outcome]) -> None:
         """Run `work()` -> (done, problems) on the pool and report it in the message bar."""
         self._pending_description = description
         self.controller.call(work, self._action_done, self._action_failed)
 
     @Slot(object)
-    def _action_done(self, outcome: object) -> None:
-        done, problems = outcome  # type: ignore[misc]
+    def _action_done(self, outcome: Outcome) -> None:
+        done, problems = outcome
         if problems:
             lines = "; ".join(problems[:3]) + (" …" if len(problems) > 3 else "")
             self.message_bar.show_message(f"{done} done. Not possible: {lines}", "error")
@@ -82,11 +104,11 @@ class NoteActions:
     def _action_failed(self, error: object) -> None:
         self.message_bar.show_message(f"{self._pending_description} failed: {error}", "error")
 
-    def _each(self, notes: list[Any], method: str) -> Any:
+    def _each(self, notes: list[NoteView], method: str) -> Callable[[], Outcome]:
         service = self.services.notes
         ids = [n.id for n in notes]
 
-        def work() -> tuple[int, list[str]]:
+        def work() -> Outcome:
             done, problems = 0, []
             for note_id in ids:
                 try:
@@ -106,7 +128,7 @@ class NoteActions:
             return
         service, ids = self.services.notes, [n.id for n in notes]
 
-        def work() -> tuple[int, list[str]]:
+        def work() -> Outcome:
             return len(service.post_now(ids)), []
 
         self._unconnected = sorted({n.platform for n in notes if not self._connected(n.platform)})
@@ -123,7 +145,7 @@ class NoteActions:
         if not permanent:
             self._run("retry", self._each(notes, "retry"))
             return
-        box = QMessageBox(self)  # type: ignore[call-overload]
+        box = QMessageBox(self)
         box.setObjectName("confirmRetry")
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Try again?")
@@ -167,7 +189,7 @@ class NoteActions:
         if not notes:
             return
         posted = sum(1 for n in notes if n.status == "posted")
-        box = QMessageBox(self)  # type: ignore[call-overload]
+        box = QMessageBox(self)
         box.setObjectName("confirmDelete")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Delete notes")
@@ -198,7 +220,7 @@ class NoteActions:
         if len(notes) == 1 and status_key(notes[0]) in EDITABLE:
             self.edit_note(notes[0])
 
-    def edit_note(self, note: Any) -> None:
+    def edit_note(self, note: NoteView) -> None:
         from lossy_desktop.app.views.note_dialogs import EditNoteDialog
 
         dialog = EditNoteDialog(self.controller, note, self)
@@ -223,7 +245,7 @@ class NoteActions:
         dialog.open()
 
     @Slot(object)
-    def _added(self, view: Any) -> None:
+    def _added(self, view: NoteView) -> None:
         if getattr(view, "queued", False) and not self._connected(view.platform):
             label = platform_label(view.platform)
             self.message_bar.show_message(
@@ -251,7 +273,7 @@ class NoteActions:
     def import_notes(self, path: str | None = None) -> None:
         if not path:
             path, _ = QFileDialog.getOpenFileName(
-                self,  # type: ignore[arg-type]
+                self,
                 "Import notes",
                 str(Path.home()),
                 "Notes (*.json *.jsonl *.ndjson *.csv);;All files (*)",
@@ -260,10 +282,10 @@ class NoteActions:
                 return
         self.open_import(path)
 
-    def open_import(self, path: str | Path) -> Any:
+    def open_import(self, path: str | Path) -> ImportDialog:
         from lossy_desktop.app.views.note_dialogs import ImportDialog
 
-        dialog = ImportDialog(self.controller, path, self)  # type: ignore[arg-type]
+        dialog = ImportDialog(self.controller, path, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.imported.connect(self._imported)
         self.import_dialog = dialog
@@ -271,7 +293,7 @@ class NoteActions:
         return dialog
 
     @Slot(object)
-    def _imported(self, report: Any) -> None:
+    def _imported(self, report: ImportReport) -> None:
         self.message_bar.show_message(report.summary(), "success")
 
     @Slot()
@@ -279,7 +301,7 @@ class NoteActions:
         """Write the notes shown (the filters apply) as CSV: the CLI's `notes export` file."""
         if not path:
             path, _ = QFileDialog.getSaveFileName(
-                self,  # type: ignore[arg-type]
+                self,
                 "Export notes",
                 str(Path.home() / "lossy-notes.csv"),
                 "CSV (*.csv)",
@@ -295,7 +317,7 @@ class NoteActions:
         views = [n for n in (self.model.note(i) for i in ids) if n is not None]
         target = Path(path)
 
-        def work() -> tuple[int, list[str]]:
+        def work() -> Outcome:
             export_csv(views, target)
             return len(views), []
 
@@ -304,8 +326,8 @@ class NoteActions:
         self._export_path = target
 
     @Slot(object)
-    def _exported(self, outcome: object) -> None:
-        count = outcome[0]  # type: ignore[index]
+    def _exported(self, outcome: Outcome) -> None:
+        count = outcome[0]
         self.message_bar.show_message(f"{count} note(s) written to {self._export_path}.", "success")
 
     # -- links, video, screenshot ------------------------------------------
@@ -358,7 +380,7 @@ class NoteActions:
         if not path.exists():
             self.message_bar.show_message(f"The screenshot {path.name} no longer exists.", "error")
             return
-        dialog = ScreenshotDialog(path, f"{error_text(notes[0])}.", self)  # type: ignore[arg-type]
+        dialog = ScreenshotDialog(path, f"{error_text(notes[0])}.", self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.screenshot_dialog = dialog
         dialog.open()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -31,6 +31,13 @@ from PySide6.QtWidgets import (
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.platforms import PLATFORMS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.core.importer import ImportPreview
+    from lossy_desktop.core.notes import NoteView
 
 log = logging.getLogger("lossy.app")
 
@@ -68,7 +75,7 @@ def _hint(text: str) -> QLabel:
     return label
 
 
-def _save_on_ctrl_enter(dialog: QDialog, slot: Any) -> None:
+def _save_on_ctrl_enter(dialog: QDialog, slot: Callable[[], object]) -> None:
     """Ctrl+Enter (and Ctrl+Return) saves, even from inside the text box."""
     for key in ("Ctrl+Return", "Ctrl+Enter"):
         shortcut = QShortcut(QKeySequence(key), dialog)
@@ -98,14 +105,14 @@ class _FieldErrors:
     def show_errors(self, problems: dict[str, str]) -> None:
         for label in (*self.errors.values(), self.general_error):
             label.hide()
-        general = []
+        general: list[str] = []
         for field, message in problems.items():
-            label = self.errors.get(field)
-            if label is None:
+            field_label = self.errors.get(field)
+            if field_label is None:
                 general.append(f"{field}: {message}")
                 continue
-            label.setText(message)
-            label.show()
+            field_label.setText(message)
+            field_label.show()
         if general:
             self.general_error.setText("\n".join(general))
             self.general_error.show()
@@ -119,7 +126,12 @@ class AddNoteDialog(_FieldErrors, QDialog):
 
     created = Signal(object)
 
-    def __init__(self, controller: Any, parent: QWidget | None = None, defaults: Any = None):
+    def __init__(
+        self,
+        controller: QueueController,
+        parent: QWidget | None = None,
+        defaults: NoteView | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("Add a note")
@@ -200,7 +212,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
     def _update_reuse(self) -> None:
         note = self.defaults
         same = note is not None and self.video_url.text().strip() == note.video_url
-        if same:
+        if note is not None and same:
             self.reuse.setText(
                 f"Adding to the selected note's video: {note.video_title or note.video_url}. "
                 "To add it to another video, change the Video URL."
@@ -264,7 +276,9 @@ class EditNoteDialog(_FieldErrors, QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, controller: Any, note: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: QueueController, note: NoteView, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.note = note
@@ -350,7 +364,7 @@ class EditNoteDialog(_FieldErrors, QDialog):
         url = None if self._same_video() else fields["video_url"]
         time, text = fields["timestamp_seconds"], fields["text"]
 
-        def save() -> Any:
+        def save() -> NoteView:
             return notes.edit(note_id, video_url=url, timestamp_seconds=time, text=text)
 
         self.controller.call(save, self._stored, self._refused)
@@ -380,11 +394,13 @@ class ImportDialog(QDialog):
 
     imported = Signal(object)  # ImportReport
 
-    def __init__(self, controller: Any, path: str | Path, parent: QWidget | None = None):
+    def __init__(
+        self, controller: QueueController, path: str | Path, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.path = Path(path)
-        self.preview: Any = None
+        self.preview: ImportPreview | None = None
         self.setWindowTitle(f"Import {self.path.name}")
         self.resize(760, 520)
         self.summary = QLabel("Reading the file…")
@@ -429,7 +445,7 @@ class ImportDialog(QDialog):
         self.controller.call(lambda: parse_file(path, settings), self._parsed, self._unreadable)
 
     @Slot(object)
-    def _parsed(self, preview: Any) -> None:
+    def _parsed(self, preview: ImportPreview) -> None:
         self.preview = preview
         valid, invalid = len(preview.rows), len(preview.errors)
         self.errors.setRowCount(invalid)
@@ -452,7 +468,7 @@ class ImportDialog(QDialog):
         self.errors.setVisible(invalid > 0)
         self.rows_title.setVisible(valid > 0)
         self.rows.setVisible(valid > 0)
-        threshold = float(self.controller.services.settings.get("auto_post_threshold"))
+        threshold = self.controller.services.settings.get("auto_post_threshold")
         auto = sum(1 for _line, note in preview.rows if note.confidence >= threshold)
         fmt = preview.format.upper()
         if valid and invalid:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
@@ -30,6 +30,10 @@ from lossy_desktop.app.models.notes_model import (
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.app.views.first_run import EmptyState
 
+if TYPE_CHECKING:
+    from PySide6.QtCore import QAbstractItemModel
+    from PySide6.QtGui import QResizeEvent
+
 ROW_HEIGHT = 30
 
 
@@ -43,18 +47,18 @@ class StatusChipDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         self.initStyleOption(option, index)
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else None
-        text = option.text  # type: ignore[attr-defined]
-        option.text = ""  # type: ignore[attr-defined]
+        text = option.text
+        option.text = ""
         if style is not None:  # selection / focus background only
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
         key = index.data(StatusRole) or "ghost"
         background, foreground = STATUS_COLORS.get(key, STATUS_COLORS["ghost"])
         painter.save()
-        painter.setFont(option.font)  # type: ignore[attr-defined]
+        painter.setFont(option.font)
         metrics = painter.fontMetrics()
-        rect = option.rect  # type: ignore[attr-defined]
+        rect = option.rect
         pad_x, height = 9, min(rect.height() - 8, metrics.height() + 6)
         width = min(rect.width() - 8, metrics.horizontalAdvance(text) + 2 * pad_x + 4)
         chip = QRectF(rect.x() + 4, rect.y() + (rect.height() - height) / 2, width, height)
@@ -104,7 +108,7 @@ class NotesTable(QTableView):
         self.empty = EmptyState(self.viewport())
         self.empty.show_loading()
 
-    def setModel(self, model: Any) -> None:
+    def setModel(self, model: QAbstractItemModel | None) -> None:
         super().setModel(model)
         header = self.horizontalHeader()
         widths = {
@@ -120,6 +124,8 @@ class NotesTable(QTableView):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(column, width)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        if model is None:  # no model, nothing to watch
+            return
         for signal in (
             model.rowsInserted,
             model.rowsRemoved,
@@ -149,6 +155,6 @@ class NotesTable(QTableView):
         self.empty.setGeometry(self.viewport().rect())
         self.empty.show()
 
-    def resizeEvent(self, event: Any) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.empty.setGeometry(self.viewport().rect())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
 
 from lossy_desktop.automation.errors import is_technical
 from lossy_desktop.core.platforms import get_platform
+
+if TYPE_CHECKING:
+    from lossy_desktop.core.connections import ConnectionView
 
 # status -> (chip text, chip background, chip text colour)
 STATUS_CHIPS: dict[str | None, tuple[str, str, str]] = {
@@ -74,7 +77,7 @@ class PlatformCard(QFrame):
             " background: palette(base); }"
         )
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self._connection: Any = None
+        self._connection: ConnectionView | None = None
 
         self.title = QLabel(get_platform(platform).label)
         font = self.title.font()
@@ -128,7 +131,7 @@ class PlatformCard(QFrame):
         self.set_connection(None)
 
     @property
-    def connection(self) -> Any:
+    def connection(self) -> ConnectionView | None:
         return self._connection
 
     @property
@@ -148,13 +151,13 @@ class PlatformCard(QFrame):
             "reconnect": self.reconnectRequested,
         }[name].emit(self.platform)
 
-    def set_connection(self, connection: Any, now: float | None = None) -> None:
+    def set_connection(self, connection: ConnectionView | None, now: float | None = None) -> None:
         """Show a ConnectionView (fields status, provider, account_name, last_used_at,
         verified_at, error) or None."""
         self._connection = connection
         status = None if connection is None else connection.status
         text, background, colour = STATUS_CHIPS.get(status, (str(status), "#e5e7eb", "#374151"))
-        if status == "active":
+        if connection is not None and status == "active":
             last = connection.last_used_at or connection.verified_at
             text = f"Connected, last used {relative_time(last, now)}"
         self.chip.setText(text)
@@ -177,7 +180,7 @@ class PlatformCard(QFrame):
         else:
             self.buttons["connect"].setText("Connect")
 
-    def _detail(self, connection: Any, now: float | None) -> str:
+    def _detail(self, connection: ConnectionView | None, now: float | None) -> str:
         label = get_platform(self.platform).label
         if connection is None:
             return f"Log in to {label} once; Lossy keeps the login and posts your notes for you."

@@ -4,7 +4,7 @@ the note stays here as a ghost, with its history. A mixin of MainWindow."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QMessageBox
@@ -12,32 +12,49 @@ from PySide6.QtWidgets import QMessageBox
 from lossy_desktop.core.note_state import POSTED, state_of
 from lossy_desktop.core.wording import platform_label
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMainWindow
+
+    from lossy_desktop.app.views.message_bar import MessageBar
+    from lossy_desktop.app.views.note_actions import Outcome
+    from lossy_desktop.core.notes import NoteView
+    from lossy_desktop.services import Services
+
 RETRACT_ACTION = "retract"
 
 
-def retractable(notes: list[Any]) -> list[Any]:
+def retractable(notes: list[NoteView]) -> list[NoteView]:
     """The posted notes (not already being removed) whose comment can be deleted."""
     return [n for n in notes if state_of(n) == POSTED]
 
 
-def retract_platform(notes: list[Any]) -> str:
+def retract_platform(notes: list[NoteView]) -> str:
     """'YouTube' (or 'the platform' for a mix of platforms, or none)."""
     platforms = {n.platform for n in retractable(notes)}
     return platform_label(platforms.pop()) if len(platforms) == 1 else "the platform"
 
 
-class RetractAction:
+if TYPE_CHECKING:
+    _Window = QMainWindow  # the mixin's host: MainWindow
+else:
+    _Window = object
+
+
+class RetractAction(_Window):
     # provided by MainWindow / NoteActions
-    services: Any
-    message_bar: Any
-    actions_by_name: dict[str, Any]
+    services: Services
+    message_bar: MessageBar
+    actions_by_name: dict[str, QAction]
 
     if TYPE_CHECKING:
 
-        def selected_notes(self) -> list[Any]: ...
-        def _run(self, description: str, work: Any) -> None: ...
+        def selected_notes(self) -> list[NoteView]: ...
+        def _run(self, description: str, work: Callable[[], Outcome]) -> None: ...
 
-    def _update_retract_action(self, notes: list[Any]) -> None:
+    def _update_retract_action(self, notes: list[NoteView]) -> None:
         action = self.actions_by_name[RETRACT_ACTION]
         label = retract_platform(notes)
         action.setEnabled(bool(retractable(notes)))
@@ -51,7 +68,7 @@ class RetractAction:
         if not notes:
             return
         label = retract_platform(notes)
-        box = QMessageBox(self)  # type: ignore[call-overload]
+        box = QMessageBox(self)
         box.setObjectName("confirmRetract")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(f"Delete from {label}")
@@ -83,7 +100,7 @@ class RetractAction:
 
         services = self.services
 
-        def work() -> tuple[int, list[str]]:
+        def work() -> Outcome:
             done, problems = 0, []
             for note_id in ids:
                 try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
@@ -34,6 +34,12 @@ from lossy_desktop.automation.errors import plain_error
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.wording import POSTING_STEPS, step_number, step_text
 from lossy_desktop.queue.pacing import pacing_wait
+
+if TYPE_CHECKING:
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.models.notes_model import NotesModel
+    from lossy_desktop.core.notes import NoteView
+    from lossy_desktop.queue.runner import JobEvent
 
 NoteIdRole = Qt.ItemDataRole.UserRole + 1
 ENDED_STATES = ("posted", "failed")
@@ -59,7 +65,9 @@ def _short(text: str, limit: int = 70) -> str:
 class JobCard(QFrame):
     """One running job."""
 
-    def __init__(self, event: Any, title: str, subtitle: str, parent: QWidget | None = None):
+    def __init__(
+        self, event: JobEvent, title: str, subtitle: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("jobCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -69,7 +77,8 @@ class JobCard(QFrame):
         )
         self.job_id = event.job_id
         self.placeholder = False
-        self.event: Any = None
+        # (hides QWidget.event(); Qt still calls the C++ one: not a Python method)
+        self.event: JobEvent | None = None  # type: ignore[assignment]
         self.waiting_until: float | None = None
         self.started = time.monotonic()
         self.title = QLabel(title)
@@ -110,7 +119,7 @@ class JobCard(QFrame):
         self.subtitle.setText(subtitle)
         self.placeholder = placeholder
 
-    def update_from(self, event: Any) -> None:
+    def update_from(self, event: JobEvent) -> None:
         self.event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
         self.waiting_until = pacing_wait(event)
@@ -139,15 +148,18 @@ class SidePanel(QWidget):
 
     noteRequested = Signal(int)  # a finished entry was clicked: show its note
 
-    def __init__(self, controller: Any, model: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: QueueController, model: NotesModel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sidePanel")
         self.controller = controller
         self.model = model
-        self.cards: dict[int, JobCard] = {}
-        self.paced: dict[int, float] = {}  # job id -> its account's next comment slot
+        # keys: JobEvent.job_id (None only on "idle" events, which make no card)
+        self.cards: dict[int | None, JobCard] = {}
+        self.paced: dict[int | None, float] = {}  # job id -> its account's next comment slot
         self.finished: list[tuple[float, QListWidgetItem]] = []
-        self._ended: set[int] = set()  # jobs whose note was saved before the queue said so
+        self._ended: set[int | None] = set()  # jobs whose note was saved before the queue said so
         self.setMinimumWidth(260)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
@@ -223,7 +235,7 @@ class SidePanel(QWidget):
 
     # -- events --------------------------------------------------------------------------------
     @Slot(object)
-    def on_job_event(self, event: Any) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         kind = event.kind
         self.paced.pop(event.job_id, None)
         if event.job_id in self._ended:  # its card already ended with the note
@@ -259,7 +271,7 @@ class SidePanel(QWidget):
         self._refresh_visibility()
         self._refresh_state()
 
-    def _remove_card(self, job_id: int) -> None:
+    def _remove_card(self, job_id: int | None) -> None:
         card = self.cards.pop(job_id, None)
         if card is not None:
             card.hide()
@@ -269,7 +281,7 @@ class SidePanel(QWidget):
             self.timer.stop()
 
     @Slot(list)
-    def _notes_changed(self, views: list[Any]) -> None:
+    def _notes_changed(self, views: list[NoteView]) -> None:
         """A note saved as posted or failed ends its card now, not when its batch ends."""
         ended = {view.id: view for view in views if view.status in ENDED_STATES}
         if not ended or not self.cards:
@@ -305,21 +317,22 @@ class SidePanel(QWidget):
                 title, subtitle = self._describe(card.event)
                 card.set_title(title, subtitle, placeholder=self._is_placeholder(card.event))
 
-    def _is_placeholder(self, event: Any) -> bool:
+    def _is_placeholder(self, event: JobEvent) -> bool:
         note_id = (event.args or {}).get("note_id")
         return note_id is not None and self.model.note(note_id) is None
 
-    def _describe(self, event: Any) -> tuple[str, str]:
+    def _describe(self, event: JobEvent) -> tuple[str, str]:
         note_id = (event.args or {}).get("note_id")
         note = self.model.note(note_id) if note_id is not None else None
         if note is not None:
             where = note.video_title or note.video_url
             return _short(note.text), f"{where} · {format_timecode(note.timestamp_seconds)}"
+        # (a job's event always names its worker: only "idle" events have none)
         if getattr(event, "queue", "automation") == "maintenance":
-            return "Keeping logins alive", event.worker
-        return (f"Note {note_id}" if note_id is not None else event.worker), ""
+            return "Keeping logins alive", event.worker  # type: ignore[return-value]
+        return (f"Note {note_id}" if note_id is not None else event.worker), ""  # type: ignore[return-value]
 
-    def _add_finished(self, event: Any) -> None:
+    def _add_finished(self, event: JobEvent) -> None:
         title, _ = self._describe(event)
         stamp = time.strftime("%H:%M")
         kind = event.kind

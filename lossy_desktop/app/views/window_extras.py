@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import QByteArray, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QCheckBox, QMainWindow, QMessageBox
 
 from lossy_desktop.app.resources import app_icon
+
+if TYPE_CHECKING:
+    from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.app")
 
@@ -19,9 +22,9 @@ GEOMETRY_KEY = "main_window_geometry"
 
 
 class WindowExtras(QMainWindow):
-    services: Any
+    services: Services
     tray_available: bool
-    quitRequested: Any
+    quitRequested: Signal
 
     def _about(self) -> None:
         from lossy_desktop import __version__

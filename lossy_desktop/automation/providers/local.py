@@ -76,7 +76,7 @@ class LocalProvider:
     def _browser(self) -> Path:
         if self._executable is not None:
             return self._executable
-        configured = str(self._settings.get("browser_path")) if self._settings else ""
+        configured = self._settings.get("browser_path") if self._settings else ""
         return find_browser(configured or None)
 
     # -- the Provider interface

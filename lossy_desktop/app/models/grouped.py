@@ -31,6 +31,9 @@ from lossy_desktop.core.wording import state_word
 HeaderRole = Qt.ItemDataRole.UserRole + 3  # the video URL on a header row, else None
 
 Index = QModelIndex | QPersistentModelIndex
+INSERT_IN_PLACE_MAX = (
+    50  # more new rows at once are grouped by a rebuild (each in-place one is O(rows))
+)
 _HEADER_STATES = ("failed", "held", "posting", "queued", "ghost", "posted")
 
 
@@ -126,8 +129,9 @@ class GroupedNotesProxy(QAbstractProxyModel):
             return
         source = self.sourceModel()
         appended = not parent.isValid() and last == source.rowCount() - 1
-        notes = [source.index(row, 0).data(NoteRole) for row in range(first, last + 1)]
-        if not appended or not self._rows or any(note is None for note in notes):
+        many = last - first >= INSERT_IN_PLACE_MAX  # (the rest of a load): one rebuild is faster
+        notes = [] if many else [source.index(r, 0).data(NoteRole) for r in range(first, last + 1)]
+        if many or not appended or not self._rows or any(note is None for note in notes):
             self.rebuild()
             return
         columns = self.columnCount() - 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QToolButton
 
 from lossy_desktop.app.models.notes_model import COL_STATUS, COL_TIME, NotesModel, status_key
 
@@ -381,3 +381,90 @@ def test_large_lists_load_in_two_steps_without_reset(qtbot, controller, add_note
     assert at_first == [3]  # the first page showed before the rest arrived
     assert model.rowCount() == 7 and resets == [1]
     assert [n.id for n in model.notes()] == sorted(n.id for n in model.notes())
+
+
+# -- the toolbar at 1280x800 ------------------------------------------------------------------
+TOOLBAR_ACTIONS = {
+    "add",
+    "import",
+    "post_now",
+    "retry",
+    "cancel",
+    "connect",
+    "edit",
+    "delete",
+    "open_video",
+    "open_link",
+    "open_artifact",
+    "pause",
+    "settings",
+}
+
+
+def _toolbar_buttons(window: Any) -> dict[str, QToolButton]:
+    """The toolbar's buttons of the actions shown in it, by action name."""
+    toolbar = window.toolbar
+    buttons = {}
+    for action in toolbar.actions():
+        widget = toolbar.widgetForAction(action)
+        if action.isVisible() and isinstance(widget, QToolButton):
+            buttons[action.objectName()] = widget
+    return buttons
+
+
+def _on_toolbar(window: Any, button: QToolButton) -> bool:
+    toolbar = window.toolbar
+    return (
+        button.isVisible()
+        and toolbar.rect().contains(button.geometry())
+        and window.rect().contains(toolbar.geometry())
+    )
+
+
+def test_the_window_opens_inside_its_screen(qtbot, controller):
+    """The default size (1360x820) on a smaller screen: the window is fitted to the screen, so
+    the toolbar's right end (Settings) is on it, or behind the toolbar's overflow arrow, not
+    beyond the screen's edge."""
+    from lossy_desktop.app.views.main_window import MainWindow
+
+    win = MainWindow(controller)
+    qtbot.addWidget(win)
+    win.show()
+    room = win.screen().availableGeometry()
+    assert room.width() < 1360, "the offscreen screen is smaller than the default size"
+    assert win.width() <= room.width() and win.height() <= room.height()
+    extension = win.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    settings = _toolbar_buttons(win)["settings"]
+    qtbot.waitUntil(lambda: _on_toolbar(win, settings) or extension.isVisible(), timeout=2000)
+
+
+def test_every_toolbar_action_is_visible_at_1280x800_or_reachable_when_narrower(
+    qtbot, window, add_notes, services
+):
+    note = add_notes(1)[0]
+    services.notes.hold(note.id, kind="not_logged_in", message="You are not logged in")
+    shown = window.model.note
+    qtbot.waitUntil(
+        lambda: shown(note.id) is not None and status_key(shown(note.id)) == "held", timeout=5000
+    )
+    window.select_note_ids([note.id])  # Connect YouTube appears: the widest toolbar
+    assert set(_toolbar_buttons(window)) == TOOLBAR_ACTIONS
+
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (1280, 800), timeout=2000)
+    qtbot.waitUntil(
+        lambda: all(_on_toolbar(window, b) for b in _toolbar_buttons(window).values()),
+        timeout=2000,
+    )
+    extension = window.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert extension is not None and not extension.isVisible()
+
+    # Narrower than the toolbar: the overflow arrow shows, and opens the rest.
+    window.resize(window.minimumWidth(), 600)
+    qtbot.waitUntil(extension.isVisible, timeout=2000)
+    hidden = [n for n, b in _toolbar_buttons(window).items() if not _on_toolbar(window, b)]
+    assert "settings" in hidden
+    qtbot.mouseClick(extension, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: all(_toolbar_buttons(window)[name].isVisible() for name in hidden), timeout=2000
+    )

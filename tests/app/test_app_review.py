@@ -387,3 +387,44 @@ def test_a_note_held_for_a_login_is_not_notified_as_failed(qtbot, controller, wi
     notifier._flush_failed()
     assert [s[0] for s in shown] == ["failed"]  # one note failed; the held one waits
     assert shown[-1][1] == "A note failed to post"
+
+
+def test_grouped_list_takes_new_notes_in_place(qtbot, window, add_notes):
+    """Notes arriving while grouped go into their video's block (a new video gets its header in
+    its place) without resetting the list: the selection stays, and the rows are the ones a
+    full regrouping gives."""
+    notes = add_notes(4)  # Cut 0, Cut 1, Cut 2, Cut 0
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=5000)
+    window.grouping.action.trigger()
+    model = window.table.model()
+    window.select_note_ids([notes[1].id])
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+
+    def rows() -> list[str]:
+        return [
+            str(model.index(r, 2 if model.header_url(r) is None else 0).data())
+            for r in range(model.rowCount())
+        ]
+
+    add_notes(1, start=5, video_title="Another", video_url="https://www.youtube.com/watch?v=new")
+    add_notes(2, start=6)  # Cut 0, Cut 1
+    qtbot.waitUntil(lambda: model.rowCount() == 11, timeout=5000)
+    assert resets == [], "no reset per arriving note"
+    assert [n.id for n in window.selected_notes()] == [notes[1].id], "selection kept"
+    shown = rows()
+    assert shown[0].startswith("▾ YouTube · Another — 1 note(s)")
+    assert shown[2].startswith("▾ YouTube · Cut 0 — 3 note(s)")
+    assert shown[3:6] == [
+        "note 0: the colour shifts here",
+        "note 3: the colour shifts here",
+        "note 6: the colour shifts here",
+    ]
+    assert all(window.table.columnSpan(r, 0) == model.columnCount() for r in model.header_rows())
+    model.rebuild()
+    assert rows() == shown, "the same rows as a full regrouping"
+
+    model.toggle(model.header_rows()[1])  # Cut 0 collapsed: a new note there only counts
+    add_notes(1, start=9)  # Cut 0
+    qtbot.waitUntil(lambda: "4 note(s)" in rows()[2], timeout=5000)
+    assert model.rowCount() == 8

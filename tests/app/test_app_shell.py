@@ -75,6 +75,31 @@ def test_shell_starts_minimised_without_tray_by_opening_the_window(qtbot, servic
     assert controller.closed
 
 
+def test_start_up_heap_is_left_out_of_full_collections(qtbot, services):
+    """Once the notes are in, what start-up made is frozen (gc.freeze): a full collection
+    while notes post no longer walks the whole start-up heap on the GUI thread."""
+    import gc
+
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.main import LossyApp
+
+    controller = QueueController(services, workers=[])
+    shell = LossyApp(services, controller=controller, exit_app=False)
+    qtbot.addWidget(shell.window)
+    made_at_start_up = [object()]  # a container: tracked by the collector
+    assert any(o is made_at_start_up for o in gc.get_objects())
+    try:
+        with qtbot.waitSignal(shell.window.model.fullyLoaded, timeout=10000):
+            shell.start(start_minimized=False)
+        assert not any(o is made_at_start_up for o in gc.get_objects())
+        later = [object()]
+        assert any(o is later for o in gc.get_objects()), "what comes later is collected as usual"
+        with qtbot.waitSignal(shell.finished, timeout=10000):
+            shell.quit()
+    finally:
+        gc.unfreeze()
+
+
 # -- a real X display with a tray host -----------------------------------------------------
 def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout

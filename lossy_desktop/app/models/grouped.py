@@ -3,11 +3,14 @@ followed by its notes; clicking a header collapses or expands the video.
 
 A proxy over the filtered flat proxy (NotesFilterProxy), so search, filters and sorting work
 the same grouped or not. A note's change (dataChanged, the common case while posting) updates
-its row and its video's header in place; rows added, removed or re-sorted rebuild the grouping
-(one reset, O(rows))."""
+its row and its video's header in place; new notes (appended below the source's rows, as notes
+arrive) are inserted into their video's block, with a header for a new video, also in place.
+Rows removed, re-sorted or inserted in between rebuild the grouping (one reset, O(rows): with
+10,000 notes, a reset per arriving note cost ~80 ms on the GUI thread)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 HeaderRole = Qt.ItemDataRole.UserRole + 3  # the video URL on a header row, else None
 
 Index = QModelIndex | QPersistentModelIndex
+INSERT_IN_PLACE_MAX = (
+    50  # more new rows at once are grouped by a rebuild (each in-place one is O(rows))
+)
 _HEADER_STATES = ("failed", "held", "posting", "queued", "ghost", "posted")
 
 
@@ -39,7 +45,7 @@ class GroupedNotesProxy(QAbstractProxyModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple[bool, int]] = []  # (is_header, group index or source row)
+        self._rows: list[tuple[bool, Any]] = []  # (True, video url) or (False, source row)
         self._groups: list[str] = []  # video urls, in display order
         self._members: dict[str, list[int]] = {}  # video url -> source rows
         self._labels: dict[str, str] = {}
@@ -57,11 +63,11 @@ class GroupedNotesProxy(QAbstractProxyModel):
         for signal in (
             source.modelReset,
             source.layoutChanged,
-            source.rowsInserted,
             source.rowsRemoved,
             source.rowsMoved,
         ):
             signal.connect(self.rebuild)
+        source.rowsInserted.connect(self._source_inserted)
         source.dataChanged.connect(self._source_changed)
         self.rebuild()
 
@@ -90,9 +96,9 @@ class GroupedNotesProxy(QAbstractProxyModel):
         self._state_of, self._counts = states, counts
         self._groups = sorted(members, key=lambda url: labels[url].lower())
         self._rows, self._to_proxy, self._header_row, self._group_of = [], {}, {}, {}
-        for number, url in enumerate(self._groups):
+        for url in self._groups:
             self._header_row[url] = len(self._rows)
-            self._rows.append((True, number))
+            self._rows.append((True, url))
             for row in members[url]:
                 self._group_of[row] = url
                 if url not in self.collapsed:
@@ -118,6 +124,66 @@ class GroupedNotesProxy(QAbstractProxyModel):
         to_base = source.mapToSource  # type: ignore[attr-defined]
         at = base.note_at
         return [at(to_base(source.index(r, 0)).row()) for r in range(source.rowCount())]
+
+    @Slot(QModelIndex, int, int)
+    def _source_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        """New source rows at the end (new notes): each goes at the end of its video's block,
+        after a new header when its video is new. Rows inserted in between renumber the rows
+        below them: rebuild."""
+        if not self.active:
+            return
+        source = self.sourceModel()
+        appended = not parent.isValid() and last == source.rowCount() - 1
+        many = last - first >= INSERT_IN_PLACE_MAX  # (the rest of a load): one rebuild is faster
+        notes = [] if many else [source.index(r, 0).data(NoteRole) for r in range(first, last + 1)]
+        if many or not appended or not self._rows or any(note is None for note in notes):
+            self.rebuild()
+            return
+        columns = self.columnCount() - 1
+        new_video = False
+        for row, note in zip(range(first, last + 1), notes, strict=True):
+            url = note.video_url
+            if url not in self._members:
+                self._add_group(url, video_label(note))
+                new_video = True
+            members = self._members[url]
+            members.append(row)
+            state = status_key(note)
+            self._group_of[row] = url
+            self._state_of[row] = state
+            self._counts[url][state] += 1
+            if url not in self.collapsed:
+                at = self._header_row[url] + len(members)  # the end of the video's block
+                self.beginInsertRows(QModelIndex(), at, at)
+                self._insert_row(at, (False, row))
+                self._to_proxy[row] = at
+                self.endInsertRows()
+            header = self._header_row[url]
+            self.dataChanged.emit(self.index(header, 0), self.index(header, columns))
+        if new_video:  # the view spans its header (the others' spans moved with their rows)
+            self.regrouped.emit()
+
+    def _add_group(self, url: str, label: str) -> None:
+        """A header for a new video, in its place among the videos (sorted by label)."""
+        keys = [self._labels[u].lower() for u in self._groups]
+        place = bisect_right(keys, label.lower())  # after equal labels, as rebuild sorts
+        at = self._header_row[self._groups[place]] if place < len(self._groups) else len(self._rows)
+        self.beginInsertRows(QModelIndex(), at, at)
+        self._groups.insert(place, url)
+        self._members[url] = []
+        self._labels[url] = label
+        self._counts[url] = Counter()
+        self._insert_row(at, (True, url))
+        self._header_row[url] = at
+        self.endInsertRows()
+
+    def _insert_row(self, at: int, entry: tuple[bool, Any]) -> None:
+        """Put `entry` at proxy row `at`; the rows from there down move one down."""
+        self._rows.insert(at, entry)
+        self._to_proxy = {s: p + 1 if p >= at else p for s, p in self._to_proxy.items()}
+        for url, p in self._header_row.items():
+            if p >= at:
+                self._header_row[url] = p + 1
 
     @Slot(QModelIndex, QModelIndex)
     def _source_changed(self, first: QModelIndex, last: QModelIndex, *_roles: Any) -> None:
@@ -145,7 +211,7 @@ class GroupedNotesProxy(QAbstractProxyModel):
     # -- grouping ----------------------------------------------------------------------------
     def header_url(self, row: int) -> str | None:
         if 0 <= row < len(self._rows) and self._rows[row][0]:
-            return self._groups[self._rows[row][1]]
+            return str(self._rows[row][1])
         return None
 
     def toggle(self, row: int) -> bool:

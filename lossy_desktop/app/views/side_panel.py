@@ -47,6 +47,15 @@ HOUR = 3600.0
 FINISHED_LIMIT = 200
 
 
+# One style sheet on the cards' container, not one per card: a widget's own style sheet is
+# parsed and polished for each card (and its children) as the card is made, on the GUI thread.
+CARD_STYLE = (
+    "#jobCard { background: palette(base); border: 1px solid palette(midlight);"
+    " border-radius: 6px; }"
+    " #jobSubtitle { color: palette(mid); }"
+)
+
+
 def format_elapsed(seconds: float) -> str:
     seconds = max(0, int(seconds))
     minutes, secs = divmod(seconds, 60)
@@ -70,11 +79,7 @@ class JobCard(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("jobCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            "#jobCard { background: palette(base); border: 1px solid palette(midlight);"
-            " border-radius: 6px; }"
-        )
+        self.setFrameShape(QFrame.Shape.StyledPanel)  # styled by the panel's CARD_STYLE
         self.job_id = event.job_id
         self.placeholder = False
         # (hides QWidget.event(); Qt still calls the C++ one: not a Python method)
@@ -87,7 +92,7 @@ class JobCard(QFrame):
         font.setBold(True)
         self.title.setFont(font)
         self.subtitle = QLabel(subtitle)
-        self.subtitle.setStyleSheet("color: palette(mid);")
+        self.subtitle.setObjectName("jobSubtitle")
         self.step = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, len(POSTING_STEPS))
@@ -175,6 +180,7 @@ class SidePanel(QWidget):
         self.idle.setWordWrap(True)
         # The cards keep their height and scroll when many post at once (a batch of 7).
         cards_widget = QWidget()
+        cards_widget.setStyleSheet(CARD_STYLE)
         self.cards_box = QVBoxLayout(cards_widget)
         self.cards_box.setContentsMargins(0, 0, 0, 0)
         self.cards_box.setSpacing(8)

@@ -19,6 +19,7 @@ log = logging.getLogger("lossy.app")
 
 TRAY_HINT_KEY = "tray_hint_hidden"
 GEOMETRY_KEY = "main_window_geometry"
+FIT_SHARE = 0.92  # of the screen's free area, for a window that would not fit on it
 
 
 class WindowExtras(QMainWindow):
@@ -52,6 +53,22 @@ class WindowExtras(QMainWindow):
             return
         if isinstance(saved, str) and saved:
             self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
+        self._fit_to_screen()
+
+    def _fit_to_screen(self) -> None:
+        """Open no larger than the screen's free area. A window wider than the screen (the
+        default 1360 px on a 1280 px screen) hid the toolbar's right end, Settings, with no
+        overflow arrow (the toolbar itself had room), and the status bar below the edge."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if self.width() <= room.width() and self.height() <= room.height():
+            return
+        # Leave room for the window frame and title bar the window manager adds.
+        width = min(self.width(), int(room.width() * FIT_SHARE))
+        height = min(self.height(), int(room.height() * FIT_SHARE))
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
 
     def save_geometry(self) -> None:
         try:

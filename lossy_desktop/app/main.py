@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lossy_desktop.app.controller import QueueController
     from lossy_desktop.app.demo_start import DemoPreparation, Prepare
     from lossy_desktop.app.intake import IntakeController
-    from lossy_desktop.app.views.settings_window import SettingsWindow
+    from lossy_desktop.app.views.settings.window import SettingsWindow
     from lossy_desktop.services import Services
 
 log = logging.getLogger("lossy.app")

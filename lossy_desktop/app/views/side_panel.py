@@ -82,8 +82,7 @@ class JobCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)  # styled by the panel's CARD_STYLE
         self.job_id = event.job_id
         self.placeholder = False
-        # (hides QWidget.event(); Qt still calls the C++ one: not a Python method)
-        self.event: JobEvent | None = None  # type: ignore[assignment]
+        self.job_event: JobEvent | None = None
         self.waiting_until: float | None = None
         self.started = time.monotonic()
         self.title = QLabel(title)
@@ -125,7 +124,7 @@ class JobCard(QFrame):
         self.placeholder = placeholder
 
     def update_from(self, event: JobEvent) -> None:
-        self.event = event
+        self.job_event = event
         step = event.step or ("starting browser" if event.kind == "started" else "")
         self.waiting_until = pacing_wait(event)
         number = step_number(step)
@@ -293,9 +292,11 @@ class SidePanel(QWidget):
         if not ended or not self.cards:
             return
         for job_id, card in list(self.cards.items()):
-            if card.event is not None and card.event.worker != "post_note":
+            if card.job_event is not None and card.job_event.worker != "post_note":
                 continue  # a removal's note stays "posted" until it is gone: the queue says
-            note_id = (card.event.args or {}).get("note_id") if card.event is not None else None
+            note_id = (
+                (card.job_event.args or {}).get("note_id") if card.job_event is not None else None
+            )
             view = ended.get(note_id) if note_id is not None else None
             if view is None:
                 continue
@@ -319,9 +320,9 @@ class SidePanel(QWidget):
 
     def _refresh_placeholders(self, *_args: Any) -> None:
         for card in self.cards.values():
-            if card.placeholder and card.event is not None:
-                title, subtitle = self._describe(card.event)
-                card.set_title(title, subtitle, placeholder=self._is_placeholder(card.event))
+            if card.placeholder and card.job_event is not None:
+                title, subtitle = self._describe(card.job_event)
+                card.set_title(title, subtitle, placeholder=self._is_placeholder(card.job_event))
 
     def _is_placeholder(self, event: JobEvent) -> bool:
         note_id = (event.args or {}).get("note_id")

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,26 @@ def measure_10k(app: Any, count: int = 10_000) -> dict[str, Any]:
     }
 
 
+def _run_delay() -> float:
+    """Seconds the calling thread has spent runnable but waiting for a CPU (Linux), else 0."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _split_longest(gaps: list[float], cpu: list[float], queue: list[float]) -> dict[str, float]:
+    if not gaps:
+        return {}
+    i = gaps.index(max(gaps))
+    return {
+        "longest_stall_running_ms": cpu[i] * 1000,
+        "longest_stall_waiting_for_cpu_ms": queue[i] * 1000,
+        "longest_stall_asleep_ms": max(0.0, gaps[i] - cpu[i] - queue[i]) * 1000,
+    }
+
+
 # -- 4: GUI stalls while 3 notes post (sandbox + local Chromium) ------------------------------
 def measure_posting(app: Any) -> dict[str, Any]:
     from posting_bench import BenchNote, connect_all, open_services, prepare_sandbox
@@ -216,13 +237,15 @@ def measure_posting(app: Any) -> dict[str, Any]:
         gc.callbacks.append(on_gc)
         gaps: list[float] = []
         cpu_gaps: list[float] = []  # the GUI thread's own CPU time in each gap
-        last = [time.perf_counter(), time.thread_time()]
+        queue_gaps: list[float] = []  # ... and its time ready to run but waiting for a CPU
+        last = [time.perf_counter(), time.thread_time(), _run_delay()]
 
         def tick() -> None:
-            now, cpu = time.perf_counter(), time.thread_time()
+            now, cpu, delay = time.perf_counter(), time.thread_time(), _run_delay()
             gaps.append(now - last[0])
             cpu_gaps.append(cpu - last[1])
-            last[:] = [now, cpu]
+            queue_gaps.append(delay - last[2])
+            last[:] = [now, cpu, delay]
 
         timer = QTimer()
         timer.setInterval(2)
@@ -268,6 +291,9 @@ def measure_posting(app: Any) -> dict[str, Any]:
         # What the GUI thread itself ran without coming back to its event loop (its CPU time,
         # not wall time): the part of a stall that another process's load can't explain.
         "max_stall_cpu_ms": max(cpu_gaps) * 1000 if cpu_gaps else float("nan"),
+        # The longest stall split in three: the GUI thread running, waiting for a CPU (the
+        # machine's load; Linux schedstat), and asleep (the GIL, a lock, page faults).
+        **_split_longest(gaps, cpu_gaps, queue_gaps),
         "gc_tracked_objects": tracked,
         "full_gcs": len(full_gcs),
         "longest_full_gc_ms": max(full_gcs, default=0.0) * 1000,

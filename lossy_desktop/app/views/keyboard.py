@@ -38,7 +38,10 @@ class ReviewKeys(QObject):
             combo.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        table = self.window.table
+        window: MainWindow | None = getattr(self, "window", None)
+        if window is None:  # Python is shutting down while Qt still delivers the list's events
+            return False
+        table = window.table
         if watched is table and event.type() == QEvent.Type.FocusIn:
             self.select_current_row()
             return False

@@ -8,8 +8,9 @@ nothing. Scheduled and retryable jobs become available when their `scheduled_at`
 
 Every state change is one short `BEGIN IMMEDIATE` transaction, so several threads or processes
 on one database file never claim the same job. Times come from the injected clock. The
-database is reached one way: the statements below (SQLAlchemy Core, compiled once) run on the
-driver through `queue/sql.py`, and every jobs row read becomes a JobRecord through `_decode`.
+database is reached one way: the statements of `queue/table.py` (SQLAlchemy Core, compiled
+once) run on the driver through `queue/sql.py`, and every jobs row read becomes a JobRecord
+through `table.decode`.
 
 Insert and transactions: `insert(..., session=s)` writes the job in the caller's transaction
 (open it with `db.write()`, so the uniqueness check and the insert are atomic with the note);
@@ -22,7 +23,6 @@ quick (the runner's only sets an event).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import random
@@ -32,22 +32,19 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, event, func, insert, or_, select, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.db import Database
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError, ValidationError
-from lossy_desktop.core.models import CronRun, Job
 from lossy_desktop.core.settings import Settings
-from lossy_desktop.queue.pacing import EVENTS as PACING_EVENTS
+from lossy_desktop.queue import table
 from lossy_desktop.queue.pacing import KEEP_S as PACING_KEEP_S
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 from lossy_desktop.queue.sql import (
     Statement,
-    arg,
-    ids_in,
     reading,
     run,
     session_connection,
@@ -58,7 +55,6 @@ from lossy_desktop.queue.states import (
     ACTIVE_STATES,
     AVAILABLE,
     CANCELLED,
-    COMPLETED,
     DISCARDED,
     EXECUTING,
     FINAL_STATES,
@@ -68,20 +64,17 @@ from lossy_desktop.queue.states import (
     SCHEDULED,
     WAITING_STATES,
     check_transition,
-    checked,
 )
+from lossy_desktop.queue.table import CRON_RUNS, JOBS, JobRecord
 
 log = logging.getLogger("lossy.queue")
-
-JOBS: Table = Job.__table__  # type: ignore[assignment]
-CRON_RUNS: Table = CronRun.__table__  # type: ignore[assignment]
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_FACTOR = 3.0
 BACKOFF_JITTER = 0.10
 _SESSION_PENDING = "lossy_queue_pending_notifications"
 
-InsertListener = Callable[["JobRecord"], None]
+InsertListener = Callable[[JobRecord], None]
 
 __all__ = [
     "ACTIVE_STATES",
@@ -106,260 +99,6 @@ def backoff_seconds(
     base = base_s * BACKOFF_FACTOR ** (max(attempt, 1) - 1)
     jitter = (rng or random).uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
     return base * (1.0 + jitter)
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A snapshot of one jobs row. Safe to hand to other threads (no ORM object inside)."""
-
-    id: int
-    queue: str
-    worker: str
-    args: dict[str, Any]
-    meta: dict[str, Any]
-    state: str
-    attempt: int
-    max_attempts: int
-    priority: int
-    unique_key: str | None
-    group_key: str | None
-    errors: list[dict[str, Any]]
-    inserted_at: float
-    scheduled_at: float
-    attempted_at: float | None
-    completed_at: float | None
-    discarded_at: float | None
-    cancelled_at: float | None
-
-    @property
-    def last_error(self) -> str | None:
-        return str(self.errors[-1].get("error")) if self.errors else None
-
-    @property
-    def last_error_kind(self) -> str | None:
-        kind = self.errors[-1].get("kind") if self.errors else None
-        return str(kind) if kind is not None else None
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINAL_STATES
-
-
-# ----------------------------------------------------------------------------------------------
-# The statements (the only SQL of the jobs table) and the one row decoder
-# ----------------------------------------------------------------------------------------------
-_J = JOBS.c
-_COLUMNS = tuple(c.name for c in JOBS.c)  # a whole row: select(JOBS), returning(*JOBS.c)
-_JSON_COLUMNS: dict[str, Callable[[], Any]] = {"args": dict, "meta": dict, "errors": list}
-_JSON_AT = tuple(
-    (i, _JSON_COLUMNS[name]) for i, name in enumerate(_COLUMNS) if name in _JSON_COLUMNS
-)
-assert tuple(f.name for f in dataclasses.fields(JobRecord)) == _COLUMNS, "JobRecord != jobs"
-
-
-def _decode(row: Sequence[Any]) -> JobRecord:
-    """THE decoder: a JobRecord from a whole jobs row (columns in table order, JSON as text)."""
-    values = list(row)
-    for i, empty in _JSON_AT:
-        raw = values[i]
-        if isinstance(raw, str):
-            raw = empty() if raw in ("{}", "[]") else json.loads(raw)
-        values[i] = raw or empty()
-    return JobRecord(*values)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value)  # what SQLAlchemy's JSON type stores
-
-
-_ORDER = (_J.priority, _J.scheduled_at, _J.id)  # the order jobs run in
-_DUE = (_J.queue == arg("queue"), _J.state == AVAILABLE, _J.scheduled_at <= arg("now"))
-_IN_QUEUE = or_(arg("queue").is_(None), _J.queue == arg("queue"))  # queue=None: all queues
-_CLAIMED = {"state": EXECUTING, "attempt": _J.attempt + 1, "attempted_at": arg("now")}
-_due = JOBS.alias("due")
-
-# insert: a duplicate waiting, executing or inserted since `since`; the new row.
-_DUPLICATE = Statement(
-    select(_J.id, _J.state)
-    .where(
-        _J.unique_key == arg("unique_key"),
-        or_(_J.state.in_(ACTIVE_STATES), _J.inserted_at > arg("since")),
-    )
-    .limit(1)
-)
-_INSERT = Statement(
-    insert(JOBS)
-    .values(
-        {
-            **{
-                name: arg(name)
-                for name in (
-                    "queue",
-                    "worker",
-                    "args",
-                    "meta",
-                    "state",
-                    "max_attempts",
-                    "priority",
-                    "unique_key",
-                    "group_key",
-                    "scheduled_at",
-                )
-            },
-            "attempt": 0,
-            "errors": "[]",
-            "inserted_at": arg("now"),
-        }
-    )
-    .returning(*JOBS.c)
-)
-# claim: stage due scheduled/retryable jobs; claim `demand` due jobs, or the planned ids.
-_STAGE = Statement(
-    update(JOBS)
-    .where(
-        _J.queue == arg("queue"),
-        _J.state.in_(checked((SCHEDULED, RETRYABLE), AVAILABLE)),
-        _J.scheduled_at <= arg("now"),
-    )
-    .values(state=AVAILABLE)
-)
-_CLAIM = Statement(
-    update(JOBS)
-    .where(
-        _J.id.in_(
-            select(_due.c.id)
-            .where(
-                _due.c.queue == arg("queue"),
-                _due.c.state.in_(checked((AVAILABLE,), EXECUTING)),
-                _due.c.scheduled_at <= arg("now"),
-            )
-            .order_by(_due.c.priority, _due.c.scheduled_at, _due.c.id)
-            .limit(arg("demand"))
-        )
-    )
-    .values(_CLAIMED)
-    .returning(*JOBS.c)
-)
-_CLAIM_IDS = Statement(
-    update(JOBS)
-    .where(ids_in(_J.id, "ids"), _J.state.in_(checked((AVAILABLE,), EXECUTING)))
-    .values(_CLAIMED)
-    .returning(*JOBS.c)
-)
-_NEXT_LEADER = Statement(
-    select(_J.id, _J.worker, _J.group_key)
-    .where(*_DUE, ~ids_in(_J.id, "taken"))
-    .order_by(*_ORDER)
-    .limit(1)
-)
-_GROUP_MATES = Statement(
-    select(_J.id)
-    .where(
-        *_DUE,
-        _J.worker == arg("worker"),
-        _J.group_key == arg("group_key"),
-        ~ids_in(_J.id, "taken"),
-    )
-    .order_by(*_ORDER)
-    .limit(arg("limit"))
-)
-# outcomes: the hot one in one statement; any other change of one row (`_transition`).
-_COMPLETE = Statement(
-    update(JOBS)
-    .where(_J.id == arg("id"), _J.state.in_(checked((EXECUTING,), COMPLETED)))
-    .values(state=COMPLETED, completed_at=arg("now"))
-    .returning(*JOBS.c)
-)
-_MUTABLE = (
-    "state",
-    "attempt",
-    "scheduled_at",
-    "completed_at",
-    "discarded_at",
-    "cancelled_at",
-    "errors",
-    "meta",
-)
-_TRANSITION = Statement(
-    update(JOBS)
-    .where(_J.id == arg("id"), _J.state == arg("from_state"))
-    .values({name: arg(name) for name in _MUTABLE})
-    .returning(*JOBS.c)
-)
-_CANCEL_WAITING = Statement(
-    update(JOBS)
-    .where(_J.unique_key == arg("unique_key"), _J.state.in_(checked(WAITING_STATES, CANCELLED)))
-    .values(state=CANCELLED, cancelled_at=arg("now"))
-    .returning(_J.id)
-)
-_OTHER_ACTIVE = Statement(
-    select(_J.id)
-    .where(_J.unique_key == arg("unique_key"), _J.state.in_(ACTIVE_STATES), _J.id != arg("id"))
-    .limit(1)
-)
-# maintenance
-_EXECUTING = Statement(select(JOBS).where(_J.state == EXECUTING).order_by(_J.id))
-_PRUNE_JOBS = Statement(
-    delete(JOBS)
-    .where(
-        _J.state.in_(FINAL_STATES),
-        func.coalesce(_J.completed_at, _J.discarded_at, _J.cancelled_at) < arg("cutoff"),
-    )
-    .returning(_J.id)
-)
-_PRUNE_PACING = Statement(delete(PACING_EVENTS).where(PACING_EVENTS.c.at < arg("before")))
-# Cron history older than the cutoff goes, but each entry's latest run stays: it is what tells
-# the next start which slot was already run.
-_newest = (
-    select(CRON_RUNS.c.name, func.max(CRON_RUNS.c.scheduled_for).label("last"))
-    .group_by(CRON_RUNS.c.name)
-    .subquery()
-)
-_PRUNE_CRON = Statement(
-    delete(CRON_RUNS).where(
-        CRON_RUNS.c.inserted_at < arg("cutoff"),
-        CRON_RUNS.c.id.not_in(
-            select(CRON_RUNS.c.id).join(
-                _newest,
-                (CRON_RUNS.c.name == _newest.c.name)
-                & (CRON_RUNS.c.scheduled_for == _newest.c.last),
-            )
-        ),
-    )
-)
-# reading
-_GET = Statement(select(JOBS).where(_J.id == arg("id")))
-_COUNTS = Statement(select(_J.state, func.count()).where(_IN_QUEUE).group_by(_J.state))
-_COUNTS_BY_QUEUE = Statement(select(_J.queue, _J.state, func.count()).group_by(_J.queue, _J.state))
-_NEXT_SCHEDULED = Statement(
-    select(func.min(_J.scheduled_at)).where(_J.state.in_((SCHEDULED, RETRYABLE)), _IN_QUEUE)
-)
-_NEXT_SCHEDULED_IN = Statement(  # the runner's per-queue question: uses ix_jobs_fetch
-    select(func.min(_J.scheduled_at)).where(
-        _J.queue == arg("queue"), _J.state.in_((SCHEDULED, RETRYABLE))
-    )
-)
-_ACTIVE_COUNT = Statement(
-    select(func.count()).where(
-        _J.state.in_(ACTIVE_STATES), or_(arg("queues").is_(None), ids_in(_J.queue, "queues"))
-    )
-)
-_HAS_DUE = Statement(
-    select(_J.id)
-    .where(
-        _J.queue == arg("queue"),
-        _J.state.in_(WAITING_STATES),
-        _J.scheduled_at <= arg("now"),
-    )
-    .limit(1)
-)
-_JOBS_FOR = Statement(select(JOBS).where(_J.unique_key == arg("unique_key")).order_by(_J.id))
-_LIST = Statement(
-    select(JOBS)
-    .where(_IN_QUEUE, or_(arg("states").is_(None), ids_in(_J.state, "states")))
-    .order_by(_J.id.desc())
-    .limit(arg("limit"))
-)
 
 
 @dataclass
@@ -475,7 +214,7 @@ class JobQueue:
         encoded: dict[str, str] = {}
         for name, value in (("args", args), ("meta", meta or {})):
             try:
-                encoded[name] = _dumps(value)
+                encoded[name] = table.dumps(value)
             except (TypeError, ValueError) as error:
                 raise ValidationError(name, f"must be JSON-serialisable ({error})") from None
         if max_attempts is None:
@@ -517,7 +256,7 @@ class JobQueue:
         unique_key = values["unique_key"]
         if unique_key is not None:
             since = now - unique_period if unique_period > 0 else math.inf
-            found = run(conn, _DUPLICATE, unique_key=unique_key, since=since)
+            found = run(conn, table.DUPLICATE, unique_key=unique_key, since=since)
             if found:
                 log.debug(
                     "job for %s not inserted: job %s (%s) is a duplicate",
@@ -529,8 +268,8 @@ class JobQueue:
         when = now if scheduled_at is None else float(scheduled_at)
         state = SCHEDULED if when > now else AVAILABLE
         assert state in INITIAL_STATES
-        [row] = run(conn, _INSERT, **values, state=state, now=now, scheduled_at=when)
-        record = _decode(row)
+        [row] = run(conn, table.INSERT, **values, state=state, now=now, scheduled_at=when)
+        record = table.decode(row)
         log.debug("job %s inserted (%s, %s, %s)", record.id, record.worker, record.queue, state)
         return record
 
@@ -555,11 +294,11 @@ class JobQueue:
         now = self._clock()
         batched = group_limit > 1 or any(v > 1 for v in (group_limits or {}).values())
         with self._conn() as conn:
-            run(conn, _STAGE, queue=queue, now=now)
+            run(conn, table.STAGE, queue=queue, now=now)
             if not batched:
-                rows = run(conn, _CLAIM, queue=queue, now=now, demand=demand)
+                rows = run(conn, table.CLAIM, queue=queue, now=now, demand=demand)
                 records = sorted(
-                    map(_decode, rows), key=lambda j: (j.priority, j.scheduled_at, j.id)
+                    map(table.decode, rows), key=lambda j: (j.priority, j.scheduled_at, j.id)
                 )
                 batches = [[r] for r in records]
             else:
@@ -567,8 +306,8 @@ class JobQueue:
                 if not plan:
                     return []
                 taken = [i for ids_ in plan for i in ids_]
-                claimed = run(conn, _CLAIM_IDS, ids=_dumps(taken), now=now)
-                by_id = {r.id: r for r in map(_decode, claimed)}
+                claimed = run(conn, table.CLAIM_IDS, ids=table.dumps(taken), now=now)
+                by_id = {r.id: r for r in map(table.decode, claimed)}
                 batches = [[by_id[i] for i in ids_] for ids_ in plan]
         if batches:
             log.debug(
@@ -591,7 +330,7 @@ class JobQueue:
         plan: list[list[int]] = []
         taken: list[int] = []
         while len(plan) < n:
-            found = run(conn, _NEXT_LEADER, queue=queue, now=now, taken=_dumps(taken))
+            found = run(conn, table.NEXT_LEADER, queue=queue, now=now, taken=table.dumps(taken))
             if not found:
                 break
             leader_id, worker, group_key = found[0]
@@ -603,12 +342,12 @@ class JobQueue:
                     row[0]
                     for row in run(
                         conn,
-                        _GROUP_MATES,
+                        table.GROUP_MATES,
                         queue=queue,
                         now=now,
                         worker=worker,
                         group_key=group_key,
-                        taken=_dumps(taken),
+                        taken=table.dumps(taken),
                         limit=limit - 1,
                     )
                 ]
@@ -620,26 +359,26 @@ class JobQueue:
     # -- outcomes ---------------------------------------------------------------------------
     @staticmethod
     def _get(conn: PoolProxiedConnection, job_id: int) -> JobRecord:
-        rows = run(conn, _GET, id=job_id)
+        rows = run(conn, table.GET, id=job_id)
         if not rows:
             raise NotFoundError(f"job {job_id} does not exist")
-        return _decode(rows[0])
+        return table.decode(rows[0])
 
     @staticmethod
     def _transition(
         conn: PoolProxiedConnection, job: JobRecord, target: str, **changes: Any
     ) -> JobRecord:
-        """THE way one job changes state (besides the bulk statements above, which are built
+        """THE way one job changes state (besides the bulk statements of queue/table.py, built
         from the same table): checked against TRANSITIONS, written only if the row is still
         in the state it was read in."""
         check_transition(job.id, job.state, target)
         new = dataclasses.replace(job, state=target, **changes)
-        values = {name: getattr(new, name) for name in _MUTABLE}
-        values["errors"], values["meta"] = _dumps(new.errors), _dumps(new.meta)
-        rows = run(conn, _TRANSITION, id=job.id, from_state=job.state, **values)
-        if not rows:  # (the write lock makes this impossible between processes' writers too)
+        values = {name: getattr(new, name) for name in table.MUTABLE}
+        values["errors"], values["meta"] = table.dumps(new.errors), table.dumps(new.meta)
+        rows = run(conn, table.TRANSITION, id=job.id, from_state=job.state, **values)
+        if not rows:  # (impossible: the row was read in this BEGIN IMMEDIATE transaction)
             raise IllegalTransition(f"job {job.id} changed while it was becoming {target}")
-        return _decode(rows[0])
+        return table.decode(rows[0])
 
     def _change(
         self,
@@ -672,12 +411,12 @@ class JobQueue:
         """executing → completed. None (and nothing changes) if the job is not executing."""
         now = self._clock()
         with self._conn() as conn:
-            rows = run(conn, _COMPLETE, id=job_id, now=now)
+            rows = run(conn, table.COMPLETE, id=job_id, now=now)
             if not rows:
                 state = self._get(conn, job_id).state
                 log.info("job %s is %s, not executing: completion ignored", job_id, state)
                 return None
-        return _decode(rows[0])
+        return table.decode(rows[0])
 
     def fail(self, job_id: int, message: str, kind: str | None = None) -> JobRecord | None:
         """executing → retryable after backoff, or discarded when out of attempts."""
@@ -757,7 +496,7 @@ class JobQueue:
         """Cancel every waiting job with this unique_key; returns how many."""
         now = self._clock()
         with self._conn() as conn:
-            ids = run(conn, _CANCEL_WAITING, unique_key=unique_key, now=now)
+            ids = run(conn, table.CANCEL_WAITING, unique_key=unique_key, now=now)
         if ids:
             log.info("cancelled %d waiting job(s) for %s", len(ids), unique_key)
         return len(ids)
@@ -775,7 +514,7 @@ class JobQueue:
                 raise IllegalTransition(f"job {job_id} is executing: it can't be retried")
             check_transition(job_id, job.state, AVAILABLE)
             if job.unique_key is not None and job.state in FINAL_STATES:
-                other = run(conn, _OTHER_ACTIVE, unique_key=job.unique_key, id=job_id)
+                other = run(conn, table.OTHER_ACTIVE, unique_key=job.unique_key, id=job_id)
                 if other:
                     log.info("job %s not retried: job %s is active", job_id, other[0][0])
                     return None
@@ -805,7 +544,7 @@ class JobQueue:
         now = self._clock()
         message = "the app stopped while this job was running"
         with self._conn() as conn:
-            orphans = [_decode(row) for row in run(conn, _EXECUTING)]
+            orphans = [table.decode(row) for row in run(conn, table.ORPHANS)]
             for job in orphans:
                 errors = self._error_entry(job, now, message, "orphaned")
                 if refund_attempts:
@@ -839,9 +578,9 @@ class JobQueue:
         now = self._clock() if now is None else now
         cutoff = now - float(self._settings.get("prune_after_days")) * 86400.0
         with self._conn() as conn:
-            deleted = len(run(conn, _PRUNE_JOBS, cutoff=cutoff))
-            run(conn, _PRUNE_PACING, before=now - PACING_KEEP_S)
-            run(conn, _PRUNE_CRON, cutoff=cutoff)
+            deleted = len(run(conn, table.PRUNE_JOBS, cutoff=cutoff))
+            run(conn, table.PRUNE_PACING, before=now - PACING_KEEP_S)
+            run(conn, table.PRUNE_CRON, cutoff=cutoff)
         if deleted:
             log.info("pruned %d finished job(s)", deleted)
         return deleted
@@ -853,40 +592,40 @@ class JobQueue:
 
     def counts(self, queue: str | None = None) -> dict[str, int]:
         """Jobs per state (every state present, zeros included)."""
-        found = {state: int(n) for state, n in self._read(_COUNTS, queue=queue)}
+        found = {state: int(n) for state, n in self._read(table.COUNTS, queue=queue)}
         return {state: found.get(state, 0) for state in JOB_STATES}
 
     def counts_by_queue(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
-        for queue, state, n in self._read(_COUNTS_BY_QUEUE):
+        for queue, state, n in self._read(table.COUNTS_BY_QUEUE):
             out.setdefault(queue, dict.fromkeys(JOB_STATES, 0))[state] = int(n)
         return out
 
     def next_scheduled_at(self, queue: str | None = None) -> float | None:
         """The earliest scheduled_at of a scheduled or retryable job (None: there is none)."""
         if queue is None:
-            [(value,)] = self._read(_NEXT_SCHEDULED, queue=None)
+            [(value,)] = self._read(table.NEXT_SCHEDULED, queue=None)
         else:
-            [(value,)] = self._read(_NEXT_SCHEDULED_IN, queue=queue)
+            [(value,)] = self._read(table.NEXT_SCHEDULED_IN, queue=queue)
         return None if value is None else float(value)
 
     def active_count(self, queues: Iterable[str] | None = None) -> int:
         """Jobs available, scheduled, retryable or executing (in these queues)."""
-        names = None if queues is None else _dumps(list(queues))
-        [(n,)] = self._read(_ACTIVE_COUNT, queues=names)
+        names = None if queues is None else table.dumps(list(queues))
+        [(n,)] = self._read(table.ACTIVE_COUNT, queues=names)
         return int(n)
 
     def has_due(self, queue: str) -> bool:
         """Is a job of this queue ready to run now?"""
-        return bool(self._read(_HAS_DUE, queue=queue, now=self._clock()))
+        return bool(self._read(table.HAS_DUE, queue=queue, now=self._clock()))
 
     def get(self, job_id: int) -> JobRecord | None:
-        rows = self._read(_GET, id=job_id)
-        return _decode(rows[0]) if rows else None
+        rows = self._read(table.GET, id=job_id)
+        return table.decode(rows[0]) if rows else None
 
     def jobs_for(self, unique_key: str) -> list[JobRecord]:
         """Every job (any state) with this unique_key, oldest first."""
-        return [_decode(r) for r in self._read(_JOBS_FOR, unique_key=unique_key)]
+        return [table.decode(r) for r in self._read(table.JOBS_FOR, unique_key=unique_key)]
 
     def list_jobs(
         self,
@@ -896,6 +635,6 @@ class JobQueue:
         limit: int = 200,
     ) -> list[JobRecord]:
         """Most recent jobs first (for views and support)."""
-        wanted = None if states is None else _dumps(list(states))
-        rows = self._read(_LIST, queue=queue, states=wanted, limit=limit)
-        return [_decode(r) for r in rows]
+        wanted = None if states is None else table.dumps(list(states))
+        rows = self._read(table.LIST, queue=queue, states=wanted, limit=limit)
+        return [table.decode(r) for r in rows]

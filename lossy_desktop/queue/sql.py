@@ -2,9 +2,11 @@
 
 Statements are written once with SQLAlchemy Core against the tables in core/models.py and
 compiled once (when first run) to SQLite's SQL (`Statement`); `run` executes one on the driver's
-cursor. The queue's claim and complete paths run thousands of times a second: SQLAlchemy's
-per-execution machinery (execution context, result objects, events) costs about as much again
-as SQLite's own work there, and compiling once keeps the statements checked against the schema.
+cursor. The queue's claim and complete paths run thousands of times a second, and SQLAlchemy's
+per-execution machinery (execution context, result objects, events) costs more than SQLite's
+own work there: measured, a `complete` through `Connection.execute` took 2 to 2.5 times the CPU
+of the same compiled statement on the driver (about 190 against 85 µs). Compiling once keeps
+that speed and keeps every statement written against the schema (no hand-written SQL text).
 
 A statement's free parameters are written `arg("name")` and given by name when it runs; lists
 travel as one JSON text (`ids_in`), so every statement keeps one SQL text (and sqlite3 keeps it

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lossy_desktop.cli import print_json
 from lossy_desktop.core.clock import to_datetime
-from lossy_desktop.core.models import JOB_STATES
+from lossy_desktop.queue.states import JOB_STATES
 
 if TYPE_CHECKING:
     from lossy_desktop.cli import Subparsers

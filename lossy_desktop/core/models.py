@@ -23,15 +23,6 @@ PLATFORMS = ("youtube", "vimeo", "air")
 NOTE_STATUSES = ("ghost", "posting", "posted", "failed")
 PROVIDERS = ("local", "browserbase")
 CONNECTION_STATUSES = ("awaiting_auth", "active", "expired", "logged_out")
-JOB_STATES = (
-    "available",
-    "scheduled",
-    "executing",
-    "retryable",
-    "completed",
-    "discarded",
-    "cancelled",
-)
 
 
 class Base(DeclarativeBase):

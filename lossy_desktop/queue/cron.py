@@ -28,7 +28,8 @@ from sqlalchemy import func, insert, select
 from lossy_desktop.core.clock import Clock
 from lossy_desktop.core.errors import ValidationError
 from lossy_desktop.core.settings import SPECS, Settings
-from lossy_desktop.queue.jobs import CRON_RUNS, JobQueue, JobRecord
+from lossy_desktop.queue.jobs import JobQueue, JobRecord
+from lossy_desktop.queue.table import CRON_RUNS
 
 log = logging.getLogger("lossy.queue")
 

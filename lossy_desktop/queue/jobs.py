@@ -1,12 +1,16 @@
 """Durable jobs with Oban's semantics on SQLite.
 
-States: available → executing → completed; executing → retryable (error, backoff) → available;
-executing → scheduled (snooze; the attempt is given back); executing → discarded (out of
-attempts, or Discard) / cancelled (Cancel). Scheduled and retryable jobs become available when
-their `scheduled_at` has come ("staged" at the start of every claim).
+A job's states and the changes allowed between them are in `queue/states.py` (THE table): every
+change here is checked against it, and an illegal one raises IllegalTransition and writes
+nothing. Scheduled and retryable jobs become available when their `scheduled_at` has come
+("staged" at the start of every claim). A worker's result for a job that is no longer executing
+(cancelled meanwhile, say) is ignored: `complete`, `fail`, `snooze` return None.
 
 Every state change is one short `BEGIN IMMEDIATE` transaction, so several threads or processes
-on one database file never claim the same job. Times come from the injected clock.
+on one database file never claim the same job. Times come from the injected clock. The
+database is reached one way: the statements of `queue/table.py` (SQLAlchemy Core, compiled
+once) run on the driver through `queue/sql.py`, and every jobs row read becomes a JobRecord
+through `table.decode`.
 
 Insert and transactions: `insert(..., session=s)` writes the job in the caller's transaction
 (open it with `db.write()`, so the uniqueness check and the insert are atomic with the note);
@@ -18,69 +22,72 @@ quick (the runner's only sets an event).
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import math
 import random
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    Table,
-    delete,
-    event,
-    func,
-    select,
-    update,
-)
-from sqlalchemy import exc as sa_exc
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
 from lossy_desktop.core.clock import Clock, system_clock
 from lossy_desktop.core.db import Database
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError, ValidationError
-from lossy_desktop.core.models import JOB_STATES, CronRun, Job
 from lossy_desktop.core.settings import Settings
-from lossy_desktop.queue.pacing import EVENTS as PACING_EVENTS
+from lossy_desktop.queue import table
 from lossy_desktop.queue.pacing import KEEP_S as PACING_KEEP_S
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
+from lossy_desktop.queue.sql import (
+    Statement,
+    reading,
+    run,
+    session_connection,
+    write_transaction,
+    writer_lock,
+)
+from lossy_desktop.queue.states import (
+    ACTIVE_STATES,
+    AVAILABLE,
+    CANCELLED,
+    DISCARDED,
+    EXECUTING,
+    FINAL_STATES,
+    INITIAL_STATES,
+    JOB_STATES,
+    RETRYABLE,
+    SCHEDULED,
+    WAITING_STATES,
+    check_transition,
+)
+from lossy_desktop.queue.table import CRON_RUNS, JOBS, JobRecord
 
 log = logging.getLogger("lossy.queue")
-
-JOBS: Table = Job.__table__  # type: ignore[assignment]
-CRON_RUNS: Table = CronRun.__table__  # type: ignore[assignment]
-
-WAITING_STATES = ("available", "scheduled", "retryable")
-ACTIVE_STATES = (*WAITING_STATES, "executing")
-FINAL_STATES = ("completed", "discarded", "cancelled")
-RETRY_FROM_STATES = ("discarded", "cancelled", "retryable", "scheduled")
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_FACTOR = 3.0
 BACKOFF_JITTER = 0.10
 _SESSION_PENDING = "lossy_queue_pending_notifications"
 
-InsertListener = Callable[["JobRecord"], None]
+InsertListener = Callable[[JobRecord], None]
 
-# One lock per database file in this process. Writers of one process queue on it and hand over
-# in microseconds, instead of meeting in SQLite's busy handler, which sleeps 1, 2, 5, 10 ... ms
-# between retries (that made threads of one process crawl under contention). Other processes
-# still wait on busy_timeout.
-_FILE_LOCKS: dict[str, threading.Lock] = {}
-_FILE_LOCKS_GUARD = threading.Lock()
-
-
-def _file_lock(db: Database) -> threading.Lock:
-    key = str(db.path.resolve()) if db.path is not None else f"memory:{id(db)}"
-    with _FILE_LOCKS_GUARD:
-        return _FILE_LOCKS.setdefault(key, threading.Lock())
+__all__ = [
+    "ACTIVE_STATES",
+    "CRON_RUNS",
+    "FINAL_STATES",
+    "JOBS",
+    "JOB_STATES",
+    "WAITING_STATES",
+    "InsertListener",
+    "JobQueue",
+    "JobRecord",
+    "backoff_seconds",
+]
 
 
 def backoff_seconds(
@@ -92,112 +99,6 @@ def backoff_seconds(
     base = base_s * BACKOFF_FACTOR ** (max(attempt, 1) - 1)
     jitter = (rng or random).uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
     return base * (1.0 + jitter)
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """A snapshot of one jobs row. Safe to hand to other threads (no ORM object inside)."""
-
-    id: int
-    queue: str
-    worker: str
-    args: dict[str, Any]
-    meta: dict[str, Any]
-    state: str
-    attempt: int
-    max_attempts: int
-    priority: int
-    unique_key: str | None
-    group_key: str | None
-    errors: list[dict[str, Any]]
-    inserted_at: float
-    scheduled_at: float
-    attempted_at: float | None
-    completed_at: float | None
-    discarded_at: float | None
-    cancelled_at: float | None
-
-    @property
-    def last_error(self) -> str | None:
-        return str(self.errors[-1].get("error")) if self.errors else None
-
-    @property
-    def last_error_kind(self) -> str | None:
-        kind = self.errors[-1].get("kind") if self.errors else None
-        return str(kind) if kind is not None else None
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINAL_STATES
-
-
-def _record(row: Row[Any]) -> JobRecord:
-    m = row._mapping
-    return JobRecord(
-        id=m["id"],
-        queue=m["queue"],
-        worker=m["worker"],
-        args=dict(m["args"] or {}),
-        meta=dict(m["meta"] or {}),
-        state=m["state"],
-        attempt=m["attempt"],
-        max_attempts=m["max_attempts"],
-        priority=m["priority"],
-        unique_key=m["unique_key"],
-        group_key=m["group_key"],
-        errors=list(m["errors"] or []),
-        inserted_at=m["inserted_at"],
-        scheduled_at=m["scheduled_at"],
-        attempted_at=m["attempted_at"],
-        completed_at=m["completed_at"],
-        discarded_at=m["discarded_at"],
-        cancelled_at=m["cancelled_at"],
-    )
-
-
-_COLUMNS = tuple(c.name for c in JOBS.c)
-_COLUMNS_SQL = ", ".join(_COLUMNS)
-_JSON_COLUMNS = ("args", "meta", "errors")
-
-
-def _record_raw(row: Sequence[Any]) -> JobRecord:
-    """A JobRecord from a driver-level row (columns in _COLUMNS order, JSON still text)."""
-    values = dict(zip(_COLUMNS, row, strict=True))
-    for name in _JSON_COLUMNS:
-        if isinstance(values[name], str):
-            values[name] = json.loads(values[name])
-    return JobRecord(**values)
-
-
-def _dbapi(s: Session | Connection | PoolProxiedConnection) -> PoolProxiedConnection:
-    """The DBAPI connection under a session, a Core connection, or itself."""
-    if isinstance(s, Session):
-        return s.connection().connection
-    if isinstance(s, Connection):
-        return s.connection
-    return s
-
-
-def _q(conn: PoolProxiedConnection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """Run SQL on the connection's DBAPI cursor (no SQLAlchemy result machinery: the claim and
-    complete paths run thousands of times a second). Driver errors become SQLAlchemy's, so
-    the database's error translation still applies."""
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    except sqlite3.Error as error:
-        raise sa_exc.OperationalError(sql, params, error) from error
-    finally:
-        cursor.close()
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value)  # what SQLAlchemy's JSON type stores
-
-
-def _order() -> tuple[Any, ...]:
-    return (JOBS.c.priority, JOBS.c.scheduled_at, JOBS.c.id)
 
 
 @dataclass
@@ -222,9 +123,7 @@ class JobQueue:
         self._rng = rng or random.Random()
         self._listeners: list[InsertListener] = []
         self._listeners_lock = threading.Lock()
-        self._write_lock = _file_lock(db)
-        # core/db.py's "begin" listener opens BEGIN IMMEDIATE for this execution option.
-        self._immediate = db.engine.execution_options(lossy_immediate=True)
+        self._write_lock = writer_lock(db)
 
     @property
     def db(self) -> Database:
@@ -234,27 +133,9 @@ class JobQueue:
         """The first retry delay (`retry_backoff_base_s`, 30 s by default)."""
         return float(self._settings.get("retry_backoff_base_s"))
 
-    @contextmanager
-    def _conn(self) -> Iterator[PoolProxiedConnection]:
-        """A BEGIN IMMEDIATE transaction on a pooled DBAPI connection, after this process's
-        other queue writers: the hot paths (insert, claim, complete) skip SQLAlchemy's
-        session and transaction machinery. Committed on success, rolled back on error."""
-        with self._write_lock, self._db.translated_errors():
-            conn = self._db.engine.raw_connection()
-            try:
-                _q(conn, "BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.rollback()
-                    raise
-                try:
-                    conn.commit()
-                except sqlite3.Error as error:
-                    conn.rollback()
-                    raise sa_exc.OperationalError("COMMIT", (), error) from error
-            finally:
-                conn.close()  # back to the pool
+    def _conn(self) -> AbstractContextManager[PoolProxiedConnection]:
+        """One BEGIN IMMEDIATE transaction, after this process's other queue writers."""
+        return write_transaction(self._db, self._write_lock)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -330,9 +211,10 @@ class JobQueue:
             raise ValidationError("queue", "must be a non-empty name")
         if not isinstance(args, dict):
             raise ValidationError("args", f"must be a dict (got {type(args).__name__})")
+        encoded: dict[str, str] = {}
         for name, value in (("args", args), ("meta", meta or {})):
             try:
-                json.dumps(value)
+                encoded[name] = table.dumps(value)
             except (TypeError, ValueError) as error:
                 raise ValidationError(name, f"must be JSON-serialisable ({error})") from None
         if max_attempts is None:
@@ -343,89 +225,55 @@ class JobQueue:
             raise ValidationError("unique_period", f"must be >= 0 (got {unique_period!r})")
         if scheduled_at is not None and not math.isfinite(scheduled_at):
             raise ValidationError("scheduled_at", f"must be a finite time (got {scheduled_at!r})")
+        values = {
+            "queue": queue,
+            "worker": worker,
+            "unique_key": unique_key,
+            "group_key": group_key,
+            "max_attempts": max_attempts,
+            "priority": priority,
+            **encoded,
+        }
         if session is None:
             with self._conn() as own:
-                record = self._insert(
-                    own, worker, args, queue, unique_key, group_key, scheduled_at,
-                    max_attempts, priority, unique_period, meta,
-                )  # fmt: skip
+                record = self._insert(own, values, scheduled_at, unique_period)
             if record is not None:
                 self.notify_inserted(record)
             return record
-        record = self._insert(
-            session, worker, args, queue, unique_key, group_key, scheduled_at,
-            max_attempts, priority, unique_period, meta,
-        )  # fmt: skip
+        record = self._insert(session_connection(session), values, scheduled_at, unique_period)
         if record is not None:
             self._notify_after_commit(session, record)
         return record
 
     def _insert(
         self,
-        s: Session | Connection | PoolProxiedConnection,
-        worker: str,
-        args: dict[str, Any],
-        queue: str,
-        unique_key: str | None,
-        group_key: str | None,
+        conn: PoolProxiedConnection,
+        values: dict[str, Any],
         scheduled_at: float | None,
-        max_attempts: int,
-        priority: int,
         unique_period: float,
-        meta: dict[str, Any] | None,
     ) -> JobRecord | None:
-        conn = _dbapi(s)
         now = self._clock()
+        unique_key = values["unique_key"]
         if unique_key is not None:
-            found_rows = _q(
-                conn,
-                "SELECT id, state FROM jobs WHERE unique_key = ? AND (state IN "
-                "('available', 'scheduled', 'executing', 'retryable') OR inserted_at > ?) "
-                "LIMIT 1",
-                (unique_key, now - unique_period if unique_period > 0 else float("inf")),
-            )
-            if found_rows:
-                found = found_rows[0]
+            since = now - unique_period if unique_period > 0 else math.inf
+            found = run(conn, table.DUPLICATE, unique_key=unique_key, since=since)
+            if found:
                 log.debug(
                     "job for %s not inserted: job %s (%s) is a duplicate",
                     unique_key,
-                    found[0],
-                    found[1],
+                    found[0][0],
+                    found[0][1],
                 )
                 return None
         when = now if scheduled_at is None else float(scheduled_at)
-        [row] = _q(
-            conn,
-            "INSERT INTO jobs (queue, worker, args, meta, state, attempt, max_attempts, "
-            "priority, unique_key, group_key, errors, inserted_at, scheduled_at) "
-            f"VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, '[]', ?, ?) RETURNING {_COLUMNS_SQL}",
-            (
-                queue,
-                worker,
-                _dumps(args),
-                _dumps(meta or {}),
-                "scheduled" if when > now else "available",
-                max_attempts,
-                priority,
-                unique_key,
-                group_key,
-                now,
-                when,
-            ),
-        )
-        record = _record_raw(row)
-        log.debug("job %s inserted (%s, %s, %s)", record.id, worker, queue, record.state)
+        state = SCHEDULED if when > now else AVAILABLE
+        assert state in INITIAL_STATES
+        [row] = run(conn, table.INSERT, **values, state=state, now=now, scheduled_at=when)
+        record = table.decode(row)
+        log.debug("job %s inserted (%s, %s, %s)", record.id, record.worker, record.queue, state)
         return record
 
     # -- claim ------------------------------------------------------------------------------
-    def _stage(self, conn: PoolProxiedConnection, queue: str, now: float) -> None:
-        _q(
-            conn,
-            "UPDATE jobs SET state = 'available' WHERE queue = ? "
-            "AND state IN ('scheduled', 'retryable') AND scheduled_at <= ?",
-            (queue, now),
-        )
-
     def claim(
         self,
         queue: str,
@@ -446,36 +294,20 @@ class JobQueue:
         now = self._clock()
         batched = group_limit > 1 or any(v > 1 for v in (group_limits or {}).values())
         with self._conn() as conn:
-            self._stage(conn, queue, now)
-            n = demand
+            run(conn, table.STAGE, queue=queue, now=now)
             if not batched:
-                rows = _q(
-                    conn,
-                    "UPDATE jobs SET state = 'executing', attempt = attempt + 1, "
-                    "attempted_at = ? WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND "
-                    "state = 'available' AND scheduled_at <= ? "
-                    "ORDER BY priority, scheduled_at, id LIMIT ?) "
-                    f"RETURNING {_COLUMNS_SQL}",
-                    (now, queue, now, n),
-                )
+                rows = run(conn, table.CLAIM, queue=queue, now=now, demand=demand)
                 records = sorted(
-                    (_record_raw(r) for r in rows),
-                    key=lambda j: (j.priority, j.scheduled_at, j.id),
+                    map(table.decode, rows), key=lambda j: (j.priority, j.scheduled_at, j.id)
                 )
                 batches = [[r] for r in records]
             else:
-                plan = self._plan_batches(conn, queue, now, n, group_limit, group_limits or {})
+                plan = self._plan_batches(conn, queue, now, demand, group_limit, group_limits or {})
                 if not plan:
                     return []
                 taken = [i for ids_ in plan for i in ids_]
-                marks = ", ".join("?" for _ in taken)
-                claimed = _q(
-                    conn,
-                    "UPDATE jobs SET state = 'executing', attempt = attempt + 1, "
-                    f"attempted_at = ? WHERE id IN ({marks}) RETURNING {_COLUMNS_SQL}",
-                    (now, *taken),
-                )
-                by_id = {r.id: r for r in map(_record_raw, claimed)}
+                claimed = run(conn, table.CLAIM_IDS, ids=table.dumps(taken), now=now)
+                by_id = {r.id: r for r in map(table.decode, claimed)}
                 batches = [[by_id[i] for i in ids_] for ids_ in plan]
         if batches:
             log.debug(
@@ -495,17 +327,10 @@ class JobQueue:
         group_limit: int,
         group_limits: Mapping[str, int],
     ) -> list[list[int]]:
-        due = "queue = ? AND state = 'available' AND scheduled_at <= ?"
-        order = "ORDER BY priority, scheduled_at, id"
         plan: list[list[int]] = []
         taken: list[int] = []
         while len(plan) < n:
-            skip = f" AND id NOT IN ({', '.join('?' for _ in taken)})" if taken else ""
-            found = _q(
-                conn,
-                f"SELECT id, worker, group_key FROM jobs WHERE {due}{skip} {order} LIMIT 1",
-                (queue, now, *taken),
-            )
+            found = run(conn, table.NEXT_LEADER, queue=queue, now=now, taken=table.dumps(taken))
             if not found:
                 break
             leader_id, worker, group_key = found[0]
@@ -513,14 +338,17 @@ class JobQueue:
             taken.append(leader_id)
             limit = group_limits.get(worker, group_limit)
             if group_key is not None and limit > 1:
-                skip = f" AND id NOT IN ({', '.join('?' for _ in taken)})"
                 more = [
                     row[0]
-                    for row in _q(
+                    for row in run(
                         conn,
-                        f"SELECT id FROM jobs WHERE {due} AND worker = ? AND group_key = ?"
-                        f"{skip} {order} LIMIT ?",
-                        (queue, now, worker, group_key, *taken, limit - 1),
+                        table.GROUP_MATES,
+                        queue=queue,
+                        now=now,
+                        worker=worker,
+                        group_key=group_key,
+                        taken=table.dumps(taken),
+                        limit=limit - 1,
                     )
                 ]
                 ids += more
@@ -529,29 +357,46 @@ class JobQueue:
         return plan
 
     # -- outcomes ---------------------------------------------------------------------------
+    @staticmethod
+    def _get(conn: PoolProxiedConnection, job_id: int) -> JobRecord:
+        rows = run(conn, table.GET, id=job_id)
+        if not rows:
+            raise NotFoundError(f"job {job_id} does not exist")
+        return table.decode(rows[0])
+
+    @staticmethod
+    def _transition(
+        conn: PoolProxiedConnection, job: JobRecord, target: str, **changes: Any
+    ) -> JobRecord:
+        """THE way one job changes state (besides the bulk statements of queue/table.py, built
+        from the same table): checked against TRANSITIONS, written only if the row is still
+        in the state it was read in."""
+        check_transition(job.id, job.state, target)
+        new = dataclasses.replace(job, state=target, **changes)
+        values = {name: getattr(new, name) for name in table.MUTABLE}
+        values["errors"], values["meta"] = table.dumps(new.errors), table.dumps(new.meta)
+        rows = run(conn, table.TRANSITION, id=job.id, from_state=job.state, **values)
+        if not rows:  # (impossible: the row was read in this BEGIN IMMEDIATE transaction)
+            raise IllegalTransition(f"job {job.id} changed while it was becoming {target}")
+        return table.decode(rows[0])
+
     def _change(
         self,
         job_id: int,
-        from_states: Sequence[str],
-        values: Callable[[JobRecord, float], dict[str, Any]],
+        acts_on: Sequence[str],
         what: str,
+        change: Callable[[JobRecord, float], tuple[str, dict[str, Any]]],
     ) -> JobRecord | None:
+        """Apply `change(job, now)` -> (target state, other columns) to a job in `acts_on`;
+        None (nothing written) for a job in another state: a late or stale request."""
         now = self._clock()
-        with self.write() as s:
-            row = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
-            if row is None:
-                raise NotFoundError(f"job {job_id} does not exist")
-            current = _record(row)
-            if current.state not in from_states:
-                log.info("job %s is %s, not %s: %s ignored", job_id, current.state, what, what)
+        with self._conn() as conn:
+            job = self._get(conn, job_id)
+            if job.state not in acts_on:
+                log.info("job %s is %s: %s ignored", job_id, job.state, what)
                 return None
-            new = s.execute(
-                update(JOBS)
-                .where(JOBS.c.id == job_id)
-                .values(**values(current, now))
-                .returning(*JOBS.c)
-            ).one()
-        return _record(new)
+            target, changes = change(job, now)
+            return self._transition(conn, job, target, **changes)
 
     @staticmethod
     def _error_entry(
@@ -566,35 +411,24 @@ class JobQueue:
         """executing → completed. None (and nothing changes) if the job is not executing."""
         now = self._clock()
         with self._conn() as conn:
-            rows = _q(
-                conn,
-                "UPDATE jobs SET state = 'completed', completed_at = ? "
-                f"WHERE id = ? AND state = 'executing' RETURNING {_COLUMNS_SQL}",
-                (now, job_id),
-            )
+            rows = run(conn, table.COMPLETE, id=job_id, now=now)
             if not rows:
-                found = _q(conn, "SELECT state FROM jobs WHERE id = ?", (job_id,))
-                if not found:
-                    raise NotFoundError(f"job {job_id} does not exist")
-                state = found[0][0]
+                state = self._get(conn, job_id).state
                 log.info("job %s is %s, not executing: completion ignored", job_id, state)
                 return None
-        return _record_raw(rows[0])
+        return table.decode(rows[0])
 
     def fail(self, job_id: int, message: str, kind: str | None = None) -> JobRecord | None:
         """executing → retryable after backoff, or discarded when out of attempts."""
 
-        def values(job: JobRecord, now: float) -> dict[str, Any]:
+        def change(job: JobRecord, now: float) -> tuple[str, dict[str, Any]]:
             errors = self._error_entry(job, now, message, kind)
             if job.attempt >= job.max_attempts:
-                return {"state": "discarded", "discarded_at": now, "errors": errors}
-            return {
-                "state": "retryable",
-                "scheduled_at": now + backoff_seconds(job.attempt, self._rng, self.backoff_base()),
-                "errors": errors,
-            }
+                return DISCARDED, {"discarded_at": now, "errors": errors}
+            delay = backoff_seconds(job.attempt, self._rng, self.backoff_base())
+            return RETRYABLE, {"scheduled_at": now + delay, "errors": errors}
 
-        record = self._change(job_id, ("executing",), values, "failure")
+        record = self._change(job_id, (EXECUTING,), "failure", change)
         if record is not None:
             log.info(
                 "job %s failed (attempt %d/%d, %s): %s",
@@ -602,7 +436,7 @@ class JobQueue:
                 record.attempt,
                 record.max_attempts,
                 kind or "error",
-                "discarded" if record.state == "discarded" else "will retry",
+                "discarded" if record.state == DISCARDED else "will retry",
             )
         return record
 
@@ -610,7 +444,7 @@ class JobQueue:
         """executing → scheduled in `seconds`; the attempt is given back."""
         Snooze(seconds, reason)  # validates
 
-        def values(job: JobRecord, now: float) -> dict[str, Any]:
+        def change(job: JobRecord, now: float) -> tuple[str, dict[str, Any]]:
             meta = dict(job.meta)
             meta["snoozed"] = int(meta.get("snoozed", 0)) + 1
             if reason:
@@ -618,38 +452,31 @@ class JobQueue:
                 per_reason = dict(meta.get("snoozed_for") or {})
                 per_reason[reason] = int(per_reason.get(reason, 0)) + 1
                 meta["snoozed_for"] = per_reason
-            return {
-                "state": "scheduled" if seconds > 0 else "available",
+            return SCHEDULED if seconds > 0 else AVAILABLE, {
                 "scheduled_at": now + seconds,
                 "attempt": max(job.attempt - 1, 0),
                 "meta": meta,
             }
 
-        return self._change(job_id, ("executing",), values, "snooze")
+        return self._change(job_id, (EXECUTING,), "snooze", change)
 
     def discard(self, job_id: int, reason: str, kind: str | None = None) -> JobRecord | None:
         """Give up on a waiting or executing job; it is never retried (unless `retry`)."""
 
-        def values(job: JobRecord, now: float) -> dict[str, Any]:
-            return {
-                "state": "discarded",
-                "discarded_at": now,
-                "errors": self._error_entry(job, now, reason, kind),
-            }
+        def change(job: JobRecord, now: float) -> tuple[str, dict[str, Any]]:
+            errors = self._error_entry(job, now, reason, kind)
+            return DISCARDED, {"discarded_at": now, "errors": errors}
 
-        return self._change(job_id, ACTIVE_STATES, values, "discard")
+        return self._change(job_id, ACTIVE_STATES, "discard", change)
 
     def cancel(self, job_id: int, reason: str) -> JobRecord | None:
         """Cancel a waiting or executing job (a late result of an executing one is ignored)."""
 
-        def values(job: JobRecord, now: float) -> dict[str, Any]:
-            return {
-                "state": "cancelled",
-                "cancelled_at": now,
-                "errors": self._error_entry(job, now, reason, "cancelled"),
-            }
+        def change(job: JobRecord, now: float) -> tuple[str, dict[str, Any]]:
+            errors = self._error_entry(job, now, reason, "cancelled")
+            return CANCELLED, {"cancelled_at": now, "errors": errors}
 
-        return self._change(job_id, ACTIVE_STATES, values, "cancel")
+        return self._change(job_id, ACTIVE_STATES, "cancel", change)
 
     def apply(self, job_id: int, result: Result) -> JobRecord | None:
         """Record a worker's result for an executing job."""
@@ -668,22 +495,8 @@ class JobQueue:
     def cancel_where(self, unique_key: str) -> int:
         """Cancel every waiting job with this unique_key; returns how many."""
         now = self._clock()
-        with self.write() as s:
-            ids = (
-                s.execute(
-                    select(JOBS.c.id).where(
-                        JOBS.c.unique_key == unique_key, JOBS.c.state.in_(WAITING_STATES)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if ids:
-                s.execute(
-                    update(JOBS)
-                    .where(JOBS.c.id.in_(ids))
-                    .values(state="cancelled", cancelled_at=now)
-                )
+        with self._conn() as conn:
+            ids = run(conn, table.CANCEL_WAITING, unique_key=unique_key, now=now)
         if ids:
             log.info("cancelled %d waiting job(s) for %s", len(ids), unique_key)
         return len(ids)
@@ -695,38 +508,25 @@ class JobQueue:
         or executing. Raises IllegalTransition for an executing, available or completed job.
         """
         now = self._clock()
-        with self.write() as s:
-            row = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
-            if row is None:
-                raise NotFoundError(f"job {job_id} does not exist")
-            job = _record(row)
-            if job.state not in RETRY_FROM_STATES:
-                raise IllegalTransition(f"job {job_id} is {job.state}: it can't be retried")
+        with self._conn() as conn:
+            job = self._get(conn, job_id)
+            if job.state == EXECUTING:  # the table lets a crash's orphan go back, not a retry
+                raise IllegalTransition(f"job {job_id} is executing: it can't be retried")
+            check_transition(job_id, job.state, AVAILABLE)
             if job.unique_key is not None and job.state in FINAL_STATES:
-                other = s.execute(
-                    select(JOBS.c.id).where(
-                        JOBS.c.unique_key == job.unique_key,
-                        JOBS.c.state.in_(ACTIVE_STATES),
-                        JOBS.c.id != job_id,
-                    )
-                ).first()
-                if other is not None:
-                    log.info("job %s not retried: job %s is active", job_id, other.id)
+                other = run(conn, table.OTHER_ACTIVE, unique_key=job.unique_key, id=job_id)
+                if other:
+                    log.info("job %s not retried: job %s is active", job_id, other[0][0])
                     return None
-            new = _record(
-                s.execute(
-                    update(JOBS)
-                    .where(JOBS.c.id == job_id)
-                    .values(
-                        state="available",
-                        attempt=0,
-                        scheduled_at=now,
-                        completed_at=None,
-                        discarded_at=None,
-                        cancelled_at=None,
-                    )
-                    .returning(*JOBS.c)
-                ).one()
+            new = self._transition(
+                conn,
+                job,
+                AVAILABLE,
+                attempt=0,
+                scheduled_at=now,
+                completed_at=None,
+                discarded_at=None,
+                cancelled_at=None,
             )
         log.info("job %s put back (was %s)", job_id, job.state)
         self.notify_inserted(new)
@@ -743,136 +543,89 @@ class JobQueue:
         rescued more than `max_rescues` times is discarded (it may be what crashes the app)."""
         now = self._clock()
         message = "the app stopped while this job was running"
-        with self.write() as s:
-            rows = s.execute(select(JOBS).where(JOBS.c.state == "executing")).all()
-            for row in rows:
-                job = _record(row)
+        with self._conn() as conn:
+            orphans = [table.decode(row) for row in run(conn, table.ORPHANS)]
+            for job in orphans:
                 errors = self._error_entry(job, now, message, "orphaned")
                 if refund_attempts:
                     meta = dict(job.meta)
                     meta["rescued"] = int(meta.get("rescued", 0)) + 1
                     if meta["rescued"] > max_rescues:
-                        values: dict[str, Any] = {
-                            "state": "discarded",
-                            "discarded_at": now,
-                            "errors": errors,
-                            "meta": meta,
-                        }
+                        self._transition(
+                            conn, job, DISCARDED, discarded_at=now, errors=errors, meta=meta
+                        )
                     else:
-                        values = {
-                            "state": "available",
-                            "scheduled_at": now,
-                            "errors": errors,
-                            "attempt": max(job.attempt - 1, 0),
-                            "meta": meta,
-                        }
+                        self._transition(
+                            conn,
+                            job,
+                            AVAILABLE,
+                            scheduled_at=now,
+                            errors=errors,
+                            attempt=max(job.attempt - 1, 0),
+                            meta=meta,
+                        )
                 elif job.attempt >= job.max_attempts:
-                    values = {"state": "discarded", "discarded_at": now, "errors": errors}
+                    self._transition(conn, job, DISCARDED, discarded_at=now, errors=errors)
                 else:
-                    values = {"state": "available", "scheduled_at": now, "errors": errors}
-                s.execute(update(JOBS).where(JOBS.c.id == job.id).values(**values))
-        if rows:
-            log.warning("rescued %d orphaned job(s) after an unclean stop", len(rows))
-        return len(rows)
+                    self._transition(conn, job, AVAILABLE, scheduled_at=now, errors=errors)
+        if orphans:
+            log.warning("rescued %d orphaned job(s) after an unclean stop", len(orphans))
+        return len(orphans)
 
     def prune(self, now: float | None = None) -> int:
         """Delete completed/discarded/cancelled jobs older than prune_after_days. Returns how
         many jobs were deleted. Also trims pacing and cron history."""
         now = self._clock() if now is None else now
         cutoff = now - float(self._settings.get("prune_after_days")) * 86400.0
-        finished_at = func.coalesce(JOBS.c.completed_at, JOBS.c.discarded_at, JOBS.c.cancelled_at)
-        with self.write() as s:
-            result = s.execute(
-                delete(JOBS).where(JOBS.c.state.in_(FINAL_STATES), finished_at < cutoff)
-            )
-            deleted = int(getattr(result, "rowcount", 0) or 0)
-            s.execute(delete(PACING_EVENTS).where(PACING_EVENTS.c.at < now - PACING_KEEP_S))
-            # Cron history older than the cutoff goes, but each entry's latest run stays: it
-            # is what tells the next start which slot was already run.
-            newest = (
-                select(CRON_RUNS.c.name, func.max(CRON_RUNS.c.scheduled_for).label("last"))
-                .group_by(CRON_RUNS.c.name)
-                .subquery()
-            )
-            keep = select(CRON_RUNS.c.id).join(
-                newest,
-                (CRON_RUNS.c.name == newest.c.name) & (CRON_RUNS.c.scheduled_for == newest.c.last),
-            )
-            s.execute(
-                delete(CRON_RUNS).where(
-                    CRON_RUNS.c.inserted_at < cutoff, CRON_RUNS.c.id.not_in(keep)
-                )
-            )
+        with self._conn() as conn:
+            deleted = len(run(conn, table.PRUNE_JOBS, cutoff=cutoff))
+            run(conn, table.PRUNE_PACING, before=now - PACING_KEEP_S)
+            run(conn, table.PRUNE_CRON, cutoff=cutoff)
         if deleted:
             log.info("pruned %d finished job(s)", deleted)
         return deleted
 
     # -- reading ----------------------------------------------------------------------------
+    def _read(self, statement: Statement, **given: Any) -> list[Any]:
+        with reading(self._db) as conn:
+            return run(conn, statement, **given)
+
     def counts(self, queue: str | None = None) -> dict[str, int]:
         """Jobs per state (every state present, zeros included)."""
-        query = select(JOBS.c.state, func.count()).group_by(JOBS.c.state)
-        if queue is not None:
-            query = query.where(JOBS.c.queue == queue)
-        with self._db.read() as s:
-            found = {state: int(n) for state, n in s.execute(query).all()}
+        found = {state: int(n) for state, n in self._read(table.COUNTS, queue=queue)}
         return {state: found.get(state, 0) for state in JOB_STATES}
 
     def counts_by_queue(self) -> dict[str, dict[str, int]]:
-        query = select(JOBS.c.queue, JOBS.c.state, func.count()).group_by(
-            JOBS.c.queue, JOBS.c.state
-        )
         out: dict[str, dict[str, int]] = {}
-        with self._db.read() as s:
-            for queue, state, n in s.execute(query).all():
-                out.setdefault(queue, dict.fromkeys(JOB_STATES, 0))[state] = int(n)
+        for queue, state, n in self._read(table.COUNTS_BY_QUEUE):
+            out.setdefault(queue, dict.fromkeys(JOB_STATES, 0))[state] = int(n)
         return out
 
     def next_scheduled_at(self, queue: str | None = None) -> float | None:
         """The earliest scheduled_at of a scheduled or retryable job (None: there is none)."""
-        query = select(func.min(JOBS.c.scheduled_at)).where(
-            JOBS.c.state.in_(("scheduled", "retryable"))
-        )
-        if queue is not None:
-            query = query.where(JOBS.c.queue == queue)
-        with self._db.read() as s:
-            value = s.execute(query).scalar()
+        if queue is None:
+            [(value,)] = self._read(table.NEXT_SCHEDULED, queue=None)
+        else:
+            [(value,)] = self._read(table.NEXT_SCHEDULED_IN, queue=queue)
         return None if value is None else float(value)
 
     def active_count(self, queues: Iterable[str] | None = None) -> int:
         """Jobs available, scheduled, retryable or executing (in these queues)."""
-        query = select(func.count()).where(JOBS.c.state.in_(ACTIVE_STATES))
-        if queues is not None:
-            query = query.where(JOBS.c.queue.in_(list(queues)))
-        with self._db.read() as s:
-            return int(s.execute(query).scalar_one())
+        names = None if queues is None else table.dumps(list(queues))
+        [(n,)] = self._read(table.ACTIVE_COUNT, queues=names)
+        return int(n)
 
     def has_due(self, queue: str) -> bool:
         """Is a job of this queue ready to run now?"""
-        now = self._clock()
-        with self._db.read() as s:
-            found = s.execute(
-                select(JOBS.c.id)
-                .where(
-                    JOBS.c.queue == queue,
-                    JOBS.c.state.in_(WAITING_STATES),
-                    JOBS.c.scheduled_at <= now,
-                )
-                .limit(1)
-            ).first()
-        return found is not None
+        return bool(self._read(table.HAS_DUE, queue=queue, now=self._clock()))
 
     def get(self, job_id: int) -> JobRecord | None:
-        with self._db.read() as s:
-            row = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
-        return None if row is None else _record(row)
+        rows = self._read(table.GET, id=job_id)
+        return table.decode(rows[0]) if rows else None
 
     def jobs_for(self, unique_key: str) -> list[JobRecord]:
         """Every job (any state) with this unique_key, oldest first."""
-        with self._db.read() as s:
-            rows = s.execute(
-                select(JOBS).where(JOBS.c.unique_key == unique_key).order_by(JOBS.c.id)
-            ).all()
-        return [_record(r) for r in rows]
+        return [table.decode(r) for r in self._read(table.JOBS_FOR, unique_key=unique_key)]
 
     def list_jobs(
         self,
@@ -882,10 +635,6 @@ class JobQueue:
         limit: int = 200,
     ) -> list[JobRecord]:
         """Most recent jobs first (for views and support)."""
-        query = select(JOBS).order_by(JOBS.c.id.desc()).limit(limit)
-        if queue is not None:
-            query = query.where(JOBS.c.queue == queue)
-        if states is not None:
-            query = query.where(JOBS.c.state.in_(list(states)))
-        with self._db.read() as s:
-            return [_record(r) for r in s.execute(query).all()]
+        wanted = None if states is None else table.dumps(list(states))
+        rows = self._read(table.LIST, queue=queue, states=wanted, limit=limit)
+        return [table.decode(r) for r in rows]

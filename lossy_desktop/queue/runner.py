@@ -27,6 +27,7 @@ from lossy_desktop.core.settings import SPECS, Settings
 from lossy_desktop.queue.cron import CronSchedule
 from lossy_desktop.queue.jobs import JobQueue, JobRecord
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
+from lossy_desktop.queue.states import RETRYABLE
 
 log = logging.getLogger("lossy.queue")
 
@@ -479,7 +480,7 @@ class Runner:
         if isinstance(result, Ok):
             event = JobEvent.of("completed", record, now)
         elif isinstance(result, Error):
-            kind = "retrying" if record.state == "retryable" else "discarded"
+            kind = "retrying" if record.state == RETRYABLE else "discarded"
             event = JobEvent.of(
                 kind,
                 record,
@@ -501,7 +502,7 @@ class Runner:
             event = JobEvent.of("cancelled", record, now, error=result.reason)
         else:  # apply() turned an unknown value into a failure
             event = JobEvent.of(
-                "retrying" if record.state == "retryable" else "discarded",
+                "retrying" if record.state == RETRYABLE else "discarded",
                 record,
                 now,
                 error=record.last_error,

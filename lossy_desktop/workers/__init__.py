@@ -68,12 +68,13 @@ def recover_interrupted(services: Services) -> int:
     rescued = services.queue.rescue_orphans(refund_attempts=True)
     stopped = stop_orphaned_browsers(services)
     stopped += release_orphaned_browserbase_sessions(services)
+    from lossy_desktop.queue.states import WAITING_STATES
     from lossy_desktop.workers.scheduling import note_key
 
     fixed = 0
     for view in services.notes.list(status="posting"):
         jobs = services.queue.jobs_for(note_key(view.id))
-        waiting = [j for j in jobs if j.state in ("available", "scheduled", "retryable")]
+        waiting = [j for j in jobs if j.state in WAITING_STATES]
         if waiting:
             services.notes.mark_retrying(
                 view.id,

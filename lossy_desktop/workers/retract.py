@@ -219,14 +219,14 @@ def recover_retracts(services: Services) -> int:
     """Start-up after a crash: a note left `removing` whose job will not run again (given up,
     or lost) goes back to posted with a plain reason, so it can be retracted again; one whose job
     still waits stays removing. Returns how many notes were put back."""
-    from lossy_desktop.workers.scheduling import WAITING_STATES
+    from lossy_desktop.queue.states import ACTIVE_STATES
 
     fixed = 0
     for view in services.notes.list(status="posted"):
         if not view.removing:
             continue
         jobs = services.queue.jobs_for(retract_key(view.id))
-        if any(j.state in (*WAITING_STATES, "executing") for j in jobs):
+        if any(j.state in ACTIVE_STATES for j in jobs):
             continue
         services.notes.mark_retract_failed(
             view.id,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lossy_desktop.core.models import Job
+from lossy_desktop.queue.states import WAITING_STATES
 
 if TYPE_CHECKING:
     from lossy_desktop.queue.jobs import JobQueue
@@ -25,7 +26,6 @@ log = logging.getLogger("lossy.workers")
 POST_NOTE_WORKER = "post_note"
 POST_NOTE_QUEUE = "automation"
 AUTO_UNIQUE_PERIOD_S = 60.0
-WAITING_STATES = ("available", "scheduled", "retryable")
 
 
 def note_key(note_id: int) -> str:

@@ -30,6 +30,12 @@ for var in (
     os.environ.pop(var, None)
 
 from display import start_xvfb  # noqa: E402
+from fixtures import (  # noqa: E402, F401  (shared fixtures, registered here)
+    bb_env,
+    engine,
+    memory_keyring,
+    on_sandbox,
+)
 from strict_skips import (  # noqa: E402, F401  (hooks: a skip fails a strict run, see there)
     pytest_collectreport,
     pytest_runtest_makereport,
@@ -306,3 +312,4 @@ def person(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Person:
     monkeypatch.setenv("DISPLAY", xvfb_display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     return Person(xvfb_display)
+

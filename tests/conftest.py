@@ -183,6 +183,7 @@ class BrowserTreeWatch:
         self.pids: set[int] = set()
         self.listening: list[tuple[int, str, int]] = []
         self.cmdlines: dict[int, list[str]] = {}
+        self.parents: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="browser-tree-watch", daemon=True)
 
@@ -194,6 +195,7 @@ class BrowserTreeWatch:
                     continue
                 self.pids.add(proc.pid)
                 self.cmdlines[proc.pid] = list(cmdline)  # the latest (after an exec)
+                self.parents[proc.pid] = proc.ppid()
                 for conn in proc.net_connections(kind="tcp"):
                     if conn.status == psutil.CONN_LISTEN and conn.laddr:
                         self.listening.append((proc.pid, conn.laddr.ip, conn.laddr.port))
@@ -214,8 +216,16 @@ class BrowserTreeWatch:
         self._thread.join(10)
 
     def main_cmdlines(self) -> list[list[str]]:
-        """Command lines of the browser processes themselves (not renderers or helpers)."""
-        return [c for c in self.cmdlines.values() if not any(a.startswith("--type=") for a in c)]
+        """Command lines of the browser processes themselves (not renderers or helpers): no
+        --type=, and not started by one of the watched processes. (A child the browser forks
+        carries the browser's command line until it execs; sampled in that moment, then exec'd
+        into another program, it would otherwise pass for a second browser.)"""
+        return [
+            c
+            for pid, c in self.cmdlines.items()
+            if not any(a.startswith("--type=") for a in c)
+            and self.parents.get(pid) not in self.pids
+        ]
 
 
 @pytest.fixture

@@ -17,7 +17,12 @@ echo "== ruff check"; .venv/bin/ruff check . || status=1
 echo "== ruff format --check"; .venv/bin/ruff format --check . || status=1
 echo "== mypy"; .venv/bin/mypy || status=1
 echo "== pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two workers (pytest-xdist): most tests wait on browsers, pages and subprocesses rather than
+# compute, so two side by side fit two cores. --dist loadfile keeps each module's tests together
+# and in order on one worker (its module-scoped browsers and servers start once); the modules go
+# out in collection order (--no-loadscope-reorder: not largest first), where tests/conftest.py
+# puts the longest ones first. `-n 0` (after the other arguments) runs in one process.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder "$@"
 rc=$?
 if [ $rc -eq 5 ]; then
   echo "pytest collected no tests: that is a failure"

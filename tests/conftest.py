@@ -30,6 +30,12 @@ for var in (
     os.environ.pop(var, None)
 
 from display import start_xvfb  # noqa: E402
+from fixtures import (  # noqa: E402, F401  (shared fixtures, registered here)
+    bb_env,
+    engine,
+    memory_keyring,
+    on_sandbox,
+)
 from strict_skips import (  # noqa: E402, F401  (hooks: a skip fails a strict run, see there)
     pytest_collectreport,
     pytest_runtest_makereport,
@@ -177,6 +183,7 @@ class BrowserTreeWatch:
         self.pids: set[int] = set()
         self.listening: list[tuple[int, str, int]] = []
         self.cmdlines: dict[int, list[str]] = {}
+        self.parents: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="browser-tree-watch", daemon=True)
 
@@ -188,6 +195,7 @@ class BrowserTreeWatch:
                     continue
                 self.pids.add(proc.pid)
                 self.cmdlines[proc.pid] = list(cmdline)  # the latest (after an exec)
+                self.parents[proc.pid] = proc.ppid()
                 for conn in proc.net_connections(kind="tcp"):
                     if conn.status == psutil.CONN_LISTEN and conn.laddr:
                         self.listening.append((proc.pid, conn.laddr.ip, conn.laddr.port))
@@ -208,8 +216,16 @@ class BrowserTreeWatch:
         self._thread.join(10)
 
     def main_cmdlines(self) -> list[list[str]]:
-        """Command lines of the browser processes themselves (not renderers or helpers)."""
-        return [c for c in self.cmdlines.values() if not any(a.startswith("--type=") for a in c)]
+        """Command lines of the browser processes themselves (not renderers or helpers): no
+        --type=, and not started by one of the watched processes. (A child the browser forks
+        carries the browser's command line until it execs; sampled in that moment, then exec'd
+        into another program, it would otherwise pass for a second browser.)"""
+        return [
+            c
+            for pid, c in self.cmdlines.items()
+            if not any(a.startswith("--type=") for a in c)
+            and self.parents.get(pid) not in self.pids
+        ]
 
 
 @pytest.fixture
@@ -306,3 +322,24 @@ def person(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Person:
     monkeypatch.setenv("DISPLAY", xvfb_display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     return Person(xvfb_display)
+
+
+# -- order: the longest modules first ----------------------------------------------------------
+# scripts/test.sh runs the suite on two workers (pytest-xdist, --dist loadfile: a module's tests
+# stay together, in their order, on one worker) that take the modules in collection order.
+# Starting the longest ones first lets both workers finish together instead of one of them
+# starting the fault soak last. Only the order of whole modules changes; measured with
+# `--durations`, longest first.
+LONGEST_MODULES = (
+    "tests/reliability/test_fault_soak.py",
+    "tests/reliability/test_crash.py",
+    "tests/reliability/test_secrets.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_MODULES.index(path) if path in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)  # stable: the order inside each module and of the rest stays

@@ -288,12 +288,6 @@ def test_browser_that_dies_at_start_is_reported(tmp_path: Path):
 # ---------------------------------------------------------------------------- over a pipe
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[AutomationEngine]:
-    with AutomationEngine() as eng:
-        yield eng
-
-
 async def _webdriver_and_tree(pipe: chromium.PipeBrowser) -> tuple[Any, list[psutil.Process]]:
     page = pipe.context.pages[0]
     await page.set_content("<p>hello</p>")

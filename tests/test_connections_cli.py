@@ -6,7 +6,6 @@ login window itself is tested under Xvfb in test_local_login_window.py) and the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,6 @@ def cli(data_dir: Path, sandbox: Any, monkeypatch: pytest.MonkeyPatch, capsys: A
         return code, out, err
 
     return run
-
-
-@pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    with AutomationEngine() as eng:
-        yield eng
 
 
 def _connection(data_dir: Path, platform: str) -> Any:

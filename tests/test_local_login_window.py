@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +33,10 @@ ACCOUNT = "alice"
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
-def on_sandbox(services: Services, sandbox: Any) -> Services:
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("provider", "local")
-    services.settings.set("automation_rate_allowed", 1000)
-    return services
+def on_sandbox(on_sandbox: Services) -> Services:
+    """The shared on_sandbox, with the local provider."""
+    on_sandbox.settings.set("provider", "local")
+    return on_sandbox
 
 
 def test_login_window_is_an_ordinary_browser_that_sign_in_accepts(

@@ -4,46 +4,24 @@ headless Chromium (local provider, the connection's own profile), end to end."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures import connect_on_sandbox
 
+from lossy_desktop.automation.agents import Timeouts
 from lossy_desktop.automation.agents.base import CHALLENGE_WHAT
-from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.automation.errors import AutomationError
 from lossy_desktop.cli import main
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner
-from lossy_desktop.workers.connect import connect_with_login_form
 from lossy_desktop.workers.keep_alive import KeepAliveWorker
 from lossy_desktop.workers.scheduling import note_key
 
 pytestmark = pytest.mark.browser
 
 ACCOUNT = "Reviewer One"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
-def wired(services, sandbox):
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("automation_rate_allowed", 1000)
-    return services
-
-
-def connect(services, engine, sandbox, platform: str) -> None:
-    state = connect_with_login_form(
-        services, engine, platform, login_url=sandbox.login_url(platform), account=ACCOUNT
-    )
-    assert state.logged_in
 
 
 def probe(services, capsys, *args: str) -> tuple[int, str]:
@@ -56,8 +34,13 @@ def probe_json(services, capsys, *args: str) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out)
 
 
-def run_queue(services, engine) -> None:
-    runner = build_runner(services, engine)
+# A challenge page never shows the login signs or the comment box the agent waits for: those
+# tests are about what the app makes of the page, not how long it waits before looking.
+SHORT_WAITS = Timeouts(element_s=3.0)
+
+
+def run_queue(services, engine, timeouts: Timeouts | None = None) -> None:
+    runner = build_runner(services, engine, timeouts=timeouts)
     try:
         runner.run_until_idle(timeout=180)
     finally:
@@ -69,11 +52,11 @@ def groups(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_probe_of_a_logged_in_video_finds_everything_and_posts_nothing(
-    wired, sandbox, engine, capsys
+    on_sandbox, sandbox, engine, capsys
 ) -> None:
-    connect(wired, engine, sandbox, "youtube")
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube")
     sandbox.add_comment("youtube", "vid1", "0:05 — someone else's note")
-    code, out = probe(wired, capsys, "youtube", sandbox.video_url("youtube", "vid1"))
+    code, out = probe(on_sandbox, capsys, "youtube", sandbox.video_url("youtube", "vid1"))
     assert code == 0, out
     assert f"logged in as {ACCOUNT}" in out
     assert "comments:   open" in out
@@ -89,18 +72,18 @@ def test_probe_of_a_logged_in_video_finds_everything_and_posts_nothing(
     ):
         assert line in out
     shot = out.split("screenshot: ")[1].split("\n")[0]
-    assert Path(shot).is_file() and Path(shot).parent == wired.data.artifacts
+    assert Path(shot).is_file() and Path(shot).parent == on_sandbox.data.artifacts
     assert Path(shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "everything needed to post was found (exit 0)" in out
     # Nothing was posted; the connection is as it was.
     assert [c["text"] for c in sandbox.comments("youtube")] == ["0:05 — someone else's note"]
-    assert wired.connections.get("youtube").status == "active"
+    assert on_sandbox.connections.get("youtube").status == "active"
 
 
-def test_probe_json_shape(wired, sandbox, engine, capsys) -> None:
-    connect(wired, engine, sandbox, "vimeo")
+def test_probe_json_shape(on_sandbox, sandbox, engine, capsys) -> None:
+    connect_on_sandbox(on_sandbox, engine, sandbox, "vimeo")
     sandbox.add_comment("vimeo", "42", "0:07 — earlier")
-    code, report = probe_json(wired, capsys, "vimeo", sandbox.video_url("vimeo", "42"))
+    code, report = probe_json(on_sandbox, capsys, "vimeo", sandbox.video_url("vimeo", "42"))
     assert code == 0 and report["exit_code"] == 0 and report["ok"] is True
     assert set(report) == {
         "platform",
@@ -124,7 +107,7 @@ def test_probe_json_shape(wired, sandbox, engine, capsys) -> None:
     assert report["comments"] == "open" and report["challenge"] is None
     assert report["table"] == {
         "source": "shipped",
-        "path": str(wired.data.selectors / "vimeo.json"),
+        "path": str(on_sandbox.data.selectors / "vimeo.json"),
         "groups": [],
         "error": None,
         "confirmed": True,
@@ -146,8 +129,10 @@ def test_probe_json_shape(wired, sandbox, engine, capsys) -> None:
 
 
 @pytest.mark.parametrize("case", ["logged_out", "comments_off", "changed_markup"])
-def test_probe_reports_what_is_missing_and_exits_1(wired, sandbox, engine, capsys, case) -> None:
-    connect(wired, engine, sandbox, "youtube")
+def test_probe_reports_what_is_missing_and_exits_1(
+    on_sandbox, sandbox, engine, capsys, case
+) -> None:
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube")
     sandbox.add_comment("youtube", "vid2", "0:03 — there")
     if case == "logged_out":
         sandbox.logout("youtube")
@@ -156,7 +141,7 @@ def test_probe_reports_what_is_missing_and_exits_1(wired, sandbox, engine, capsy
     else:
         sandbox.set_fault("youtube", "changed_selectors", variant="ids_and_roles")
     code, report = probe_json(
-        wired, capsys, "youtube", sandbox.video_url("youtube", "vid2"), "--wait", "1.5"
+        on_sandbox, capsys, "youtube", sandbox.video_url("youtube", "vid2"), "--wait", "1.5"
     )
     assert code == 1 and report["ok"] is False and report["exit_code"] == 1
     by = groups(report)
@@ -189,16 +174,16 @@ CHANGED_YOUTUBE_OVERRIDE = {
 
 
 def test_an_override_file_mends_a_changed_page_for_the_probe_and_for_posting(
-    wired, sandbox, engine, capsys
+    on_sandbox, sandbox, engine, capsys
 ) -> None:
-    connect(wired, engine, sandbox, "youtube")
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube")
     sandbox.set_fault("youtube", "changed_selectors", variant="ids_and_roles")
     sandbox.add_comment("youtube", "vid3", "0:01 — first")
     url = sandbox.video_url("youtube", "vid3")
-    path = wired.data.selectors / "youtube.json"
+    path = on_sandbox.data.selectors / "youtube.json"
     path.write_text(json.dumps(CHANGED_YOUTUBE_OVERRIDE))
 
-    code, report = probe_json(wired, capsys, "youtube", url, "--wait", "3")
+    code, report = probe_json(on_sandbox, capsys, "youtube", url, "--wait", "3")
     assert code == 0, report["problems"]
     assert report["table"]["source"] == "override" and report["table"]["path"] == str(path)
     assert report["table"]["groups"] == [
@@ -213,14 +198,14 @@ def test_an_override_file_mends_a_changed_page_for_the_probe_and_for_posting(
     assert groups(report)["editor"]["selector"] == "css=#yc7-editor-id"
 
     # The posting worker uses the same table: the note is posted once, with its timecode.
-    note = wired.notes.create(
+    note = on_sandbox.notes.create(
         validate_note(
             {"platform": "youtube", "video_url": url, "timestamp_seconds": 9, "text": "Mended"},
-            wired.settings,
+            on_sandbox.settings,
         )
     )
-    run_queue(wired, engine)
-    view = wired.notes.get(note.id)
+    run_queue(on_sandbox, engine)
+    view = on_sandbox.notes.get(note.id)
     assert view.status == "posted", (view.error_kind, view.error)
     mine = [c for c in sandbox.comments("youtube", "vid3") if c["author"] == ACCOUNT]
     assert [c["text"] for c in mine] == ["0:09 — Mended"]
@@ -228,7 +213,7 @@ def test_an_override_file_mends_a_changed_page_for_the_probe_and_for_posting(
 
     # A broken override: said clearly (the file, what is wrong), the shipped table is used.
     path.write_text('{"editor": [{"css": "#yc7-editor-id"}], "submitt": []}')
-    code, out = probe(wired, capsys, "youtube", url, "--wait", "1")
+    code, out = probe(on_sandbox, capsys, "youtube", url, "--wait", "1")
     assert code == 2
     assert f"REFUSED:    {path}: unknown group 'submitt'" in out
     assert "selectors:  the shipped table" in out
@@ -247,11 +232,11 @@ CHALLENGES = [
 
 @pytest.mark.parametrize(("platform", "variant", "group"), CHALLENGES)
 def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connection(
-    wired, sandbox, engine, platform, variant, group
+    on_sandbox, sandbox, engine, platform, variant, group
 ) -> None:
-    connect(wired, engine, sandbox, platform)
+    connect_on_sandbox(on_sandbox, engine, sandbox, platform)
     sandbox.set_fault(platform, "site_challenge", variant=variant)
-    note = wired.notes.create(
+    note = on_sandbox.notes.create(
         validate_note(
             {
                 "platform": platform,
@@ -259,17 +244,17 @@ def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connect
                 "timestamp_seconds": 4,
                 "text": "Blocked",
             },
-            wired.settings,
+            on_sandbox.settings,
         )
     )
-    run_queue(wired, engine)
-    view = wired.notes.get(note.id)
+    run_queue(on_sandbox, engine, SHORT_WAITS)
+    view = on_sandbox.notes.get(note.id)
     assert view.status == "ghost" and view.held, (view.status, view.error_kind, view.error)
     assert view.error_kind == "site_challenge"
     assert "confirm it's you" in view.error and "reconnect" in view.error
-    jobs = wired.queue.jobs_for(note_key(note.id))
+    jobs = on_sandbox.queue.jobs_for(note_key(note.id))
     assert [(j.state, j.attempt) for j in jobs] == [("discarded", 1)]  # never retried
-    connection = wired.connections.get(platform)
+    connection = on_sandbox.connections.get(platform)
     assert connection.status == "expired"
     assert connection.error and f"{CHALLENGE_WHAT[group]} instead of its page" in connection.error
     assert sandbox.comments(platform) == []
@@ -277,32 +262,32 @@ def test_a_challenge_page_holds_the_note_without_retries_and_expires_the_connect
     assert fault["hits"] >= 1
 
 
-def test_probe_names_the_challenge_page(wired, sandbox, engine, capsys) -> None:
-    connect(wired, engine, sandbox, "youtube")
+def test_probe_names_the_challenge_page(on_sandbox, sandbox, engine, capsys) -> None:
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube")
     sandbox.set_fault("youtube", "site_challenge", variant="unusual_traffic")
-    code, report = probe_json(wired, capsys, "youtube", sandbox.video_url("youtube", "v5"))
+    code, report = probe_json(on_sandbox, capsys, "youtube", sandbox.video_url("youtube", "v5"))
     assert code == 1
     assert report["http_status"] == 429
     assert report["challenge"]["kind"] == "traffic_check"
     assert "unusual traffic" in report["challenge"]["message"]
     assert groups(report)["traffic_check"]["status"] == "present"
     assert report["challenge"]["message"] in report["problems"]
-    assert wired.connections.get("youtube").status == "active"  # the probe only looks
+    assert on_sandbox.connections.get("youtube").status == "active"  # the probe only looks
 
 
 def test_a_challenge_on_the_home_page_is_site_challenge_for_verify_and_keep_alive(
-    wired, sandbox, engine, capsys
+    on_sandbox, sandbox, engine, capsys
 ) -> None:
-    connect(wired, engine, sandbox, "youtube")
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube")
     sandbox.set_fault("youtube", "site_challenge", variant="consent")
-    code = main(["--data-dir", str(wired.data.root), "connections", "verify", "youtube"])
+    code = main(["--data-dir", str(on_sandbox.data.root), "connections", "verify", "youtube"])
     assert code == 1
     err = capsys.readouterr().err
     assert "YouTube shows a cookie consent page instead of its page" in err
     assert "consent.youtube.com/m" in err  # where it was, without the query
 
-    visited = KeepAliveWorker(wired, engine)
+    visited = KeepAliveWorker(on_sandbox, engine)
     with pytest.raises(AutomationError) as caught:
-        visited.visit(wired.connections.get("youtube"))
+        visited.visit(on_sandbox.connections.get("youtube"))
     assert caught.value.kind == "site_challenge" and caught.value.holds
     assert caught.value.connection_status == "expired"

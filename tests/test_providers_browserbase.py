@@ -38,20 +38,6 @@ class Conn:
     local_profile_path: str | None = None
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[AutomationEngine]:
-    with AutomationEngine() as eng:
-        yield eng
-
-
-@pytest.fixture
-def bb_env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The SDK pointed at the fake through BROWSERBASE_BASE_URL, the key in the environment."""
-    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
-    return sandbox
-
-
 @pytest.fixture
 def provider(bb_env: Any, fake_services: Any) -> BrowserbaseProvider:
     prov = provider_for(Conn(), fake_services.settings, fake_services.data)

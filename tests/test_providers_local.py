@@ -16,7 +16,6 @@ import psutil
 import pytest
 
 from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
-from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.automation.errors import AutomationError
 from lossy_desktop.automation.providers import provider_for, session_scope
 from lossy_desktop.automation.providers.local import LocalProvider
@@ -71,12 +70,6 @@ def site() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[AutomationEngine]:
-    with AutomationEngine() as eng:
-        yield eng
 
 
 @pytest.fixture

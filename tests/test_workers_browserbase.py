@@ -4,18 +4,17 @@ links to its replay; sessions left running by a crash are released at start-up."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fixtures import connect_on_sandbox
 
 from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.automation.providers import provider_for
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner, recover_interrupted
-from lossy_desktop.workers.connect import connect_with_login_form
 from lossy_desktop.workers.scheduling import note_key
 
 try:
@@ -27,32 +26,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
-def wired(services: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("automation_rate_allowed", 1000)
-    services.settings.set("provider", "browserbase")
-    return services
+def wired(on_sandbox: Any, bb_env: Any) -> Any:
+    on_sandbox.settings.set("provider", "browserbase")
+    return on_sandbox
 
 
 def _connect(services: Any, engine: AutomationEngine, sandbox: Any, platform: str) -> None:
-    state = connect_with_login_form(
-        services,
-        engine,
-        platform,
-        login_url=sandbox.login_url(platform),
-        account="Reviewer One",
-        provider="browserbase",
-    )
-    assert state.logged_in
+    connect_on_sandbox(services, engine, sandbox, platform, provider="browserbase")
 
 
 def _note(services: Any, sandbox: Any, platform: str, video: str, seconds: int, text: str) -> Any:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
+from fixtures import connect_on_sandbox
 from sqlalchemy import select
 
-from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.core.clock import FakeClock
 from lossy_desktop.core.models import PacingEvent
 from lossy_desktop.core.notes import validate_note
@@ -20,7 +20,6 @@ from lossy_desktop.queue import JobEvent
 from lossy_desktop.queue.pacing import PACED, pacing_wait
 from lossy_desktop.services import Services
 from lossy_desktop.workers import build_runner
-from lossy_desktop.workers.connect import connect_with_login_form
 from lossy_desktop.workers.scheduling import note_key
 
 pytestmark = pytest.mark.browser
@@ -45,27 +44,10 @@ class Events:
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
-def bb(services: Services, sandbox, engine, monkeypatch: pytest.MonkeyPatch) -> Services:
+def bb(services: Services, bb_env, engine) -> Services:
     """A YouTube connection on the fake Browserbase, logged in."""
-    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
-    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
-    services.settings.set("platform_base", sandbox.base_url)
-    state = connect_with_login_form(
-        services,
-        engine,
-        "youtube",
-        login_url=sandbox.login_url("youtube"),
-        account=ACCOUNT,
-        provider="browserbase",
-    )
-    assert state.logged_in
+    services.settings.set("platform_base", bb_env.base_url)
+    connect_on_sandbox(services, engine, bb_env, "youtube", ACCOUNT, provider="browserbase")
     return services
 
 
@@ -232,10 +214,7 @@ def test_default_pacing_on_an_injected_clock(data_dir, sandbox, engine):
     with Services.open(data_dir, clock=clock) as services:
         assert services.settings.get("comment_interval_s") == 6.0
         services.settings.set("platform_base", sandbox.base_url)
-        state = connect_with_login_form(
-            services, engine, "vimeo", login_url=sandbox.login_url("vimeo"), account=ACCOUNT
-        )
-        assert state.logged_in
+        connect_on_sandbox(services, engine, sandbox, "vimeo", ACCOUNT)
         sandbox.set_video("vimeo", "pace6", duration=600)
         fields = [
             {

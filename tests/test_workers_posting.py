@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
+from fixtures import connect_on_sandbox
 
-from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner, recover_interrupted
-from lossy_desktop.workers.connect import connect_with_login_form
 
 pytestmark = pytest.mark.browser
 
@@ -19,26 +17,9 @@ ACCOUNT = "Reviewer One"
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
-def wired(services, sandbox, engine):
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("automation_rate_allowed", 1000)
-    services.settings.set("comment_interval_s", 0)  # pacing: tests/test_workers_pacing.py
-    return services
-
-
-def connect(services, engine, sandbox, platform: str, account: str = ACCOUNT) -> None:
-    state = connect_with_login_form(
-        services, engine, platform, login_url=sandbox.login_url(platform), account=account
-    )
-    assert state.logged_in
-    assert services.connections.get(platform).status == "active"
+def wired(on_sandbox):
+    on_sandbox.settings.set("comment_interval_s", 0)  # pacing: tests/test_workers_pacing.py
+    return on_sandbox
 
 
 def add_note(services, sandbox, platform, video, seconds, text, confidence=0.9):
@@ -57,7 +38,7 @@ def test_queued_notes_are_posted_once_with_timecodes_and_permalinks(
     wired, sandbox, engine, platform
 ):
     services = wired
-    connect(services, engine, sandbox, platform)
+    connect_on_sandbox(services, engine, sandbox, platform)
     sandbox.set_video(platform, "vidA", duration=4000)
     notes = [
         add_note(services, sandbox, platform, "vidA", 83, "Audio drops here"),
@@ -96,7 +77,7 @@ def test_queued_notes_are_posted_once_with_timecodes_and_permalinks(
 
 def test_expired_login_holds_notes_and_reconnect_requeues(wired, sandbox, engine):
     services = wired
-    connect(services, engine, sandbox, "youtube")
+    connect_on_sandbox(services, engine, sandbox, "youtube")
     sandbox.logout("youtube")  # the platform ends the session: the profile's cookie is dead
     note = add_note(services, sandbox, "youtube", "vidC", 12, "Hold me")
     runner = build_runner(services, engine)
@@ -110,7 +91,7 @@ def test_expired_login_holds_notes_and_reconnect_requeues(wired, sandbox, engine
     assert services.connections.get("youtube").status in ("expired", "logged_out")
     assert sandbox.comments("youtube") == []
 
-    connect(services, engine, sandbox, "youtube")  # reconnect → held notes queue again
+    connect_on_sandbox(services, engine, sandbox, "youtube")  # reconnect → held notes queue again
     assert services.notes.get(note.id).queued
     runner = build_runner(services, engine)
     try:
@@ -124,7 +105,7 @@ def test_expired_login_holds_notes_and_reconnect_requeues(wired, sandbox, engine
 def test_comment_already_on_the_page_is_not_posted_twice(wired, sandbox, engine):
     """A crash between submit and save: the job runs again, finds the comment, records it."""
     services = wired
-    connect(services, engine, sandbox, "vimeo")
+    connect_on_sandbox(services, engine, sandbox, "vimeo")
     note = add_note(services, sandbox, "vimeo", "vidD", 61, "Already there")
     sandbox.add_comment("vimeo", "vidD", "1:01 — Already there", author=ACCOUNT)
     runner = build_runner(services, engine)
@@ -143,7 +124,7 @@ def test_a_post_the_browser_resent_ends_as_one_comment_and_the_note_says_so(wire
     """The platform stored the comment twice and the answer was lost: one attempt, one comment
     left, the first copy's permalink on the note, and the removal recorded on the note."""
     services = wired
-    connect(services, engine, sandbox, "vimeo")
+    connect_on_sandbox(services, engine, sandbox, "vimeo")
     sandbox.set_fault(
         "vimeo", "dropped_connection", on="post", after_commit=True, resent=True, count=1
     )
@@ -180,7 +161,7 @@ def test_note_past_the_end_of_the_video_fails_at_once_and_is_not_retried(wired, 
     from lossy_desktop.workers.scheduling import note_key
 
     services = wired
-    connect(services, engine, sandbox, "youtube")
+    connect_on_sandbox(services, engine, sandbox, "youtube")
     sandbox.set_video("youtube", "vidShort", duration=600)
     late = add_note(services, sandbox, "youtube", "vidShort", 3723, "After the end")
     fine = add_note(services, sandbox, "youtube", "vidShort", 83, "Inside the video")
@@ -202,7 +183,7 @@ def test_note_past_the_end_of_the_video_fails_at_once_and_is_not_retried(wired, 
 def test_each_note_is_saved_as_posted_the_moment_it_is_seen(wired, sandbox, engine):
     """In a batch, note 1 is already `posted` in the database while note 2 is being typed."""
     services = wired
-    connect(services, engine, sandbox, "air")
+    connect_on_sandbox(services, engine, sandbox, "air")
     first = add_note(services, sandbox, "air", "vidF", 10, "First of the batch")
     second = add_note(services, sandbox, "air", "vidF", 20, "Second of the batch")
     order: list[str] = []

@@ -4,15 +4,12 @@ really shows, and how many delete requests reached it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from fixtures import connect_on_sandbox
 
-from lossy_desktop.automation.engine import AutomationEngine
 from lossy_desktop.core.errors import IllegalTransition
 from lossy_desktop.core.notes import validate_note
 from lossy_desktop.workers import build_runner
-from lossy_desktop.workers.connect import connect_with_login_form
 from lossy_desktop.workers.retract import QUEUE, WORKER_NAME, queue_retract, retract_key
 
 pytestmark = pytest.mark.browser
@@ -20,23 +17,11 @@ pytestmark = pytest.mark.browser
 ACCOUNT = "Reviewer One"
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
 @pytest.fixture
-def wired(services, sandbox, engine):
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("automation_rate_allowed", 1000)
-    services.settings.set("retry_backoff_base_s", 0.2)
-    state = connect_with_login_form(
-        services, engine, "youtube", login_url=sandbox.login_url("youtube"), account=ACCOUNT
-    )
-    assert state.logged_in
-    return services
+def wired(on_sandbox, sandbox, engine):
+    on_sandbox.settings.set("retry_backoff_base_s", 0.2)
+    connect_on_sandbox(on_sandbox, engine, sandbox, "youtube", ACCOUNT)
+    return on_sandbox
 
 
 def cli(data_dir, capsys, *args: str) -> tuple[int, str, str]:

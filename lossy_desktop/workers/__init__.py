@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from lossy_desktop.automation.agents import Timeouts
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.queue.runner import Runner, Submit, Worker
     from lossy_desktop.services import Services
@@ -20,21 +21,29 @@ log = logging.getLogger("lossy.workers")
 KEEPALIVE_CRON = "keep_alive"
 
 
-def build_workers(services: Services, engine: AutomationEngine) -> list[Worker]:
+def build_workers(
+    services: Services, engine: AutomationEngine, *, timeouts: Timeouts | None = None
+) -> list[Worker]:
+    """The workers; `timeouts`: how long posting waits on a page (None: the agents' defaults;
+    tests whose point is a page that never shows an element set it short)."""
     # Imported here: they pull in Playwright, which commands that only read notes don't need.
     from lossy_desktop.workers.keep_alive import KeepAliveWorker
     from lossy_desktop.workers.post_note import PostNoteWorker
     from lossy_desktop.workers.retract import RetractCommentWorker
 
     return [
-        PostNoteWorker(services, engine),
+        PostNoteWorker(services, engine, timeouts=timeouts),
         RetractCommentWorker(services, engine),
         KeepAliveWorker(services, engine),
     ]
 
 
 def build_runner(
-    services: Services, engine: AutomationEngine, *, submit: Submit | None = None
+    services: Services,
+    engine: AutomationEngine,
+    *,
+    submit: Submit | None = None,
+    timeouts: Timeouts | None = None,
 ) -> Runner:
     """The runner with every worker and the keep-alive cron, after start-up recovery."""
     from lossy_desktop.queue.cron import CronEntry, CronSchedule
@@ -50,7 +59,7 @@ def build_runner(
     )
     return Runner(
         services.queue,
-        build_workers(services, engine),
+        build_workers(services, engine, timeouts=timeouts),
         services.settings,
         submit=submit,
         clock=services.clock,

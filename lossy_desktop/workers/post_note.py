@@ -40,7 +40,7 @@ from lossy_desktop.workers.locks import connection_lock
 if TYPE_CHECKING:
     from playwright.async_api import Playwright
 
-    from lossy_desktop.automation.agents import NoteToPost, PaceHook, PostOutcome
+    from lossy_desktop.automation.agents import NoteToPost, PaceHook, PostOutcome, Timeouts
     from lossy_desktop.automation.engine import AutomationEngine
     from lossy_desktop.core.connections import ConnectionView
     from lossy_desktop.core.notes import NoteView
@@ -67,9 +67,13 @@ class PostNoteWorker:
     group_limit = BATCH_LIMIT
     keep_session_max_wait_s = KEEP_SESSION_MAX_WAIT_S
 
-    def __init__(self, services: Services, engine: AutomationEngine) -> None:
+    def __init__(
+        self, services: Services, engine: AutomationEngine, *, timeouts: Timeouts | None = None
+    ) -> None:
         self.services = services
         self.engine = engine
+        self.timeouts = timeouts
+        """How long the agent waits on the page (None: the agents' defaults)."""
 
     # -- the queue's entry point -----------------------------------------------------------
     def perform(self, jobs: list[JobRecord], ctx: JobContext) -> dict[int, Result]:
@@ -225,7 +229,9 @@ class PostNoteWorker:
                 NoteToPost(note_id=v.id, text=v.text, timestamp_seconds=v.timestamp_seconds)
                 for v in views
             ]
-            agent = agent_for(connection.platform, selectors_dir=self.services.data.selectors)
+            agent = agent_for(
+                connection.platform, self.timeouts, selectors_dir=self.services.data.selectors
+            )
             outcomes = await agent.post(
                 session.page,
                 video_url,

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.qt_allow(r"(?i)vulkan", r"(?i)GPUInfo", r"(?i)dbus")
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
-
-
-@pytest.fixture
 def unreachable_url() -> str:
     """An address nothing listens on (a port bound, then closed): the browser's navigation
     fails at once with net::ERR_CONNECTION_REFUSED, as with no network."""
@@ -49,10 +41,10 @@ def unreachable_url() -> str:
 
 
 @pytest.fixture
-def on_sandbox(services: Services, sandbox: Any) -> Services:
-    services.settings.set("platform_base", sandbox.base_url)
-    services.settings.set("provider", "local")
-    return services
+def on_sandbox(on_sandbox: Services) -> Services:
+    """The shared on_sandbox, with the local provider."""
+    on_sandbox.settings.set("provider", "local")
+    return on_sandbox
 
 
 def _no_browser_on(profile: Path) -> bool:

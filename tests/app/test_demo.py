@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,6 @@ pytestmark = [
 ]
 
 CONFIDENT = sum(1 for note in SAMPLE_NOTES if note[6] >= 0.7)
-
-
-@pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    eng = AutomationEngine()
-    yield eng
-    eng.close()
 
 
 def test_prepare_logs_in_and_adds_sample_notes(

@@ -10,8 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import keyring
-import keyring.backend
 import pytest
 
 from lossy_desktop.app.intake import IntakeServer, RateLimiter
@@ -311,34 +309,6 @@ def _non_loopback_address() -> str | None:
 
 
 # -- the token in a real (in-memory) keyring backend ------------------------------------------
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend that keeps passwords in memory: stands in for the OS keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Any:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_keyring_token_is_created_then_regenerated(services: Services, memory_keyring: Any) -> None:

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import keyring
-import keyring.backend
 import pytest
+from fixtures import MemoryKeyring
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox
@@ -23,34 +22,6 @@ from lossy_desktop.core.usage import UsageRecord, UsageService
 from lossy_desktop.services import Services
 
 SECRET_KEY = "bb_live_ThisIsTheSecretKey123"
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Stands in for the OS keyring (SecretService) inside one test."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def open_window(qtbot: Any, services: Services, **kwargs: Any) -> SettingsWindow:

@@ -1,5 +1,5 @@
-"""Shared helpers of the reliability tests: figures, live browser processes, connecting a
-platform in the sandbox."""
+"""Shared helpers of the reliability tests: figures, live browser processes. (Connecting a
+platform in the sandbox: tests/fixtures.py.)"""
 
 from __future__ import annotations
 
@@ -82,13 +82,3 @@ def kill_all(procs: list[psutil.Process]) -> None:
         except psutil.Error:
             pass
     psutil.wait_procs(procs, timeout=5)
-
-
-def connect(services: Any, engine: Any, sandbox: Any, platform: str, account: str) -> None:
-    """Log `account` in to `platform` through the app's LoginFlow on the local provider."""
-    from lossy_desktop.workers.connect import connect_with_login_form
-
-    connect_with_login_form(
-        services, engine, platform, login_url=sandbox.login_url(platform), account=account
-    )
-    assert services.connections.get(platform).status == "active"

@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from reliability_helpers import connect, kill_all, live_browsers, main_browsers, report, size
+from fixtures import connect_on_sandbox
+from reliability_helpers import kill_all, live_browsers, main_browsers, report, size
 
 from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
@@ -126,7 +127,7 @@ def test_sigkill_while_posting_loses_nothing_and_posts_nothing_twice(
         services.settings.set("comment_interval_s", 0)  # crash safety, not pacing
         with AutomationEngine() as engine:
             for platform in ("youtube", "vimeo", "air"):
-                connect(services, engine, sandbox, platform, ACCOUNT)
+                connect_on_sandbox(services, engine, sandbox, platform, ACCOUNT)
         for platform, video in VIDEOS:
             sandbox.set_video(platform, video, duration=4000)
         expected: dict[int, int] = {}

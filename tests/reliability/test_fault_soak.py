@@ -24,7 +24,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from reliability_helpers import connect, kill_all, live_browsers, report, size
+from fixtures import connect_on_sandbox
+from reliability_helpers import kill_all, live_browsers, report, size
 
 from lossy_desktop.automation.chromium import BrowserNotFound, find_browser
 from lossy_desktop.automation.engine import AutomationEngine
@@ -72,13 +73,6 @@ MAX_FAILING_PER_VIDEO = 2
 MAX_SLOW_PER_VIDEO = 1
 
 
-@pytest.fixture
-def bb_env(sandbox, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
-    return sandbox
-
-
 def test_fault_soak(data_dir: Path, bb_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sandbox = bb_env
     n_notes = size(200, 1000)
@@ -98,8 +92,8 @@ def test_fault_soak(data_dir: Path, bb_env, tmp_path: Path) -> None:  # type: ig
         settings.set("rate_limit_snooze_base_s", 0.1)
         settings.set("max_attempts", 5)
         connect_bb(services, engine, sandbox)
-        connect(services, engine, sandbox, "vimeo", ACCOUNT)
-        connect(services, engine, sandbox, "air", ACCOUNT)
+        connect_on_sandbox(services, engine, sandbox, "vimeo", ACCOUNT)
+        connect_on_sandbox(services, engine, sandbox, "air", ACCOUNT)
 
         # -- the notes: normal ones on YouTube/Vimeo videos, permanent ones on their own videos
         plan: list[dict[str, object]] = []

@@ -6,7 +6,6 @@ the connection. Against the sandbox's fake Browserbase, with real headless Chrom
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,11 @@ from lossy_desktop.workers.connect import remove_connection
 
 
 @pytest.fixture
-def engine() -> Iterator[AutomationEngine]:
-    with AutomationEngine() as eng:
-        yield eng
-
-
-@pytest.fixture
-def fake_browserbase(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("BROWSERBASE_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("BROWSERBASE_API_KEY", sandbox.browserbase_api_key)
+def fake_browserbase(bb_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The shared fake-Browserbase set-up (bb_env), with no display (so a login is headless)."""
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return sandbox.browserbase
+    return bb_env.browserbase
 
 
 def _cli(data_dir: Path, sandbox: Any, capsys: Any, *argv: str) -> tuple[int, str]:

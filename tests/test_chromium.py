@@ -294,6 +294,35 @@ async def _webdriver_and_tree(pipe: chromium.PipeBrowser) -> tuple[Any, list[psu
     return await page.evaluate("navigator.webdriver"), pipe.process.tree()
 
 
+async def _open_second_page(pipe: chromium.PipeBrowser) -> list[psutil.Process]:
+    page = await pipe.context.new_page()
+    await page.set_content("<p>a second tab: a renderer forked after the start</p>")
+    return pipe.process.tree()
+
+
+@needs_browser
+@pytest.mark.browser
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX nice values")
+def test_a_headless_browser_runs_below_the_apps_priority(tmp_path: Path, engine: AutomationEngine):
+    """Posting's browser must not take the CPU from the window the person is using: the
+    processes of a headless (background) browser run at BACKGROUND_PRIORITY, also a renderer
+    forked after the start; the app's own process keeps its priority. (Chromium asks for its
+    own nice values for tabs; a normal user may not raise a priority, so they stay at
+    BACKGROUND_PRIORITY or lower. Root may, so as root only the browser process is checked.)"""
+    ours = psutil.Process().nice()
+    pipe = engine.run(lambda pw: launch_persistent(pw, tmp_path / "profile", headless=True), 120)
+    try:
+        engine.run(lambda _pw: _webdriver_and_tree(pipe), 60)
+        later = engine.run(lambda _pw: _open_second_page(pipe), 60)
+        assert later[0].pid == pipe.pid and later[0].nice() == chromium.BACKGROUND_PRIORITY
+        if os.geteuid() != 0:
+            alive = [p for p in later if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            assert min(p.nice() for p in alive) >= chromium.BACKGROUND_PRIORITY
+        assert psutil.Process().nice() == ours
+    finally:
+        engine.run(lambda _pw: pipe.close(), 60)
+
+
 @needs_browser
 @pytest.mark.browser
 def test_pipe_browser_has_no_tcp_port_and_is_not_marked_automated(

@@ -394,6 +394,11 @@ def _prepare_profile(profile_dir: Path) -> Path:
     return profile_dir
 
 
+# The priority of a browser doing background work: below the app's (POSIX nice 10; Windows'
+# "below normal" class).
+BACKGROUND_PRIORITY: int = psutil.BELOW_NORMAL_PRIORITY_CLASS if sys.platform == "win32" else 10
+
+
 class ProfileBrowser:
     """A browser process running on a profile folder, known by its pid (no port needed)."""
 
@@ -461,6 +466,18 @@ class ProfileBrowser:
             return False
         except psutil.AccessDenied:
             return True
+
+    def lower_priority(self) -> int:
+        """Run the browser's processes below the app's own (background work: posting,
+        verifying, keep-alive), so a page load on a 2-core machine does not take the CPU from
+        the window the person is using. Processes the browser forks later (new tabs' renderers,
+        from its zygote) inherit it. How many processes were lowered."""
+        lowered = 0
+        for proc in self.tree():
+            with contextlib.suppress(psutil.Error, OSError):
+                proc.nice(BACKGROUND_PRIORITY)
+                lowered += 1
+        return lowered
 
     def tree(self) -> list[psutil.Process]:
         """The browser process and all its children (renderers, GPU, network service...)."""
@@ -741,6 +758,8 @@ async def launch_persistent(
     _write_owner(profile_dir, pid, False)
     process = ProfileBrowser(pid=pid, profile_dir=profile_dir, executable=exe, headless=headless)
     process.owner = _read_owner(profile_dir, pid)
+    if headless:  # nobody is looking at it: it must not make the app's window stutter
+        await asyncio.to_thread(process.lower_priority)
     log.info(
         "started %s (pid %s, %s, pipe) on profile %s",
         exe.name,

@@ -130,9 +130,14 @@ def _imports(path: Path, root: Path) -> list[tuple[int, str, bool]]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            names = [module]
-            if module in ("lossy_desktop", "lossy_desktop.core"):  # `from pkg import submodule`
-                names = [f"{module}.{a.name}" for a in node.names]
+            # `from pkg import submodule` imports the submodule
+            where = root.parent.joinpath(*module.split("."))
+            names = [
+                f"{module}.{a.name}"
+                if (where / f"{a.name}.py").is_file() or (where / a.name / "__init__.py").is_file()
+                else module
+                for a in node.names
+            ]
             found += [(node.lineno, n, node.lineno in typing_only) for n in names]
     return found
 
@@ -224,3 +229,63 @@ def test_importing_a_layer_loads_nothing_it_must_not(
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _import_cycles(root: Path = PKG) -> list[list[str]]:
+    """Groups of modules that import each other at run time (module level or inside a
+    function; imports for type hints only do not count), as strongly connected components."""
+    modules = {
+        _module_name(p, root): p for p in sorted(root.rglob("*.py")) if "migrations" not in p.parts
+    }
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = {owner(t) for _, t, typing_only in _imports(path, root) if not typing_only}
+        # A module importing its own package (`from lossy_desktop.x import y`) is no cycle.
+        graph[module] = {t for t in targets if t and t != module and not module.startswith(t + ".")}
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in order:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], order[nxt])
+        if low[node] == order[node]:
+            group = stack[stack.index(node) :]
+            del stack[stack.index(node) :]
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in graph:
+        if node not in order:
+            visit(node)
+    return cycles
+
+
+def test_no_import_cycles() -> None:
+    assert _import_cycles() == []
+
+
+def test_the_cycle_checker_finds_a_cycle(tmp_path: Path) -> None:
+    pkg = tmp_path / "lossy_desktop"
+    (pkg / "app").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "app" / "__init__.py").write_text("")
+    (pkg / "app" / "a.py").write_text("from lossy_desktop.app.b import B\n")
+    (pkg / "app" / "b.py").write_text("def f():\n    from lossy_desktop.app import a\n")
+    hint_only = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+    hint_only += "    from lossy_desktop.app.a import A\n"
+    (pkg / "app" / "c.py").write_text(hint_only)
+    assert _import_cycles(pkg) == [["lossy_desktop.app.a", "lossy_desktop.app.b"]]

@@ -179,6 +179,50 @@ def measure_10k(app: Any, count: int = 10_000) -> dict[str, Any]:
     }
 
 
+_SANDBOX_CHILD = """
+import json, sys
+from posting_bench import VIDEO_DURATION_S
+from lossy_desktop.sandbox.server import SandboxServer
+with SandboxServer(port=0, max_sessions=3) as sandbox:
+    for video in json.loads(sys.argv[1]):
+        sandbox.set_video("youtube", video, title=f"Bench {video}", duration=VIDEO_DURATION_S)
+    logins = {p: sandbox.login_url(p) for p in ("youtube", "vimeo", "air")}
+    print(json.dumps({"base_url": sandbox.base_url, "logins": logins}), flush=True)
+    sys.stdin.read()  # until the bench closes it
+"""
+
+
+class _RemoteSandbox:
+    """The sandbox in its own process, as a real platform is not inside the app: its page
+    serving does not share the app's GIL (it still shares this machine's two cores)."""
+
+    def __init__(self, videos: list[str]) -> None:
+        self._videos = videos
+
+    def __enter__(self) -> _RemoteSandbox:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _SANDBOX_CHILD, json.dumps(self._videos)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        info = json.loads(self._proc.stdout.readline())
+        self.base_url: str = info["base_url"]
+        self._logins: dict[str, str] = info["logins"]
+        return self
+
+    def login_url(self, platform: str) -> str:
+        return self._logins[platform]
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait(timeout=30)
+
+
 def _run_event_loop_until(done: Callable[[], bool], timeout_s: float) -> None:
     """Run Qt's event loop, as the app does (`app.exec()`), until `done()` or the timeout.
 
@@ -221,20 +265,19 @@ def _split_longest(gaps: list[float], cpu: list[float], queue: list[float]) -> d
 
 # -- 4: GUI stalls while 3 notes post (sandbox + local Chromium) ------------------------------
 def measure_posting(app: Any) -> dict[str, Any]:
-    from posting_bench import BenchNote, connect_all, open_services, prepare_sandbox
+    from posting_bench import BenchNote, connect_all, open_services
     from PySide6.QtCore import QTimer
 
     from lossy_desktop.app.controller import QueueController
     from lossy_desktop.app.main import LossyApp
     from lossy_desktop.core.notes import validate_note
-    from lossy_desktop.sandbox.server import SandboxServer
 
     notes = [
         BenchNote(i + 1, "youtube", f"stall{i + 1}", 10 + i * 7, f"Stall bench note {i + 1}")
         for i in range(3)
     ]
-    with tempfile.TemporaryDirectory() as data, SandboxServer(port=0, max_sessions=3) as sandbox:
-        prepare_sandbox(sandbox, notes)
+    videos = sorted({n.video for n in notes})
+    with tempfile.TemporaryDirectory() as data, _RemoteSandbox(videos) as sandbox:
         services = open_services(Path(data), sandbox)
         services.settings.set("intake_port", 0)
         _apply_grouping(services)

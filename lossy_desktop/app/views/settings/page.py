@@ -32,6 +32,11 @@ class SettingsPage(QWidget):
         self.services = services
         self.tasks = tasks
         self.fields = fields
+        self.build()
+
+    def build(self) -> None:
+        """Lay out the tab's widgets (override; tabs with their own arguments build in their
+        `__init__` after this one)."""
 
     def field(self, key: str, widget: QWidget) -> QWidget:
         bound = SettingField(self.services, key, widget)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -16,20 +14,9 @@ from PySide6.QtWidgets import (
 from lossy_desktop.app.views.schedule_field import DailyTimeField
 from lossy_desktop.app.views.settings.page import SettingsPage
 
-if TYPE_CHECKING:
-    from lossy_desktop.app.concurrency import BackgroundTasks
-    from lossy_desktop.app.views.settings.binder import SettingField
-    from lossy_desktop.services import Services
-
 
 class PostingTab(SettingsPage):
-    def __init__(
-        self,
-        services: Services,
-        tasks: BackgroundTasks,
-        fields: dict[str, SettingField],
-    ) -> None:
-        super().__init__(services, tasks, fields)
+    def build(self) -> None:
         layout = QVBoxLayout(self)
         auto = QGroupBox("Automatic posting")
         form = QFormLayout(auto)

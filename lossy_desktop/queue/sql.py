@@ -97,7 +97,7 @@ def run(conn: PoolProxiedConnection, statement: Statement, **given: Any) -> list
     params = {**fixed, **given}
     cursor = conn.cursor()
     try:
-        cursor.execute(statement.sql, params)
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
     except sqlite3.IntegrityError as error:
         raise sa_exc.IntegrityError(sql, params, error) from error

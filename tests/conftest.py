@@ -289,19 +289,26 @@ class Person:
         the address bar, type the account name, press Enter; wait for the form to be posted."""
         home_title, sign_in_title = WINDOW_TITLES[platform]
         window = self.window_named(home_title)
-        for _attempt in range(3):  # a window just mapped may miss the first keystrokes
-            self.xdotool("windowfocus", "--sync", window)
-            self.xdotool("key", "--clearmodifiers", "ctrl+l")
-            self.xdotool("type", "--delay", "15", sandbox.login_url(platform))
-            self.xdotool("key", "Return")
-            if self.wait_until(lambda: sign_in_title in self.xdotool("getwindowname", window)):
-                break
-        sign_in = self.window_named(sign_in_title)  # the title changes once the page loaded
+
+        def on_sign_in_page() -> bool:
+            return sign_in_title in self.xdotool("getwindowname", window)
+
+        def open_sign_in_page() -> None:
+            for _attempt in range(3):  # a window just mapped may miss the first keystrokes
+                self.xdotool("windowfocus", "--sync", window)
+                self.xdotool("key", "--clearmodifiers", "ctrl+l")
+                self.xdotool("type", "--delay", "15", sandbox.login_url(platform))
+                self.xdotool("key", "Return")
+                if self.wait_until(on_sign_in_page):
+                    return
 
         def posted() -> bool:
             return any(s["account"] == account for s in sandbox.sign_ins())
 
         for _attempt in range(3):  # keystrokes sent while the page settles can be lost
+            if not on_sign_in_page():  # also after a post whose name lost letters
+                open_sign_in_page()
+            sign_in = self.window_named(sign_in_title)  # the title changes once it loaded
             self.xdotool("windowfocus", "--sync", sign_in)
             self.xdotool("key", "--clearmodifiers", "ctrl+a")  # the name field has the focus
             self.xdotool("type", "--delay", "15", account)

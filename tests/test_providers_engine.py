@@ -13,12 +13,16 @@ from lossy_desktop.automation.engine import AutomationEngine, EngineClosed
 
 
 def _playwright_drivers() -> list[psutil.Process]:
-    me = psutil.Process()
-    return [
-        p
-        for p in me.children(recursive=True)
-        if "playwright" in " ".join(p.cmdline()) or p.name() == "node"
-    ]
+    """The live Playwright drivers among this process's children (one that exited meanwhile,
+    or is a zombie not yet reaped, is none)."""
+    drivers = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "playwright" in " ".join(p.cmdline()) or p.name() == "node":
+                drivers.append(p)
+        except psutil.Error:  # gone, or a zombie: its command line can't be read
+            continue
+    return drivers
 
 
 def test_run_returns_results_and_shares_one_playwright():

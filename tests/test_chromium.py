@@ -309,7 +309,7 @@ def test_a_headless_browser_runs_below_the_apps_priority(tmp_path: Path, engine:
     forked after the start; the app's own process keeps its priority. (Chromium asks for its
     own nice values for tabs; a normal user may not raise a priority, so they stay at
     BACKGROUND_PRIORITY or lower. Root may, so as root only the browser process is checked.)"""
-    ours = psutil.Process().nice()
+    ours, ours_group = psutil.Process().nice(), _autogroup_nice(os.getpid())
     pipe = engine.run(lambda pw: launch_persistent(pw, tmp_path / "profile", headless=True), 120)
     try:
         engine.run(lambda _pw: _webdriver_and_tree(pipe), 60)
@@ -319,8 +319,24 @@ def test_a_headless_browser_runs_below_the_apps_priority(tmp_path: Path, engine:
             alive = [p for p in later if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
             assert min(p.nice() for p in alive) >= chromium.BACKGROUND_PRIORITY
         assert psutil.Process().nice() == ours
+        # Playwright starts the browser in a session of its own; where the kernel shares the
+        # CPU between sessions first (autogroup), the browser's session is lowered as a whole
+        # (its renderers included) and the app's is not.
+        if _autogroup_nice(os.getpid()) is not None:
+            assert os.getsid(pipe.pid) != os.getsid(0)
+            assert _autogroup_nice(pipe.pid) == chromium.BACKGROUND_PRIORITY
+            assert _autogroup_nice(later[-1].pid) == chromium.BACKGROUND_PRIORITY
+            assert _autogroup_nice(os.getpid()) == ours_group
     finally:
         engine.run(lambda _pw: pipe.close(), 60)
+
+
+def _autogroup_nice(pid: int) -> int | None:
+    """The nice value of `pid`'s autogroup ("/autogroup-42 nice 10"), None without autogroup."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @needs_browser

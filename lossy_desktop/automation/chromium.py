@@ -399,6 +399,27 @@ def _prepare_profile(profile_dir: Path) -> Path:
 BACKGROUND_PRIORITY: int = psutil.BELOW_NORMAL_PRIORITY_CLASS if sys.platform == "win32" else 10
 
 
+def lower_autogroup(pid: int) -> bool:
+    """Linux: lower the scheduling weight of `pid`'s whole session (its "autogroup").
+
+    Playwright starts the browser in a session of its own (Node's `detached`), and with
+    autogroup scheduling (on by default in most desktop kernels) the CPU is first shared
+    fairly between sessions: a process's nice value then only ranks it against processes of
+    its own session, and a nice-10 browser still gets as much CPU as the whole app. The
+    session's own nice value (`/proc/PID/autogroup`) is what ranks the two. Every process the
+    browser forks later (renderers) belongs to the same session. True when it was set."""
+    path = Path(f"/proc/{pid}/autogroup")
+    if sys.platform != "linux" or not path.exists():
+        return False
+    try:
+        if os.getsid(pid) == os.getsid(0):
+            return False  # the app's own session: lowering it would lower the app too
+        path.write_text(f"{BACKGROUND_PRIORITY}\n")
+        return True
+    except OSError:
+        return False
+
+
 class ProfileBrowser:
     """A browser process running on a profile folder, known by its pid (no port needed)."""
 
@@ -477,6 +498,7 @@ class ProfileBrowser:
             with contextlib.suppress(psutil.Error, OSError):
                 proc.nice(BACKGROUND_PRIORITY)
                 lowered += 1
+        lower_autogroup(self._pid)
         return lowered
 
     def tree(self) -> list[psutil.Process]:

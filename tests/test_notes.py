@@ -541,6 +541,12 @@ def test_every_known_video_address_form_is_accepted(
     assert note.video_url == url
 
 
+def test_another_platforms_address_is_named(fake_services: Services):
+    with pytest.raises(ValidationError) as info:
+        validate_note(fields(video_url="https://vimeo.com/123"), fake_services.settings)
+    assert info.value.message == "is a Vimeo address, not a YouTube one"
+
+
 def test_sandbox_addresses_must_be_video_pages_too(fake_services: Services):
     fake_services.settings.set("platform_base", "http://127.0.0.1:9")
     ok = "http://127.0.0.1:9/youtube/watch?v=abc"

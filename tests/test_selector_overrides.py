@@ -110,7 +110,7 @@ def test_probe_needs_a_video_address_of_the_platform(
     assert main(["--data-dir", str(data_dir), "probe", "youtube"]) == 2
     assert "VIDEO_URL" in capsys.readouterr().err
     assert main(["--data-dir", str(data_dir), "probe", "youtube", "https://vimeo.com/1"]) == 2
-    assert "is not a YouTube address" in capsys.readouterr().err
+    assert "is a Vimeo address, not a YouTube one" in capsys.readouterr().err
     url = "https://www.youtube.com/watch?v=abc"
     assert main(["--data-dir", str(data_dir), "probe", "youtube", url]) == 3  # not connected
     assert "YouTube is not connected" in capsys.readouterr().err

@@ -46,7 +46,12 @@ from lossy_desktop.core.note_state import (
     state_of,
     status_filter,
 )
-from lossy_desktop.core.platforms import PLATFORMS, check_video_url, get_platform
+from lossy_desktop.core.platforms import (
+    PLATFORMS,
+    check_video_url,
+    get_platform,
+    platform_of_url,
+)
 from lossy_desktop.core.settings import Settings
 
 log = logging.getLogger("lossy.core")
@@ -291,21 +296,6 @@ def _optional_text(
     return _text(field, value, maximum=maximum, multiline=multiline) or None
 
 
-def _infer_platform(url: Any) -> str | None:
-    if not isinstance(url, str):
-        return None
-    from urllib.parse import urlsplit
-
-    try:
-        host = (urlsplit(url.strip()).hostname or "").lower()
-    except ValueError:
-        return None
-    for key, info in PLATFORMS.items():
-        if host in info.hosts:
-            return key
-    return None
-
-
 def validate_text(text: Any, platform: str) -> str:
     """A note's text: non-empty, no control characters but newline/tab, within the limit."""
     if _blank(text):
@@ -413,7 +403,7 @@ def _validate_all(
 def _platform_of(fields: Mapping[str, Any]) -> str:
     raw_platform = fields.get("platform")
     if _blank(raw_platform):
-        inferred = _infer_platform(fields.get("video_url"))
+        inferred = platform_of_url(fields.get("video_url"))
         if inferred is None:
             raise ValidationError(
                 "platform", f"is required ({', '.join(PLATFORMS)}) when the URL does not show it"

@@ -61,6 +61,17 @@ def home_url(platform: str, settings: Settings) -> str:
     return settings.get(get_platform(platform).home_setting).rstrip("/")
 
 
+def platform_of_url(url: object) -> str | None:
+    """The platform whose public host the address is on ("youtube" for youtu.be/…), else None."""
+    if not isinstance(url, str):
+        return None
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return None
+    return next((key for key, info in PLATFORMS.items() if host in info.hosts), None)
+
+
 def check_video_url(platform: str, url: str, settings: Settings) -> str:
     """Refuse anything but an http(s) URL on the platform's hosts (or under its sandbox base)."""
     info = get_platform(platform)
@@ -81,6 +92,10 @@ def check_video_url(platform: str, url: str, settings: Settings) -> str:
     if parts.scheme == "https" and parts.hostname.lower() in info.hosts:
         _check_form(info, parts.path, parts.query, url, sandbox=False)
         return url
+    other = platform_of_url(url)
+    if other is not None and other != info.key:
+        label = PLATFORMS[other].label
+        raise ValidationError("video_url", f"is a {label} address, not a {info.label} one")
     raise ValidationError("video_url", f"is not a {info.label} address ({', '.join(info.hosts)})")
 
 

@@ -252,13 +252,14 @@ def test_add_note_dialog_shows_the_refused_field_inline(qtbot, window, services)
     dialog.text.setPlainText("Lower the music here")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert dialog.errors["video_url"].isVisible()
-    assert "YouTube" in dialog.errors["video_url"].text()
+    assert dialog.errors["video_url"].text().startswith("The address is not a YouTube address")
     assert services.notes.count() == 0
 
     dialog.video_url.setText("https://www.youtube.com/watch?v=abc")
     dialog.text.setPlainText("   ")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert dialog.errors["text"].isVisible() and not dialog.errors["video_url"].isVisible()
+    assert dialog.errors["text"].text() == "The text is empty"  # a sentence, not "is empty"
 
     dialog.text.setPlainText("Lower the music here")
     dialog.confidence.setValue(0.9)
@@ -268,6 +269,18 @@ def test_add_note_dialog_shows_the_refused_field_inline(qtbot, window, services)
     note = window.model.notes()[0]
     assert note.timestamp_seconds == 65 and note.text == "Lower the music here"
     assert status_key(note) == "queued"  # 0.9 >= the auto-post threshold
+
+
+def test_pasting_another_platforms_address_chooses_that_platform(qtbot, window, services):
+    window.actions_by_name["add"].trigger()
+    dialog = window.add_dialog
+    assert dialog.platform.currentData() == "youtube"
+    dialog.video_url.setText("https://vimeo.com/123456789")
+    assert dialog.platform.currentData() == "vimeo"
+    assert "vimeo.com" in dialog.url_hint.text()
+    dialog.video_url.setText("https://example.com/1")  # nobody's: the choice stays
+    assert dialog.platform.currentData() == "vimeo"
+    dialog.reject()
 
 
 def test_edit_text_dialog(qtbot, window, add_notes, services):

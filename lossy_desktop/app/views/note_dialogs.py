@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.errors import ValidationError
-from lossy_desktop.core.platforms import PLATFORMS
+from lossy_desktop.core.platforms import PLATFORMS, platform_of_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,11 +83,29 @@ def _save_on_ctrl_enter(dialog: QDialog, slot: Callable[[], object]) -> None:
         shortcut.activated.connect(slot)
 
 
+def _sentence(name: str, message: str) -> str:
+    """ "is empty" under the Text box reads "Text is empty"; a message that is already a
+    sentence ("'99:99' is not a time…") is kept."""
+    if name and message[:1].islower():
+        return f"{name} {message}"
+    return message
+
+
 class _FieldErrors:
     """A refused field's message right under it; every refused field at once."""
 
     errors: dict[str, QLabel]
     general_error: QLabel
+    # The names the messages start with (core's messages follow a field's name: "is empty").
+    field_names = {
+        "platform": "The platform",
+        "video_url": "The address",
+        "video_title": "The title",
+        "timestamp_seconds": "The time",
+        "text": "The text",
+        "category": "The category",
+        "confidence": "The confidence",
+    }
 
     def _field_box(self, field: str, *widgets: QWidget) -> QWidget:
         box = QWidget()
@@ -109,9 +127,9 @@ class _FieldErrors:
         for field, message in problems.items():
             field_label = self.errors.get(field)
             if field_label is None:
-                general.append(f"{field}: {message}")
+                general.append(_sentence(self.field_names.get(field, ""), message))
                 continue
-            field_label.setText(message)
+            field_label.setText(_sentence(self.field_names.get(field, ""), message))
             field_label.show()
         if general:
             self.general_error.setText("\n".join(general))
@@ -180,6 +198,7 @@ class AddNoteDialog(_FieldErrors, QDialog):
         self.url_hint = _hint("")
         self.platform.currentIndexChanged.connect(self._update_url_hint)
         self._update_url_hint()
+        self.video_url.textChanged.connect(self._follow_address)
 
         self.errors: dict[str, QLabel] = {}
         form = QFormLayout()
@@ -218,6 +237,13 @@ class AddNoteDialog(_FieldErrors, QDialog):
                 "To add it to another video, change the Video URL."
             )
         self.reuse.setVisible(same)
+
+    @Slot(str)
+    def _follow_address(self, url: str) -> None:
+        """A pasted address of another platform's site chooses that platform."""
+        found = platform_of_url(url)
+        if found is not None and found != self.platform.currentData():
+            self.platform.setCurrentIndex(self.platform.findData(found))
 
     @Slot()
     def _update_url_hint(self) -> None:

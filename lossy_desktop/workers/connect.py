@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, TypeVar
 from lossy_desktop.automation.chromium import has_display
 from lossy_desktop.automation.errors import AutomationError, classify
 from lossy_desktop.core.platforms import get_platform, home_url
+from lossy_desktop.core.wording import platform_label
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Playwright
@@ -351,7 +352,7 @@ def verify_connection(services: Services, engine: AutomationEngine, platform: st
 
     connection = services.connections.get(platform)
     if connection is None:
-        raise AutomationError("not_logged_in", f"{platform} is not connected")
+        raise AutomationError("not_logged_in", f"{platform_label(platform)} is not connected")
     state = KeepAliveWorker(services, engine).visit(connection)
     if state.logged_in:
         services.connections.mark_active(platform, account_name=state.account)

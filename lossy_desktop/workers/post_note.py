@@ -32,7 +32,7 @@ from lossy_desktop.automation.errors import (
 )
 from lossy_desktop.core.errors import IllegalTransition, NotFoundError
 from lossy_desktop.core.usage import BROWSERBASE_MINIMUM_SECONDS
-from lossy_desktop.core.wording import STEP_OPENING, STEP_STARTING
+from lossy_desktop.core.wording import STEP_OPENING, STEP_STARTING, platform_label
 from lossy_desktop.queue.pacing import PACED, STEP_WAITING
 from lossy_desktop.queue.results import Cancel, Discard, Error, Ok, Result, Snooze
 from lossy_desktop.workers.locks import connection_lock
@@ -99,7 +99,7 @@ class PostNoteWorker:
         platform = batch[0][1].platform
         connection = self.services.connections.get(platform)
         if connection is None or connection.status != "active":
-            error = AutomationError(NOT_LOGGED_IN, f"{platform} is not connected")
+            error = AutomationError(NOT_LOGGED_IN, f"{platform_label(platform)} is not connected")
             results.update(self._hold_all(batch, error, platform))
             return results
 

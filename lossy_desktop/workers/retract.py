@@ -110,7 +110,7 @@ class RetractCommentWorker:
             return Ok()
         connection = self.services.connections.get(platform)
         if connection is None or connection.status != "active":
-            error = AutomationError(NOT_LOGGED_IN, f"{platform} is not connected")
+            error = AutomationError(NOT_LOGGED_IN, f"{platform_label(platform)} is not connected")
             return self._failure(job, view, error)
         ctx.step(job.id, "starting browser")
         try:

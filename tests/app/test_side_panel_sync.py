@@ -152,3 +152,32 @@ def test_a_finished_entry_selects_its_note(
     assert len(selected) == 1 and selected[0] in {n.id for n in notes}
     assert selected[0] == item.data(Qt.ItemDataRole.UserRole + 1)
     assert "posted" in item.text().lower() and item.toolTip()
+
+
+def test_a_note_waiting_for_login_is_not_called_failed(qtbot: Any, services: Any, add_notes: Any):
+    """Issue 12, finding 2: a confident note on a platform that is not connected waits for a
+    login; the side panel says so in the list's words, not "✗ Failed … youtube is not
+    connected"."""
+    from lossy_desktop.workers.post_note import PostNoteWorker
+
+    services.settings.set("comment_interval_s", 0)
+    # Not connected: the worker holds the notes before it would ever start a browser.
+    worker = PostNoteWorker(services, engine=None)  # type: ignore[arg-type]
+    ctl = QueueController(services, workers=[worker])
+    win = MainWindow(ctl)
+    qtbot.addWidget(win)
+    win.model.load(ctl)
+    qtbot.waitUntil(lambda: win.model.is_loaded, timeout=5000)
+    with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
+        ctl.start()
+    try:
+        note = add_notes(1, confidence=0.95)[0]
+        panel = win.side_panel
+        qtbot.waitUntil(lambda: panel.finished_list.count() == 1, timeout=10000)
+        qtbot.waitUntil(lambda: shown(win, note.id) == "held", timeout=5000)
+        text = panel.finished_list.item(0).text()
+        assert text.startswith("⏸  Waiting for login · "), text
+        assert "YouTube" in text and "youtube" not in text and "Failed" not in text
+        assert panel.finished_list.item(0).data(Qt.ItemDataRole.UserRole) == "held"
+    finally:
+        ctl.stop(timeout=10)

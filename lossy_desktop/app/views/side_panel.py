@@ -32,7 +32,9 @@ from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.automation.errors import plain_error
 from lossy_desktop.core.clock import format_timecode
-from lossy_desktop.core.wording import POSTING_STEPS, step_number, step_text
+from lossy_desktop.core.error_kinds import HOLD_KINDS
+from lossy_desktop.core.note_state import HELD
+from lossy_desktop.core.wording import POSTING_STEPS, state_word, step_number, step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
 if TYPE_CHECKING:
@@ -350,6 +352,11 @@ class SidePanel(QWidget):
             text, color = f"✓  Removed from the platform · {stamp}\n{title}", "ghost"
         elif kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
+        elif kind == "discarded" and getattr(event, "error_kind", None) in HOLD_KINDS:
+            # The note is not failed: it waits for a login (the list says "waiting for login").
+            reason = _failure_text(event.error_kind, None, platform)
+            word = state_word(HELD).capitalize()
+            text, color = f"⏸  {word} · {stamp}\n{title}\n{_short(reason, 120)}", HELD
         elif kind == "discarded":
             reason = _failure_text(getattr(event, "error_kind", None), event.error, platform)
             text, color = f"✗  Failed · {stamp}\n{title}\n{_short(reason, 120)}", "failed"

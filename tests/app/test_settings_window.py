@@ -530,6 +530,14 @@ def test_usage_shows_minutes_and_estimated_cost(qtbot: Any, services: Services) 
     assert "$0.01" in text
 
 
+def test_usage_without_browserbase_does_not_ask_for_a_plan(qtbot: Any, services: Services):
+    window = open_window(qtbot, services)
+    qtbot.waitUntil(lambda: "this month" in window.browser.usage_label.text())
+    text = window.browser.usage_label.text()
+    assert "Browserbase: nothing this month" in text
+    assert "browser hours" not in text and "Choose your Browserbase plan" not in text
+
+
 def test_usage_shows_plan_hours_and_estimated_overage(qtbot: Any, services: Services) -> None:
     usage = UsageService(services.db, services.settings, services.clock)
     now = services.clock()

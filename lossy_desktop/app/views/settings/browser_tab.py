@@ -292,7 +292,7 @@ class BrowserTab(SettingsPage):
                 if plan.overage_hours > 0
                 else " — no overage."
             )
-        else:
+        elif cloud.sessions:  # (nothing to compare before Browserbase is used)
             text += (
                 f"<br>{plan.used_hours:.2f} browser hours. Choose your Browserbase plan above "
                 "to compare them with its included hours."

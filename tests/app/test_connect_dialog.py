@@ -147,6 +147,7 @@ def test_local_login_without_a_display_says_so(
     qtbot.waitUntil(lambda: dialog.state == "error", timeout=60_000)
     assert "display" in dialog.status.text()
     assert dialog.view is None
+    assert dialog.width() < 700  # small: the login happens in a browser window it must not cover
     dialog.close()
 
 
@@ -161,6 +162,7 @@ def test_errors_are_said_in_plain_words(
     qtbot.waitUntil(lambda: dialog.state == "error", timeout=30_000)
     assert "key" in dialog.status.text().lower()
     assert "Traceback" not in dialog.placeholder.text()
+    assert dialog.width() >= 1000  # room for Browserbase's login page inside
     assert dialog.retry_button.isVisible()
     dialog.close()
 

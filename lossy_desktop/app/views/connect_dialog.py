@@ -203,7 +203,9 @@ class ConnectDialog(QDialog):
         self.tasks = BackgroundTasks(self)
         self.setWindowTitle(f"Connect {self.label}")
         self.setObjectName("ConnectDialog")
-        self.resize(1100, 780)
+        # Browserbase's login is shown inside; a local login happens in a browser window of its
+        # own, which a large dialog would only cover.
+        self.resize(*((1100, 780) if self.embed else (620, 340)))
 
         self.headline = QLabel(f"Log in to {self.label}")
         font = self.headline.font()

@@ -173,7 +173,6 @@ def shoot(out: Path, data: Path) -> int:
             parent=settings,
             check_interval_ms=600_000,
         )
-        dialog.resize(1200, 800)
         dialog.show()
         dialog.start()
         wait_for(lambda: dialog.state == "waiting")

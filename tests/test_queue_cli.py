@@ -83,3 +83,20 @@ def test_post_progress_says_when_the_next_comment_goes(
         "note 9: waiting — next comment in 8 s [attempt 1/3]",
         "note 9: waiting — next comment in 600 s (browser released) [attempt 0/3]",
     ]
+
+
+def test_post_says_a_note_waits_for_a_login_in_the_lists_words(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A confident note on a platform that is not connected: `post --until-idle` says
+    "waiting for login" with the sentence, as `notes list` does — not the queue's
+    "discarded", not the stored "ghost"."""
+    base = ["--data-dir", str(data_dir)]
+    url = "https://www.youtube.com/watch?v=abc"
+    assert main([*base, "notes", "add", "--url", url, "--time", "1:05", "--text", "Hi"]) == 0
+    capsys.readouterr()
+    assert main([*base, "post", "--until-idle", "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    assert "note 1 (youtube 1:05): waiting for login — YouTube is not connected" in out
+    assert "  note 1: waiting for login — You are not logged in to YouTube" in out
+    assert "discarded" not in out and "ghost" not in out

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from lossy_desktop.app.models.notes_model import error_text
-from lossy_desktop.automation.errors import plain_error
+from lossy_desktop.automation.errors import note_error, plain_error
 from lossy_desktop.core.error_kinds import HOLD_KINDS
 from lossy_desktop.core.platforms import PLATFORMS
 
@@ -86,7 +85,7 @@ class Notifier(QObject):
         """The plain sentence (no internal code, no browser call log) for a failed note."""
         note = self.model.note(note_id) if note_id is not None else None
         if note is not None and note.error and note.status == "failed":
-            return error_text(note)
+            return note_error(note)
         platform = note.platform if note is not None else None
         return plain_error(event.error_kind, event.error, platform, final=True)
 

@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from lossy_desktop.app.models.notes_model import error_text, status_key
+from lossy_desktop.app.models.notes_model import status_key
 from lossy_desktop.app.resources import tray_icon
+from lossy_desktop.automation.errors import note_error
 from lossy_desktop.core.wording import state_word
 
 if TYPE_CHECKING:
@@ -181,9 +182,9 @@ class Tray(QObject):
             header.setEnabled(False)
             for note in failed:
                 key = status_key(note)
-                why = state_word(key) if key == "held" else error_text(note) or state_word(key)
+                why = state_word(key) if key == "held" else note_error(note) or state_word(key)
                 action = menu.addAction(f"   {_short(note.text, 32)} — {_short(why, 40)}")
-                action.setToolTip(error_text(note) or state_word(key))
+                action.setToolTip(note_error(note) or state_word(key))
                 action.setData(note.id)
                 action.triggered.connect(self._open_note)
         recent = self.recent_posted()

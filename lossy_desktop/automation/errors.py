@@ -47,10 +47,12 @@ from lossy_desktop.core.error_kinds import (
 )
 from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact
+from lossy_desktop.core.note_state import FAILED
 from lossy_desktop.core.wording import platform_label
 
 if TYPE_CHECKING:
     from lossy_desktop.core.billing import UsageRecord
+    from lossy_desktop.core.notes import NoteView
 
 __all__ = [  # the taxonomy's data (core.error_kinds) and what automation builds on it
     "AUTH_REJECTED",
@@ -126,6 +128,20 @@ def plain_error(
             tries = f" after {attempts} attempts" if attempts > 1 else ""
             sentence = f"{cut} — gave up{tries}"
     return sentence
+
+
+def note_error(note: NoteView) -> str:
+    """The sentence for a note's stored error ("" when it has none): `plain_error` with the
+    note's own kind, platform and attempts; a failed note's "will try again" is cut."""
+    if not note.error and not note.error_kind:
+        return ""
+    return plain_error(
+        note.error_kind,
+        note.error,
+        note.platform,
+        final=note.state == FAILED,
+        attempts=note.attempts,
+    )
 
 
 def rate_limit_snooze(

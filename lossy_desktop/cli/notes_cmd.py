@@ -114,16 +114,9 @@ def _line(view: NoteView) -> str:
         text = text[:59] + "…"
     extra = ""
     if view.state in ("failed", "held", "queued") and (view.error or view.error_kind):
-        from lossy_desktop.automation.errors import plain_error
+        from lossy_desktop.automation.errors import note_error
 
-        sentence = plain_error(
-            view.error_kind,
-            view.error,
-            view.platform,
-            final=view.state == "failed",
-            attempts=view.attempts,
-        )
-        extra = f"  [{sentence}]"
+        extra = f"  [{note_error(view)}]"
     elif view.state == "posted" and view.external_permalink:
         extra = f"  {view.external_permalink}"
     return (

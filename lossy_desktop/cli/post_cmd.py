@@ -11,8 +11,11 @@ import math
 import sys
 from typing import TYPE_CHECKING
 
+from lossy_desktop.automation.errors import note_error, plain_error
 from lossy_desktop.core.clock import format_timecode
-from lossy_desktop.core.wording import step_text
+from lossy_desktop.core.error_kinds import HOLD_KINDS
+from lossy_desktop.core.note_state import FAILED, HELD
+from lossy_desktop.core.wording import state_word, step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
 if TYPE_CHECKING:
@@ -56,14 +59,16 @@ def _post(args: argparse.Namespace, services: Services) -> int:
         print(f"{len(posted)} of {len(touched)} note(s) posted")
     for view in touched:
         if view.status != "posted":
-            print(f"  note {view.id}: {view.status} — {view.error or 'not posted'}")
+            why = note_error(view) or "not posted"
+            print(f"  note {view.id}: {state_word(view.state)} — {why}")
     retracted = [v for v in services.notes.list() if v.id in removing]
     removed = [v for v in retracted if v.status == "ghost"]
     if removing:
         print(f"{len(removed)} of {len(retracted)} comment(s) removed")
     for view in retracted:
         if view.status != "ghost":
-            print(f"  note {view.id}: still {view.state} — {view.error or 'not removed'}")
+            why = note_error(view) or "not removed"
+            print(f"  note {view.id}: still {state_word(view.state)} — {why}")
     return 0 if len(posted) == len(touched) and len(removed) == len(retracted) else 1
 
 
@@ -79,14 +84,23 @@ class _Progress:
             return
         note_id = event.args.get("note_id")
         what = f"note {note_id}"
+        platform = None
         if note_id is not None:
             try:
                 view = self.services.notes.get(note_id)
+                platform = view.platform
                 what += f" ({view.platform} {format_timecode(view.timestamp_seconds)})"
             except Exception:  # the note is gone
                 pass
-        detail = step_text(event.step) if event.step else (event.error or "")
+        detail = ""
+        if event.step:
+            detail = step_text(event.step)
+        elif event.error or event.error_kind:  # the sentence; the call log stays in the log
+            final = event.kind == "discarded"
+            detail = "— " + plain_error(event.error_kind, event.error, platform, final=final)
         kind = event.kind
+        if kind == "discarded":  # the queue's word; the note's is "failed" or "waiting for login"
+            kind = state_word(HELD if event.error_kind in HOLD_KINDS else FAILED)
         until = pacing_wait(event)
         if until is not None:
             wait = math.ceil(max(until - self.services.clock(), 0.0))
@@ -94,4 +108,4 @@ class _Progress:
             if event.kind == "snoozed":
                 detail += " (browser released)"
         attempt = f"attempt {event.attempt}/{event.max_attempts}"
-        print(f"{what}: {kind} {detail} [{attempt}]".rstrip(), flush=True)
+        print(f"{what}: {' '.join(filter(None, (kind, detail)))} [{attempt}]", flush=True)

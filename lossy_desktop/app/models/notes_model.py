@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from lossy_desktop.automation.errors import PERMANENT_KINDS, plain_error
+from lossy_desktop.automation.errors import PERMANENT_KINDS, note_error
 from lossy_desktop.core.clock import format_timecode, to_datetime
 from lossy_desktop.core.note_state import REMOVING, STATES, listed_state, state_of
 from lossy_desktop.core.platforms import PLATFORMS
@@ -78,19 +78,6 @@ def status_label(note: NoteView) -> str:
     if state_of(note) == REMOVING:
         return state_word(REMOVING)  # its comment is being deleted from the platform
     return state_word(key)
-
-
-def error_text(note: NoteView) -> str:
-    """The plain sentence for a note's stored error (no internal code, no call log)."""
-    if not note.error and not note.error_kind:
-        return ""
-    return plain_error(
-        note.error_kind,
-        note.error,
-        note.platform,
-        final=status_key(note) == "failed",
-        attempts=note.attempts,
-    )
 
 
 def permalink_label(note: NoteView) -> str:
@@ -397,7 +384,7 @@ class NotesModel(QAbstractTableModel):
             if column == COL_STATUS:
                 return status_label(note)
             if column == COL_ERROR:
-                return _first_line(error_text(note), 160)
+                return _first_line(note_error(note), 160)
             if column == COL_LINK:
                 return permalink_label(note)
             return None
@@ -453,13 +440,13 @@ def _status_tooltip(note: NoteView) -> str:
     elif key == "posted" and note.posted_at:
         lines.append(f"Posted at {to_datetime(note.posted_at):%Y-%m-%d %H:%M}.")
     elif key == "failed":
-        lines.append(f"Reason: {error_text(note)}.")
+        lines.append(f"Reason: {note_error(note)}.")
     return "\n".join(lines)
 
 
 def error_tooltip(note: NoteView) -> str:
     """The plain sentence, and what to do about it."""
-    text = error_text(note)
+    text = note_error(note)
     key = status_key(note)
     if key == "failed" and note.error_kind in PERMANENT_KINDS:
         text += ".\nTrying again as it is will fail the same way: edit the note first."

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from lossy_desktop.app.models.notes_model import error_text, status_key
-from lossy_desktop.automation.errors import PERMANENT_KINDS
+from lossy_desktop.app.models.notes_model import status_key
+from lossy_desktop.automation.errors import PERMANENT_KINDS, note_error
 from lossy_desktop.core.wording import platform_label
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class NoteActions(_Window):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Try again?")
         first = permanent[0]
-        box.setText(f"{error_text(first)}.")
+        box.setText(f"{note_error(first)}.")
         box.setInformativeText(
             "Trying again as it is will fail the same way. Edit the note first (its video "
             "address, time or text), or try again anyway if you changed things on "
@@ -380,7 +380,7 @@ class NoteActions(_Window):
         if not path.exists():
             self.message_bar.show_message(f"The screenshot {path.name} no longer exists.", "error")
             return
-        dialog = ScreenshotDialog(path, f"{error_text(notes[0])}.", self)
+        dialog = ScreenshotDialog(path, f"{note_error(notes[0])}.", self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.screenshot_dialog = dialog
         dialog.open()

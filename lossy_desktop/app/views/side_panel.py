@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lossy_desktop.app.models.notes_model import error_text
 from lossy_desktop.app.resources import STATUS_COLORS
-from lossy_desktop.automation.errors import plain_error
+from lossy_desktop.automation.errors import note_error, plain_error
 from lossy_desktop.core.clock import format_timecode
 from lossy_desktop.core.error_kinds import HOLD_KINDS
 from lossy_desktop.core.note_state import HELD
@@ -308,7 +307,7 @@ class SidePanel(QWidget):
             if view.status == "posted":
                 text = f"✓  Posted · {stamp}\n{_short(view.text)}"
             else:
-                reason = error_text(view)
+                reason = note_error(view)
                 text = f"✗  Failed · {stamp}\n{_short(view.text)}\n{_short(reason, 120)}"
             self._push_finished(time.time(), text, view.status, view.id)
         self._refresh_visibility()
@@ -408,7 +407,7 @@ class SidePanel(QWidget):
         for at, note, kind in sorted(recent, key=lambda r: r[0])[-FINISHED_LIMIT:]:
             stamp = time.strftime("%H:%M", time.localtime(at))
             label = "✓  Posted" if kind == "posted" else "✗  Failed"
-            reason = error_text(note)
+            reason = note_error(note)
             extra = f"\n{_short(reason, 120)}" if kind == "failed" else ""
             self._push_finished(at, f"{label} · {stamp}\n{_short(note.text)}{extra}", kind, note.id)
 

@@ -116,6 +116,31 @@ def controller(qtbot: Any, services: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def running_window(qtbot: Any, services: Any) -> Iterator[Any]:
+    """running_window(workers) -> (controller, window): a main window whose controller's
+    queue runner has started with these workers (stopped after the test)."""
+    from lossy_desktop.app.controller import QueueController
+    from lossy_desktop.app.views.main_window import MainWindow
+
+    started: list[Any] = []
+
+    def start(workers: list[Any]) -> tuple[Any, Any]:
+        ctl = QueueController(services, workers=workers)
+        started.append(ctl)
+        win = MainWindow(ctl)
+        qtbot.addWidget(win)
+        win.model.load(ctl)
+        qtbot.waitUntil(lambda: win.model.is_loaded, timeout=5000)
+        with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
+            ctl.start()
+        return ctl, win
+
+    yield start
+    for ctl in started:
+        ctl.stop(timeout=10)
+
+
+@pytest.fixture
 def window(qtbot: Any, controller: Any) -> Any:
     from lossy_desktop.app.views.main_window import MainWindow
 

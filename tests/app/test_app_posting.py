@@ -198,15 +198,11 @@ class PacedWorker:
         return {job.id: Snooze(600, PACED)}
 
 
-def test_side_panel_shows_when_the_next_comment_goes(qtbot, services, add_notes):
+def test_side_panel_shows_when_the_next_comment_goes(
+    qtbot, services, add_notes, running_window
+):
     worker = PacedWorker(services)
-    ctl = QueueController(services, workers=[worker])
-    win = MainWindow(ctl)
-    qtbot.addWidget(win)
-    win.model.load(ctl)
-    qtbot.waitUntil(lambda: win.model.is_loaded, timeout=5000)
-    with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
-        ctl.start()
+    _ctl, win = running_window([worker])
     panel = win.side_panel
     try:
         note = add_notes(1, confidence=0.95)[0]
@@ -225,4 +221,3 @@ def test_side_panel_shows_when_the_next_comment_goes(qtbot, services, add_notes)
         assert panel.timer.isActive()  # the countdown ticks
     finally:
         worker.gate.set()
-        ctl.stop(timeout=10)

@@ -154,7 +154,9 @@ def test_a_finished_entry_selects_its_note(
     assert "posted" in item.text().lower() and item.toolTip()
 
 
-def test_a_note_waiting_for_login_is_not_called_failed(qtbot: Any, services: Any, add_notes: Any):
+def test_a_note_waiting_for_login_is_not_called_failed(
+    qtbot: Any, services: Any, add_notes: Any, running_window: Any
+) -> None:
     """Issue 12, finding 2: a confident note on a platform that is not connected waits for a
     login; the side panel says so in the list's words, not "✗ Failed … youtube is not
     connected"."""
@@ -162,22 +164,12 @@ def test_a_note_waiting_for_login_is_not_called_failed(qtbot: Any, services: Any
 
     services.settings.set("comment_interval_s", 0)
     # Not connected: the worker holds the notes before it would ever start a browser.
-    worker = PostNoteWorker(services, engine=None)  # type: ignore[arg-type]
-    ctl = QueueController(services, workers=[worker])
-    win = MainWindow(ctl)
-    qtbot.addWidget(win)
-    win.model.load(ctl)
-    qtbot.waitUntil(lambda: win.model.is_loaded, timeout=5000)
-    with qtbot.waitSignal(ctl.runnerStarted, timeout=10000):
-        ctl.start()
-    try:
-        note = add_notes(1, confidence=0.95)[0]
-        panel = win.side_panel
-        qtbot.waitUntil(lambda: panel.finished_list.count() == 1, timeout=10000)
-        qtbot.waitUntil(lambda: shown(win, note.id) == "held", timeout=5000)
-        text = panel.finished_list.item(0).text()
-        assert text.startswith("⏸  Waiting for login · "), text
-        assert "YouTube" in text and "youtube" not in text and "Failed" not in text
-        assert panel.finished_list.item(0).data(Qt.ItemDataRole.UserRole) == "held"
-    finally:
-        ctl.stop(timeout=10)
+    _ctl, win = running_window([PostNoteWorker(services, engine=None)])  # type: ignore[arg-type]
+    note = add_notes(1, confidence=0.95)[0]
+    panel = win.side_panel
+    qtbot.waitUntil(lambda: panel.finished_list.count() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: shown(win, note.id) == "held", timeout=5000)
+    text = panel.finished_list.item(0).text()
+    assert text.startswith("⏸  Waiting for login · "), text
+    assert "YouTube" in text and "youtube" not in text and "Failed" not in text
+    assert panel.finished_list.item(0).data(Qt.ItemDataRole.UserRole) == "held"

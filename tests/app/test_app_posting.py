@@ -198,9 +198,7 @@ class PacedWorker:
         return {job.id: Snooze(600, PACED)}
 
 
-def test_side_panel_shows_when_the_next_comment_goes(
-    qtbot, services, add_notes, running_window
-):
+def test_side_panel_shows_when_the_next_comment_goes(qtbot, services, add_notes, running_window):
     worker = PacedWorker(services)
     _ctl, win = running_window([worker])
     panel = win.side_panel

@@ -47,7 +47,6 @@ from lossy_desktop.core.error_kinds import (
 )
 from lossy_desktop.core.errors import LossyError
 from lossy_desktop.core.logs import redact
-from lossy_desktop.core.note_state import FAILED
 from lossy_desktop.core.wording import platform_label
 
 if TYPE_CHECKING:
@@ -139,7 +138,7 @@ def note_error(note: NoteView) -> str:
         note.error_kind,
         note.error,
         note.platform,
-        final=note.state == FAILED,
+        final=note.state == "failed",  # (core.note_state would load the database layer)
         attempts=note.attempts,
     )
 

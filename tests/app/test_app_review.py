@@ -389,6 +389,21 @@ def test_a_note_held_for_a_login_is_not_notified_as_failed(qtbot, controller, wi
     assert shown[-1][1] == "A note failed to post"
 
 
+def test_an_empty_grouped_list_takes_its_first_notes_in_place(qtbot, window, add_notes):
+    window.grouping.action.trigger()
+    model = window.table.model()
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    add_notes(3)  # Cut 0, Cut 1, Cut 2
+    qtbot.waitUntil(lambda: model.rowCount() == 6, timeout=5000)
+    assert resets == []
+    assert len(model.header_rows()) == 3
+    assert all(window.table.columnSpan(r, 0) == model.columnCount() for r in model.header_rows())
+    shown = [model.index(r, 0).data() for r in range(model.rowCount())]
+    model.rebuild()
+    assert [model.index(r, 0).data() for r in range(model.rowCount())] == shown
+
+
 def test_grouped_list_takes_new_notes_in_place(qtbot, window, add_notes):
     """Notes arriving while grouped go into their video's block (a new video gets its header in
     its place) without resetting the list: the selection stays, and the rows are the ones a

@@ -136,7 +136,8 @@ class GroupedNotesProxy(QAbstractProxyModel):
         appended = not parent.isValid() and last == source.rowCount() - 1
         many = last - first >= INSERT_IN_PLACE_MAX  # (the rest of a load): one rebuild is faster
         notes = [] if many else [source.index(r, 0).data(NoteRole) for r in range(first, last + 1)]
-        if many or not appended or not self._rows or any(note is None for note in notes):
+        stale = not self._rows and first > 0  # rows before these were never grouped
+        if many or not appended or stale or any(note is None for note in notes):
             self.rebuild()
             return
         columns = self.columnCount() - 1

@@ -157,3 +157,11 @@ def test_a_snapshot_and_the_list_use_the_same_state() -> None:
             state == "removing",
         )
         assert listed_state(view) == ("posted" if state == "removing" else state)
+
+
+def test_a_discarded_post_leaves_its_note_held_only_for_a_login_to_renew() -> None:
+    from lossy_desktop.core.note_state import FAILED, HELD, state_after_post_discarded
+
+    for kind, policy in KIND_POLICY.items():
+        assert state_after_post_discarded(kind) == (HELD if policy.holds else FAILED), kind
+    assert state_after_post_discarded(None) == FAILED

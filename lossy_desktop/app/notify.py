@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from lossy_desktop.automation.errors import note_error, plain_error
-from lossy_desktop.core.error_kinds import HOLD_KINDS
+from lossy_desktop.core.note_state import FAILED, state_after_post_discarded
 from lossy_desktop.core.platforms import PLATFORMS
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class Notifier(QObject):
             return  # removing a comment is not posting: the list and its row say how it went
         if event.kind == "completed":
             self._posted.append((event.args or {}).get("note_id"))
-        elif event.kind == "discarded" and event.error_kind not in HOLD_KINDS:  # held, not failed
+        elif event.kind == "discarded" and state_after_post_discarded(event.error_kind) == FAILED:
             note_id = (event.args or {}).get("note_id")
             self._failed.append((note_id, self._reason(note_id, event)))
             self._failed_timer.start()

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from lossy_desktop.automation.errors import note_error, plain_error
 from lossy_desktop.core.clock import format_timecode
-from lossy_desktop.core.error_kinds import HOLD_KINDS
-from lossy_desktop.core.note_state import FAILED, HELD
+from lossy_desktop.core.note_state import state_after_post_discarded
 from lossy_desktop.core.wording import state_word, step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
@@ -99,8 +98,10 @@ class _Progress:
             final = event.kind == "discarded"
             detail = "— " + plain_error(event.error_kind, event.error, platform, final=final)
         kind = event.kind
-        if kind == "discarded":  # the queue's word; the note's is "failed" or "waiting for login"
-            kind = state_word(HELD if event.error_kind in HOLD_KINDS else FAILED)
+        if kind == "discarded" and event.worker == "retract_comment":
+            kind = "not removed"  # the queue's word; the comment stays (the note: posted)
+        elif kind == "discarded":  # the note's word: "failed" or "waiting for login"
+            kind = state_word(state_after_post_discarded(event.error_kind))
         until = pacing_wait(event)
         if until is not None:
             wait = math.ceil(max(until - self.services.clock(), 0.0))

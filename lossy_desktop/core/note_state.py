@@ -101,6 +101,13 @@ def state_of(note: NoteFields) -> str:
     return derive_state(note.status, note.next_attempt_at, note.error_kind)
 
 
+def state_after_post_discarded(error_kind: str | None) -> str:
+    """The state a posting job that was given up leaves its note in: held when its error kind
+    holds a note (a login to renew: "waiting for login"), else failed. The side panel, the
+    notifications and `post --until-idle` read a discarded job through this."""
+    return HELD if error_kind in HOLD_KINDS else FAILED
+
+
 def listed_state(note: NoteFields) -> str:
     """The state a list shows the note under (one of `STATES`: removing is listed as posted)."""
     state = state_of(note)

@@ -173,3 +173,27 @@ def test_a_note_waiting_for_login_is_not_called_failed(
     assert text.startswith("⏸  Waiting for login · "), text
     assert "YouTube" in text and "youtube" not in text and "Failed" not in text
     assert panel.finished_list.item(0).data(Qt.ItemDataRole.UserRole) == "held"
+
+
+def test_a_removal_given_up_reads_not_removed(qtbot: Any, window: Any, add_notes: Any) -> None:
+    """A comment that could not be deleted stays on the platform and its note stays posted:
+    the panel says "Not removed", not "Failed", nor "Waiting for login" for a lost login."""
+    from lossy_desktop.queue import JobEvent
+
+    note = add_notes(1)[0]
+    qtbot.waitUntil(lambda: window.model.note(note.id) is not None, timeout=5000)
+    panel = window.side_panel
+    panel.on_job_event(
+        JobEvent(
+            "discarded",
+            job_id=1,
+            worker="retract_comment",
+            queue="automation",
+            args={"note_id": note.id},
+            error_kind="not_logged_in",
+            error="YouTube is not connected",
+        )
+    )
+    text = panel.finished_list.item(0).text()
+    assert text.startswith("✗  Not removed · "), text
+    assert "YouTube" in text

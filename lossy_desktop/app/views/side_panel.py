@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 from lossy_desktop.app.resources import STATUS_COLORS
 from lossy_desktop.automation.errors import note_error, plain_error
 from lossy_desktop.core.clock import format_timecode
-from lossy_desktop.core.error_kinds import HOLD_KINDS
-from lossy_desktop.core.note_state import HELD
+from lossy_desktop.core.note_state import HELD, state_after_post_discarded
 from lossy_desktop.core.wording import POSTING_STEPS, state_word, step_number, step_text
 from lossy_desktop.queue.pacing import pacing_wait
 
@@ -351,7 +350,11 @@ class SidePanel(QWidget):
             text, color = f"✓  Removed from the platform · {stamp}\n{title}", "ghost"
         elif kind == "completed":
             text, color = f"✓  Posted · {stamp}\n{title}", "posted"
-        elif kind == "discarded" and getattr(event, "error_kind", None) in HOLD_KINDS:
+        elif kind == "discarded" and event.worker == "retract_comment":
+            # The comment stays on the platform: the note is still posted, with the reason.
+            reason = _failure_text(event.error_kind, event.error, platform)
+            text, color = f"✗  Not removed · {stamp}\n{title}\n{_short(reason, 120)}", "failed"
+        elif kind == "discarded" and state_after_post_discarded(event.error_kind) == HELD:
             # The note is not failed: it waits for a login (the list says "waiting for login").
             reason = _failure_text(event.error_kind, None, platform)
             word = state_word(HELD).capitalize()
